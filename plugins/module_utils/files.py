@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one writer of files that hold secrets or manifests.
+
+A temp file created 0600 in the destination folder, fsynced, then renamed over
+the destination: a crash leaves either no file or the whole file, never part
+of one, and the secret is never readable by others, not even briefly.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+
+
+def check_destination(path, option, force=False):
+    """Raise IamGuardError unless ``path`` can be written; call before any AWS change."""
+    if not path or not isinstance(path, str):
+        raise IamGuardError("%s must be a file path." % option)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise IamGuardError("%s: folder %s does not exist. Nothing was changed." % (option, folder))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise IamGuardError("%s: folder %s is not writable. Nothing was changed." % (option, folder))
+    if os.path.islink(path):
+        raise IamGuardError("%s: %s is a symbolic link; refusing to write a secret through it. Nothing was changed." % (option, path))
+    if os.path.isdir(path):
+        raise IamGuardError("%s: %s is a folder, not a file. Nothing was changed." % (option, path))
+    if os.path.exists(path) and not force:
+        raise IamGuardError("%s: %s already exists; set force=true to replace it. Nothing was changed." % (option, path))
+    return os.path.abspath(path)
+
+
+def write_private_file(path, data, option, force=False):
+    """Write ``data`` (bytes or str) to ``path`` with mode 0600, atomically."""
+    path = check_destination(path, option, force)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    folder = os.path.dirname(path)
+    # mkstemp creates the file with mode 0600 whatever the umask.
+    fd, temp_path = tempfile.mkstemp(prefix=".iamguard-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if force:
+            # rename replaces a symlink itself, never the file it points to
+            os.replace(temp_path, path)
+        else:
+            # link refuses an existing name, so a file that appeared since the check survives
+            try:
+                os.link(temp_path, path)
+            except FileExistsError:
+                raise IamGuardError("%s: %s appeared while writing; refusing to replace it." % (option, path))
+            os.unlink(temp_path)
+    except BaseException:
+        if os.path.exists(temp_path):
+            os.unlink(temp_path)
+        raise
+    _fsync_folder(folder)
+    return path
+
+
+def _fsync_folder(folder):
+    # Makes the rename itself durable; some filesystems refuse, which is harmless.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

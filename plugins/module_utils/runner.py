@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one place where a module's work meets Ansible's exit and failure calls."""
+
+from __future__ import annotations
+
+from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+
+
+def run(module, work):
+    """Call ``work()`` and exit with its result, or fail with its IamGuardError.
+
+    ``work`` returns the result dict; a ``warnings`` list in it goes to module.warn.
+    """
+    try:
+        result = work()
+    except IamGuardError as e:
+        if e.exception is not None:
+            module.fail_json_aws(e.exception, msg=e.message)
+        module.fail_json(msg=e.message)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    failure = result.pop("failure", None)
+    if failure:
+        module.fail_json(msg=failure, **result)
+    module.exit_json(**result)
+
+
+def caller_identity(sts):
+    """(partition, account_id, arn) of the credentials in use."""
+    identity = sts.get_caller_identity()
+    return identity["Arn"].split(":")[1], identity["Account"], identity["Arn"]

@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Input rules checked before any AWS call, so bad input changes nothing.
+
+The patterns and lengths are those of the IAM API reference.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+
+USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+DEVICE_NAME = re.compile(r"^[\w+=,.@-]{1,226}$")
+# An IAM path is "/" or "/" + printable ASCII + "/", at most 512 characters.
+PATH = re.compile(r"^/(?:[\x21-\x7e]*/)?$")
+SERIAL_NUMBER = re.compile(r"^[\w+=/:,.@-]{9,256}$")
+USER_ID = re.compile(r"^AIDA[A-Z0-9]{4,124}$")
+AUTH_CODE = re.compile(r"^[0-9]{6}$")
+
+
+class InvalidInput(IamGuardError):
+    """Bad module input: names the option and the rule it breaks."""
+
+    def __init__(self, option, value, rule):
+        super().__init__("Invalid %s %r: %s. Nothing was changed." % (option, value, rule))
+        self.option = option
+
+
+def user_name(value, option="user_name"):
+    if not isinstance(value, str) or not USER_NAME.match(value):
+        raise InvalidInput(option, value, "an IAM user name is 1 to 64 characters of letters, digits and +=,.@_-")
+    return value
+
+
+def device_name(value, option="name"):
+    if not isinstance(value, str) or not DEVICE_NAME.match(value):
+        raise InvalidInput(option, value, "a virtual MFA device name is 1 to 226 characters of letters, digits and +=,.@_-")
+    return value
+
+
+def path(value, option="path"):
+    if not isinstance(value, str) or len(value) > 512 or "//" in value or not PATH.match(value):
+        raise InvalidInput(option, value, "an IAM path starts and ends with '/', holds printable ASCII without '//' and is at most 512 characters")
+    return value
+
+
+def serial_number(value, option="serial_number"):
+    if not isinstance(value, str) or not SERIAL_NUMBER.match(value):
+        raise InvalidInput(option, value, "an MFA serial number is 9 to 256 characters of letters, digits and +=/:,.@_-")
+    return value
+
+
+def user_id(value, option="user_ids"):
+    if not isinstance(value, str) or not USER_ID.match(value):
+        raise InvalidInput(option, value, "an IAM user id starts with AIDA followed by upper-case letters and digits")
+    return value
+
+
+def authentication_code(value, option):
+    if not isinstance(value, str) or not AUTH_CODE.match(value):
+        raise InvalidInput(option, "******", "an authentication code is exactly 6 digits")
+    return value
+
+
+def authentication_codes(code_1, code_2):
+    """Both codes or neither; two equal codes cannot be consecutive TOTP codes."""
+    if (code_1 is None) != (code_2 is None):
+        raise InvalidInput("authentication_code_1/authentication_code_2", "******", "give both codes or neither")
+    if code_1 is None:
+        return None
+    authentication_code(code_1, "authentication_code_1")
+    authentication_code(code_2, "authentication_code_2")
+    if code_1 == code_2:
+        raise InvalidInput(
+            "authentication_code_2", "******", "the two codes must be two consecutive codes from the authenticator, so they cannot be equal"
+        )
+    return code_1, code_2

@@ -1,0 +1,118 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: iam_mfa_device_info
+version_added: 0.1.0
+short_description: List the MFA devices of an AWS account, typed, with orphans
+description:
+  - Lists every virtual MFA device of the account with its assignment, in one paginated account-wide read
+    (ListVirtualMFADevices), and the unassigned ones as RV(orphans) (the leftovers of cancelled enrolments that block
+    the next enrolment with C(EntityAlreadyExists)). The root user's device is listed with C(root=true) and is never an orphan.
+  - For each user in O(user_names), lists that user's devices of every type (virtual, hardware TOTP, passkey / security
+    key) with one ListMFADevices call per user; IAM has no account-wide list of non-virtual devices.
+  - Reads only; never changes anything, also outside check mode.
+author:
+  - iamguard.aws contributors
+options:
+  user_names:
+    description:
+      - Users whose devices of every type to list.
+    type: list
+    elements: str
+    default: []
+    aliases: ['user_name']
+  assignment_status:
+    description:
+      - Which virtual devices RV(virtual_devices) lists. RV(orphans) is always the unassigned ones.
+    type: str
+    choices: [Any, Assigned, Unassigned]
+    default: Any
+notes:
+  - "IAM permissions: C(iam:ListVirtualMFADevices), and C(iam:ListMFADevices) with O(user_names)."
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Find orphaned virtual MFA devices
+  iamguard.aws.iam_mfa_device_info:
+  register: mfa
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: "{{ mfa.orphans | map(attribute='serial_number') | list }}"
+
+- name: Devices of two users, every type
+  iamguard.aws.iam_mfa_device_info:
+    user_names: [alice, bob]
+"""
+
+RETURN = r"""
+virtual_devices:
+  description: Virtual devices of the account matching O(assignment_status), sorted by serial number.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    serial_number:
+      description: Serial number (ARN) of the device.
+      type: str
+    type:
+      description: Always C(virtual) here.
+      type: str
+    user_name:
+      description: The user the device is enabled for; null when unassigned or root's.
+      type: str
+    enable_date:
+      description: When the device was enabled (ISO 8601).
+      type: str
+    assigned:
+      description: Whether the device is enabled for someone.
+      type: bool
+    root:
+      description: Whether this is the root user's device.
+      type: bool
+orphans:
+  description: Unassigned virtual devices (root's excluded), with the keys of RV(virtual_devices).
+  returned: always
+  type: list
+  elements: dict
+users:
+  description: For each user of O(user_names), its devices, each with C(type) C(virtual), C(hardware) or C(passkey). A missing user maps to an empty list and a warning.
+  returned: always
+  type: dict
+  sample: {"alice": [{"serial_number": "arn:aws:iam::123456789012:u2f/user/alice/key-1", "type": "passkey", "user_name": "alice",
+           "enable_date": "2026-01-02T03:04:05+00:00", "assigned": true, "root": false}]}
+summary:
+  description: Counts of virtual devices, of assigned ones, and of orphans.
+  returned: always
+  type: dict
+  sample: {"virtual": 12, "virtual_assigned": 10, "orphans": 2}
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.iamguard.aws.plugins.module_utils.client import iam_client
+from ansible_collections.iamguard.aws.plugins.module_utils.mfa import device_inventory
+from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
+
+
+def main():
+    argument_spec = dict(
+        user_names=dict(type="list", elements="str", default=[], aliases=["user_name"]),
+        assignment_status=dict(type="str", choices=["Any", "Assigned", "Unassigned"], default="Any"),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    run(module, lambda: device_inventory(iam_client(module), module.params["user_names"], module.params["assignment_status"]))
+
+
+if __name__ == "__main__":
+    main()
