@@ -54,12 +54,27 @@ def sts_client(module):
 
 
 def paginate(client, operation, result_key, **params):
-    """Every item of a paginated IAM list, all pages read."""
-    paginator = client.get_paginator(operation)
+    """Every item of a paginated IAM list, all pages read.
+
+    A few IAM lists take Marker/MaxItems but have no botocore paginator
+    (ListServiceSpecificCredentials): those follow the markers here.
+    """
+    if client.can_paginate(operation):
+        pages = client.get_paginator(operation).paginate(**params)
+    else:
+        pages = _marker_pages(client, operation, params)
     items = []
-    for page in paginator.paginate(**params):
+    for page in pages:
         items.extend(page.get(result_key, []))
     return items
+
+
+def _marker_pages(client, operation, params):
+    page = getattr(client, operation)(**params)
+    yield page
+    while page.get("IsTruncated") and page.get("Marker"):
+        page = getattr(client, operation)(Marker=page["Marker"], **params)
+        yield page
 
 
 def error_code(exception):

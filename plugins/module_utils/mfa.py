@@ -152,8 +152,9 @@ def device_after(device, actions):
 # --- enrolment -------------------------------------------------------------
 
 
-def serial_for(partition, account_id, path, name):
-    return "arn:%s:iam::%s:mfa%s%s" % (partition, account_id, path, name)
+def _new_serial(identity, path, name):
+    """The serial IAM gives a new virtual device: arn:<partition>:iam::<account>:mfa<path><name>."""
+    return "arn:%s:iam::%s:mfa%s%s" % (identity["Partition"], identity["Account"], path, name)
 
 
 def plan_enrolment(request, existing, secret_on_hand):
@@ -332,7 +333,7 @@ SECRET_DESTINATIONS = (("write_qr_code_png", "qr_code_png_path"), ("write_seed",
 def ensure_present(client, options, check_mode, caller_identity):
     """Make the virtual device present (and enabled for user_name when codes allow).
 
-    ``caller_identity()`` returns (partition, account_id); it is only called
+    ``caller_identity()`` returns GetCallerIdentity plus Partition; it is only called
     when a new device's serial must be predicted. Returns the module result.
     """
     user_name = options["user_name"]
@@ -347,7 +348,7 @@ def ensure_present(client, options, check_mode, caller_identity):
         "user_name": user_name,
         "name": name,
         "path": path,
-        "serial": existing["serial_number"] if existing else serial_for(*caller_identity(), path=path, name=name),
+        "serial": existing["serial_number"] if existing else _new_serial(caller_identity(), path, name),
         "tags": options["tags"],
         "codes_given": options["codes"] is not None,
         "generate_codes": options["generate_codes"],

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call
 
 
 def run(module, work):
@@ -28,6 +28,6 @@ def run(module, work):
 
 
 def caller_identity(sts):
-    """(partition, account_id, arn) of the credentials in use."""
-    identity = sts.get_caller_identity()
-    return identity["Arn"].split(":")[1], identity["Account"], identity["Arn"]
+    """GetCallerIdentity's answer, plus the partition read from its ARN."""
+    identity = call(sts, "get_caller_identity", "GetCallerIdentity")
+    return dict(identity, Partition=identity["Arn"].split(":")[1])

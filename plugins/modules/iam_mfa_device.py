@@ -242,7 +242,7 @@ def main():
         client = iam_client(module)
         if options["state"] == "absent":
             return ensure_absent(client, options, module.check_mode)
-        return ensure_present(client, options, module.check_mode, lambda: caller_identity(sts_client(module))[:2])
+        return ensure_present(client, options, module.check_mode, lambda: caller_identity(sts_client(module)))
 
     run(module, work)
 

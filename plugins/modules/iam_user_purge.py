@@ -1,0 +1,208 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: iam_user_purge
+version_added: 0.1.0
+short_description: Delete or disable IAM users completely, in one run, with an exact plan and a manifest
+description:
+  - O(state=absent) removes everything that makes DeleteUser fail with C(DeleteConflict) - login profile, access keys,
+    SSH public keys, signing certificates, service-specific credentials, MFA devices, attached managed policies, inline
+    policies and group memberships - then deletes the user. One run is enough whatever the mix of MFA device types:
+    every device is deactivated and only virtual devices are deleted (hardware tokens and passkeys cannot be).
+  - O(state=disabled) keeps the user (retention, legal hold) and removes every way to authenticate - login profile,
+    access keys (deleted, or deactivated with O(access_keys=deactivate)), SSH keys, signing certificates,
+    service-specific credentials and MFA devices. Groups and policies stay unless O(remove_permissions=true).
+  - Credentials are always removed first, so a run that stops half-way never leaves a user who can still sign in with
+    fewer restrictions.
+  - For each user one planner lists the actions; check mode returns that list without changing anything, and a real run
+    applies the very same list. A dependent that appears during the run (C(DeleteConflict) on DeleteUser) is listed and
+    removed again, at most O(max_conflict_retries) times.
+  - Never touches the identity running the task, users matching O(protected_users), or the root user; such a target fails
+    for that user with nothing changed for it. One user's failure does not stop the others; the task fails at the end
+    and lists which users failed and why.
+  - Users are processed concurrently (O(max_workers)) over one client whose retry mode absorbs C(Throttling).
+  - The permissions boundary and tags do not block DeleteUser and go with the user; they are recorded in the manifest.
+author:
+  - iamguard.aws contributors
+options:
+  user_names:
+    description:
+      - Names of the users. A single string is accepted.
+      - Ansible splits a plain string on commas, so give a YAML list for names that contain a comma.
+    type: list
+    elements: str
+    default: []
+    aliases: ['user_name', 'names']
+  user_ids:
+    description:
+      - Unique ids (C(AIDA...)) of users. All ids are resolved through one paginated ListUsers read.
+    type: list
+    elements: str
+    default: []
+  state:
+    description:
+      - V(absent) deletes the users; V(disabled) removes their credentials and keeps them.
+    type: str
+    choices: [absent, disabled]
+    default: absent
+  access_keys:
+    description:
+      - With O(state=disabled), V(delete) deletes access keys and V(deactivate) makes them C(Inactive) (kept for audit).
+    type: str
+    choices: [delete, deactivate]
+    default: delete
+  remove_permissions:
+    description:
+      - With O(state=disabled), also detach managed policies, delete inline policies and remove the user from its groups.
+      - O(state=absent) always does.
+    type: bool
+  protected_users:
+    description:
+      - User names or shell-style patterns (C(break-glass-*)) that are never purged.
+    type: list
+    elements: str
+    default: []
+  manifest_dir:
+    description:
+      - Folder for one JSON manifest per user (C(<account>-<user>-<UTC timestamp>.json)), written with mode 0600 before the
+        first change to that user: path, ARN, id, tags, permissions boundary, login profile dates, access keys with status
+        and last use, SSH key and signing certificate ids and bodies, service-specific credential ids, MFA serials with
+        type, groups, inline policy documents, attached policy ARNs, and the actions. Never a secret value.
+      - Not written in check mode.
+    type: path
+  max_workers:
+    description:
+      - How many users are processed at once (1 to 32).
+    type: int
+    default: 4
+  max_conflict_retries:
+    description:
+      - How many times a C(DeleteConflict) on DeleteUser leads to a fresh inventory and plan before the user fails (0 to 10).
+    type: int
+    default: 3
+notes:
+  - "IAM permissions: C(sts:GetCallerIdentity); C(iam:GetUser), C(iam:ListUsers) (with O(user_ids)), C(iam:GetLoginProfile),
+    C(iam:ListAccessKeys), C(iam:ListSSHPublicKeys), C(iam:ListSigningCertificates), C(iam:ListServiceSpecificCredentials),
+    C(iam:ListMFADevices), C(iam:ListVirtualMFADevices), C(iam:ListGroupsForUser), C(iam:ListUserPolicies),
+    C(iam:ListAttachedUserPolicies); with O(manifest_dir) also C(iam:GetAccessKeyLastUsed), C(iam:GetSSHPublicKey),
+    C(iam:GetUserPolicy); to change: C(iam:DeleteLoginProfile), C(iam:DeleteAccessKey) or C(iam:UpdateAccessKey),
+    C(iam:DeleteSSHPublicKey), C(iam:DeleteSigningCertificate), C(iam:DeleteServiceSpecificCredential),
+    C(iam:DeactivateMFADevice), C(iam:DeleteVirtualMFADevice), C(iam:DetachUserPolicy), C(iam:DeleteUserPolicy),
+    C(iam:RemoveUserFromGroup), C(iam:DeleteUser)."
+  - When a policy denies DeactivateMFADevice without C(aws:MultiFactorAuthPresent), that user fails with a message naming the
+    fix - run the task with the O(access_key), O(secret_key) and O(session_token) of an STS session obtained with MFA.
+  - ListSSHPublicKeys answers C(InvalidAction) in some partitions; the module then takes the user to have no SSH keys and warns.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: See what offboarding two users would do (run with --check, or read the plan)
+  iamguard.aws.iam_user_purge:
+    user_names: [alice, bob]
+    protected_users: ["break-glass-*", "terraform"]
+  check_mode: true
+  register: plan
+
+- name: Offboard them, keeping a manifest of everything removed
+  iamguard.aws.iam_user_purge:
+    user_names: [alice, bob]
+    protected_users: ["break-glass-*", "terraform"]
+    manifest_dir: /var/lib/offboarding
+
+- name: Legal hold - keep the user, remove every way to sign in, keep its access keys inactive
+  iamguard.aws.iam_user_purge:
+    user_names: carol
+    state: disabled
+    access_keys: deactivate
+
+- name: Delete a user known only by its id
+  iamguard.aws.iam_user_purge:
+    user_ids: [AIDAEXAMPLEID1234567]
+"""
+
+RETURN = r"""
+users:
+  description: One entry per requested user, in the order given (names first, then ids).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    requested:
+      description: The name or id as given.
+      type: str
+    user_name:
+      description: The user's name, when known.
+      type: str
+    user_id:
+      description: The user's unique id, when known.
+      type: str
+    arn:
+      description: The user's ARN, when the user exists.
+      type: str
+    status:
+      description:
+        - V(deleted) or V(disabled) - the state reached (in check mode, the state the plan reaches);
+          V(absent) - no such user, nothing to do; V(protected) - refused by a guard, nothing changed;
+          V(failed) - see RV(users[].error).
+      type: str
+    actions:
+      description: The actions performed (or planned, in check mode), in order.
+      type: list
+      elements: dict
+      contains:
+        action:
+          description: The IAM call in snake_case, for example C(delete_access_key).
+          type: str
+        target:
+          description: What it acts on - key id, serial number, group name, policy ARN or name, user name.
+          type: str
+    manifest:
+      description: Path of the manifest written for this user, if any.
+      type: str
+    error:
+      description: Why this user failed or was refused.
+      type: str
+  sample: [{"requested": "alice", "user_name": "alice", "user_id": "AIDAEXAMPLE000000001", "arn": "arn:aws:iam::123456789012:user/alice",
+            "status": "deleted", "manifest": "/var/lib/offboarding/123456789012-alice-20261124T101500Z.json", "error": null,
+            "actions": [{"action": "delete_login_profile", "target": "alice"}, {"action": "delete_user", "target": "alice"}]}]
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.iamguard.aws.plugins.module_utils.client import iam_client, sts_client
+from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity, run
+from ansible_collections.iamguard.aws.plugins.module_utils.users import purge, purge_options
+
+
+def main():
+    argument_spec = dict(
+        user_names=dict(type="list", elements="str", default=[], aliases=["user_name", "names"]),
+        user_ids=dict(type="list", elements="str", default=[]),
+        state=dict(type="str", choices=["absent", "disabled"], default="absent"),
+        access_keys=dict(type="str", choices=["delete", "deactivate"], default="delete", no_log=False),
+        remove_permissions=dict(type="bool"),
+        protected_users=dict(type="list", elements="str", default=[]),
+        manifest_dir=dict(type="path"),
+        max_workers=dict(type="int", default=4),
+        max_conflict_retries=dict(type="int", default=3),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+
+    def work():
+        options = purge_options(module.params)
+        return purge(iam_client(module), lambda: caller_identity(sts_client(module)), options, module.check_mode)
+
+    run(module, work)
+
+
+if __name__ == "__main__":
+    main()

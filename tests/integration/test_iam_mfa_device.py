@@ -1,0 +1,362 @@
+"""iamguard.aws.iam_mfa_device through ansible-playbook against the simulator.
+
+Every scenario runs in check mode (nothing may change), for real, and again
+(changed: false), as amazon.aws's own integration tests do.
+"""
+
+import os
+import stat
+import time
+
+import pyotp
+import pytest
+
+from tests.simulator.seed import make_orphan, make_user
+
+MODULE = "iamguard.aws.iam_mfa_device"
+
+
+def virtual_devices(iam, status="Any"):
+    pages = iam.get_paginator("list_virtual_mfa_devices").paginate(AssignmentStatus=status)
+    return {d["SerialNumber"]: d for page in pages for d in page["VirtualMFADevices"]}
+
+
+def user_serials(iam, user):
+    return sorted(d["SerialNumber"] for d in iam.list_mfa_devices(UserName=user)["MFADevices"])
+
+
+def actions(result):
+    return [(a["action"], a["target"]) for a in result["actions"]]
+
+
+def serial(name, path="/"):
+    return "arn:aws:iam::123456789012:mfa%s%s" % (path, name)
+
+
+def assert_private_file(path):
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    assert mode == 0o600, oct(mode)
+
+
+def test_unattended_enrolment_check_apply_idempotent(sim, iam, run_module, tmp_path):
+    iam.create_user(UserName="svc-backup")
+    seed_path = str(tmp_path / "svc.seed")
+    args = {"user_name": "svc-backup", "generate_codes": True, "seed_path": seed_path}
+
+    planned = run_module(MODULE, args, check=True)
+    assert planned["changed"] is True
+    assert actions(planned) == [
+        ("create_virtual_mfa_device", serial("svc-backup")),
+        ("write_seed", seed_path),
+        ("enable_mfa_device", serial("svc-backup")),
+    ]
+    assert serial("svc-backup") not in virtual_devices(iam)
+    assert not os.path.exists(seed_path)
+
+    applied = run_module(MODULE, args)
+    assert applied["changed"] is True
+    assert actions(applied) == actions(planned)
+    assert applied["device"]["assigned"] is True and applied["device"]["user_name"] == "svc-backup"
+    assert applied["device"]["enable_date"]
+    assert user_serials(iam, "svc-backup") == [serial("svc-backup")]
+    assert_private_file(seed_path)
+    seed = open(seed_path).read().strip()
+    pyotp.TOTP(seed).now()  # a usable seed
+    assert seed not in applied.stdout
+
+    for check in (True, False):
+        again = run_module(MODULE, args, check=check)
+        assert again["changed"] is False and again["actions"] == []
+
+
+def test_two_step_enrolment_for_a_person(sim, iam, run_module, tmp_path):
+    iam.create_user(UserName="alice")
+    qr_path, seed_path = str(tmp_path / "alice.png"), str(tmp_path / "alice.seed")
+    step_1 = {"user_name": "alice", "qr_code_png_path": qr_path, "seed_path": seed_path}
+
+    planned = run_module(MODULE, step_1, check=True)
+    assert actions(planned) == [
+        ("create_virtual_mfa_device", serial("alice")), ("write_qr_code_png", qr_path), ("write_seed", seed_path)]
+    assert not os.path.exists(qr_path)
+
+    created = run_module(MODULE, step_1)
+    assert created["changed"] is True and created["device"]["assigned"] is False
+    assert_private_file(qr_path)
+    assert open(qr_path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert virtual_devices(iam, "Unassigned").keys() == {serial("alice")}
+
+    # Rerunning step 1 changes nothing: the device waits for its codes.
+    for check in (True, False):
+        assert run_module(MODULE, step_1, check=check)["changed"] is False
+
+    totp = pyotp.TOTP(open(seed_path).read().strip())
+    now = time.time()
+    step_2 = dict(step_1, authentication_code_1=totp.at(now - 30), authentication_code_2=totp.at(now))
+    planned = run_module(MODULE, step_2, check=True)
+    assert actions(planned) == [("enable_mfa_device", serial("alice"))]
+    assert user_serials(iam, "alice") == []
+
+    enabled = run_module(MODULE, step_2)
+    assert enabled["changed"] is True and enabled["device"]["assigned"] is True
+    assert user_serials(iam, "alice") == [serial("alice")]
+    for code in (step_2["authentication_code_1"], step_2["authentication_code_2"]):
+        assert code not in enabled.stdout
+    for check in (True, False):
+        assert run_module(MODULE, step_2, check=check)["changed"] is False
+
+
+def test_wrong_codes_leave_the_device_waiting(sim, iam, run_module, tmp_path):
+    iam.create_user(UserName="dave")
+    seed_path = str(tmp_path / "dave.seed")
+    run_module(MODULE, {"user_name": "dave", "seed_path": seed_path})
+    totp = pyotp.TOTP(open(seed_path).read().strip())
+    wrong = "%06d" % ((int(totp.now()) + 1) % 1000000)
+    also_wrong = "%06d" % ((int(totp.now()) + 2) % 1000000)
+    result = run_module(MODULE, {"user_name": "dave", "seed_path": seed_path, "authentication_code_1": wrong, "authentication_code_2": also_wrong})
+    assert result["failed"] is True
+    assert "rejected the two codes" in result["msg"] and serial("dave") in result["msg"]
+    assert virtual_devices(iam, "Unassigned").keys() == {serial("dave")}
+    assert wrong not in result.stdout
+
+
+def test_orphan_from_cancelled_console_enrolment_is_replaced(sim, iam, run_module, tmp_path):
+    iam.create_user(UserName="test")
+    make_orphan(iam, "test")
+    seed_path = str(tmp_path / "test.seed")
+    args = {"user_name": "test", "generate_codes": True, "seed_path": seed_path}
+
+    refused = run_module(MODULE, dict(args, replace_orphan=False))
+    assert refused["failed"] is True and "orphan" in refused["msg"] and "replace_orphan" in refused["msg"]
+    assert not os.path.exists(seed_path)
+
+    planned = run_module(MODULE, args, check=True)
+    assert planned["replaced_orphan"] is True
+    assert [a for a, _ in actions(planned)] == ["delete_virtual_mfa_device", "create_virtual_mfa_device", "write_seed", "enable_mfa_device"]
+    assert virtual_devices(iam, "Unassigned").keys() == {serial("test")}
+
+    applied = run_module(MODULE, args)
+    assert applied["replaced_orphan"] is True and applied["device"]["assigned"] is True
+    assert virtual_devices(iam, "Unassigned") == {}
+    assert run_module(MODULE, args)["changed"] is False
+
+
+def test_secret_with_nowhere_to_go_is_refused(sim, iam, run_module):
+    iam.create_user(UserName="erin")
+    for args in ({"user_name": "erin"}, {"user_name": "erin", "generate_codes": True}):
+        result = run_module(MODULE, args)
+        assert result["failed"] is True
+        assert "qr_code_png_path" in result["msg"] and "seed_path" in result["msg"]
+    assert serial("erin") not in virtual_devices(iam)
+
+
+def test_return_secret_needs_no_log(sim, iam, run_module, run_playbook):
+    iam.create_user(UserName="frank")
+    refused = run_module(MODULE, {"user_name": "frank", "generate_codes": True, "return_secret": True})
+    assert refused["failed"] is True and "no_log" in refused["msg"]
+    assert serial("frank") not in virtual_devices(iam)
+
+    run = run_playbook([{
+        "hosts": "localhost", "gather_facts": False,
+        "tasks": [
+            {"name": "enrol", "no_log": True, "register": "enrolled",
+             MODULE: {"user_name": "frank", "generate_codes": True, "return_secret": True}},
+            {"name": "seed came back", "ansible.builtin.assert": {"that": [
+                "enrolled.secret.base32_string_seed | length >= 16",
+                "enrolled.secret.qr_code_png | length > 0",
+                "enrolled.device.assigned"]}},
+        ],
+    }])
+    assert run.rc == 0, run.stdout
+    assert user_serials(iam, "frank") == [serial("frank")]
+
+
+def test_failed_enable_after_create_leaves_no_orphan(sim, iam, run_module, tmp_path):
+    # IAM allows 8 MFA devices per user; the 9th EnableMFADevice fails after CreateVirtualMFADevice succeeded.
+    make_user(iam, "grace", hardware_mfa=8)
+    seed_path = str(tmp_path / "grace.seed")
+    result = run_module(MODULE, {"user_name": "grace", "generate_codes": True, "seed_path": seed_path})
+    assert result["failed"] is True
+    assert "deleted again" in result["msg"]
+    assert serial("grace") not in virtual_devices(iam)
+    assert not os.path.exists(seed_path)
+
+
+def test_existing_secret_file_is_not_overwritten(sim, iam, run_module, tmp_path):
+    iam.create_user(UserName="heidi")
+    seed_path = tmp_path / "heidi.seed"
+    seed_path.write_text("keep me\n")
+    result = run_module(MODULE, {"user_name": "heidi", "generate_codes": True, "seed_path": str(seed_path)})
+    assert result["failed"] is True and "force" in result["msg"]
+    assert seed_path.read_text() == "keep me\n"
+    assert serial("heidi") not in virtual_devices(iam)
+
+    link = tmp_path / "link.seed"
+    link.symlink_to(tmp_path / "elsewhere")
+    result = run_module(MODULE, {"user_name": "heidi", "generate_codes": True, "seed_path": str(link), "force": True})
+    assert result["failed"] is True and "symbolic link" in result["msg"]
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_lost_device_reset_every_type(sim, iam, run_module):
+    made = make_user(iam, "ivan", virtual_mfa=1, hardware_mfa=1, passkeys=1)
+    devices = made["mfa_devices"]
+    by_type = {d["type"]: d["serial_number"] for d in devices}
+    args = {"user_name": "ivan", "state": "absent"}
+
+    planned = run_module(MODULE, args, check=True)
+    assert planned["changed"] is True
+    planned_actions = actions(planned)
+    assert ("deactivate_mfa_device", by_type["virtual"]) in planned_actions
+    assert ("delete_virtual_mfa_device", by_type["virtual"]) in planned_actions
+    assert ("deactivate_mfa_device", by_type["hardware"]) in planned_actions
+    assert ("deactivate_mfa_device", by_type["passkey"]) in planned_actions
+    assert len(planned_actions) == 4
+    assert len(user_serials(iam, "ivan")) == 3
+
+    applied = run_module(MODULE, args)
+    assert applied["changed"] is True and actions(applied) == planned_actions
+    assert sorted(d["type"] for d in applied["devices"]) == ["hardware", "passkey", "virtual"]
+    assert user_serials(iam, "ivan") == []
+    assert by_type["virtual"] not in virtual_devices(iam)  # deleted, not left as an orphan
+    for check in (True, False):
+        assert run_module(MODULE, args, check=check)["changed"] is False
+
+
+def test_hardware_device_with_virtual_looking_serial_is_only_deactivated(sim, iam, run_module):
+    iam.create_user(UserName="judy")
+    hardware = serial("judy-token")  # console-registered hardware tokens get arn:...:mfa/ serials too
+    iam.enable_mfa_device(UserName="judy", SerialNumber=hardware, AuthenticationCode1="123456", AuthenticationCode2="654321")
+    result = run_module(MODULE, {"user_name": "judy", "state": "absent"})
+    assert actions(result) == [("deactivate_mfa_device", hardware)]
+    assert result["devices"][0]["type"] == "hardware"
+    assert user_serials(iam, "judy") == []
+
+
+def test_remove_orphan_by_serial(sim, iam, run_module):
+    made = make_orphan(iam, "kate")
+    args = {"serial_number": made["serial_number"], "state": "absent"}
+    planned = run_module(MODULE, args, check=True)
+    assert actions(planned) == [("delete_virtual_mfa_device", made["serial_number"])]
+    assert made["serial_number"] in virtual_devices(iam)
+    assert run_module(MODULE, args)["changed"] is True
+    assert made["serial_number"] not in virtual_devices(iam)
+    for check in (True, False):
+        assert run_module(MODULE, args, check=check)["changed"] is False
+
+
+def test_root_device_is_never_touched(sim, iam, run_module):
+    root = serial("root-account-mfa-device")
+    assert root in virtual_devices(iam)
+    result = run_module(MODULE, {"serial_number": root, "state": "absent"})
+    assert result["failed"] is True and "root" in result["msg"]
+    assert root in virtual_devices(iam, "Assigned")
+
+
+def test_device_enabled_for_someone_else_is_refused(sim, iam, run_module):
+    make_user(iam, "leo", virtual_mfa=1)
+    iam.create_user(UserName="mallory")
+    result = run_module(MODULE, {"serial_number": serial("leo"), "user_name": "mallory", "state": "absent"})
+    assert result["failed"] is True and "leo" in result["msg"]
+    assert user_serials(iam, "leo") == [serial("leo")]
+
+
+def test_mfa_enforcing_policy_names_the_fix(sim, iam, run_module):
+    """S4: DeactivateMFADevice is denied until the caller uses an STS session obtained with MFA."""
+    made = make_user(iam, "nina", virtual_mfa=1)
+    sim.configure(require_mfa_session=True)
+    args = {"user_name": "nina", "state": "absent"}
+    denied = run_module(MODULE, args)
+    assert denied["failed"] is True
+    assert "GetSessionToken" in denied["msg"] and "session_token" in denied["msg"]
+    assert "Traceback" not in denied.stdout
+    assert user_serials(iam, "nina") == [serial("nina")]
+
+    seed = made["seeds"][serial("nina")]
+    sts = sim.client("sts")
+    creds = sts.get_session_token(SerialNumber=serial("nina"), TokenCode=pyotp.TOTP(seed).now())["Credentials"]
+    allowed = run_module(MODULE, dict(args, access_key=creds["AccessKeyId"], secret_key=creds["SecretAccessKey"],
+                                      session_token=creds["SessionToken"]))
+    assert allowed["changed"] is True, allowed
+    assert user_serials(iam, "nina") == []
+    assert creds["SessionToken"] not in allowed.stdout
+
+
+def test_invalid_input_changes_nothing(sim, iam, run_module):
+    iam.create_user(UserName="olga")
+    before = virtual_devices(iam)
+    cases = [
+        ({"user_name": "bad name!", "generate_codes": True, "return_secret": True}, "user_name"),
+        ({"user_name": "olga", "path": "no-slashes", "seed_path": "/tmp/x"}, "path"),
+        ({"user_name": "olga", "authentication_code_1": "12345a", "authentication_code_2": "123456"}, "authentication_code_1"),
+        ({"user_name": "olga", "authentication_code_1": "123456"}, "authentication_code"),
+        ({"user_name": "olga", "authentication_code_1": "123456", "authentication_code_2": "123456"}, "authentication_code_2"),
+        ({"serial_number": "x", "state": "absent"}, "serial_number"),
+        ({"serial_number": serial("olga"), "state": "present", "user_name": "olga"}, "serial_number"),
+        ({"user_name": "olga", "seed_path": "/nonexistent-folder/olga.seed"}, "does not exist"),
+    ]
+    for args, fragment in cases:
+        result = run_module(MODULE, args)
+        assert result["failed"] is True, args
+        assert fragment in result["msg"], (args, result["msg"])
+    assert virtual_devices(iam) == before
+
+
+def test_secrets_never_reach_output(sim, iam, run_module, tmp_path):
+    iam.create_user(UserName="pat")
+    seed_path = str(tmp_path / "pat.seed")
+    qr_path = str(tmp_path / "pat.png")
+    result = run_module(MODULE, {"user_name": "pat", "generate_codes": True, "seed_path": seed_path, "qr_code_png_path": qr_path},
+                        diff=True, verbosity=4, env={"ANSIBLE_DEBUG": "1"})
+    assert result["changed"] is True
+    seed = open(seed_path).read().strip()
+    import base64
+    png_b64 = base64.b64encode(open(qr_path, "rb").read()).decode()
+    for secret in (seed, seed.lower(), png_b64[:40]):
+        assert secret not in result.stdout
+        assert secret not in result.stderr
+
+
+def test_throttling_is_absorbed(sim, iam, run_module, tmp_path):
+    make_user(iam, "quinn", virtual_mfa=1, hardware_mfa=1)
+    sim.configure(throttle_rate=2, throttle_burst=1)
+    try:
+        result = run_module(MODULE, {"user_name": "quinn", "state": "absent"})
+    finally:
+        sim.configure(throttle_rate=None)
+    assert result["changed"] is True, result
+    assert sim.counters().get("throttled", 0) > 0
+    assert user_serials(iam, "quinn") == []
+
+
+def test_info_lists_types_orphans_and_root(sim, iam, run_module):
+    make_user(iam, "ruth", virtual_mfa=1, hardware_mfa=1, passkeys=1)
+    orphan = make_orphan(iam, "stale")["serial_number"]
+    sim.reset_counters()
+    info = run_module("iamguard.aws.iam_mfa_device_info", {"user_names": ["ruth", "ghost"]}, check=True)
+    assert info["changed"] is False
+    assert [d["serial_number"] for d in info["orphans"]] == [orphan]
+    root = [d for d in info["virtual_devices"] if d["root"]]
+    assert len(root) == 1 and root[0]["assigned"] is True
+    assert sorted(d["type"] for d in info["users"]["ruth"]) == ["hardware", "passkey", "virtual"]
+    assert info["users"]["ghost"] == []
+    assert info["summary"] == {"virtual": 3, "virtual_assigned": 2, "orphans": 1}
+    counts = sim.counters()
+    assert counts.get("iam:ListVirtualMFADevices") == 1
+    assert counts.get("iam:ListMFADevices") == 2
+
+    unassigned = run_module("iamguard.aws.iam_mfa_device_info", {"assignment_status": "Unassigned"})
+    assert [d["serial_number"] for d in unassigned["virtual_devices"]] == [orphan]
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_module_defaults_group_reaches_both_collections(sim, iam, run_playbook, check):
+    """group/iamguard.aws.aws extends amazon.aws.aws: one module_defaults entry serves both."""
+    make_orphan(iam, "grouped")
+    run = run_playbook([{
+        "hosts": "localhost", "gather_facts": False,
+        "module_defaults": {"group/iamguard.aws.aws": {"endpoint_url": sim.url, "region": "us-east-1"}},
+        "tasks": [{"name": "info", "register": "info", "iamguard.aws.iam_mfa_device_info": {}},
+                  {"name": "caller", "register": "caller", "amazon.aws.aws_caller_info": {}},
+                  {"ansible.builtin.assert": {"that": ["info.orphans | length == 1", "caller.account == '123456789012'"]}}],
+    }], env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, check=check)
+    assert run.rc == 0, run.stdout

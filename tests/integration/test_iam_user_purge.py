@@ -1,0 +1,258 @@
+"""iamguard.aws.iam_user_purge through ansible-playbook against the simulator."""
+
+import json
+import os
+import stat
+
+import pytest
+
+from tests.simulator.seed import account_snapshot, caller_user, make_user
+
+MODULE = "iamguard.aws.iam_user_purge"
+CREDENTIAL_ACTIONS = ("delete_login_profile", "delete_access_key", "update_access_key", "delete_ssh_public_key", "delete_signing_certificate",
+                      "delete_service_specific_credential", "deactivate_mfa_device", "delete_virtual_mfa_device")
+PERMISSION_ACTIONS = ("detach_user_policy", "delete_user_policy", "remove_user_from_group")
+EVERYTHING = dict(login_profile=True, access_keys=2, ssh_keys=1, signing_certs=1, service_credentials=1, virtual_mfa=1, hardware_mfa=1,
+                  passkeys=1, groups=("staff", "deploy"), inline_policies=2, managed_policies=2, boundary=True, tags={"team": "ops"})
+
+
+def users(iam):
+    return sorted(u["UserName"] for page in iam.get_paginator("list_users").paginate() for u in page["Users"])
+
+
+def orphans(iam):
+    pages = iam.get_paginator("list_virtual_mfa_devices").paginate(AssignmentStatus="Unassigned")
+    return [d["SerialNumber"] for page in pages for d in page["VirtualMFADevices"]]
+
+
+def by_user(result):
+    return {user["requested"]: user for user in result["users"]}
+
+
+def kinds(user_result):
+    return [action["action"] for action in user_result["actions"]]
+
+
+def test_every_dependent_check_apply_idempotent(sim, iam, run_module):
+    make_user(iam, "alice", **EVERYTHING)
+    make_user(iam, "bystander", **EVERYTHING)
+    before = account_snapshot(iam)
+
+    planned = run_module(MODULE, {"user_names": "alice"}, check=True)
+    assert planned["changed"] is True
+    alice = by_user(planned)["alice"]
+    assert alice["status"] == "deleted" and alice["manifest"] is None
+    assert sorted(set(kinds(alice))) == sorted(set(CREDENTIAL_ACTIONS + PERMISSION_ACTIONS + ("delete_user",)) - {"update_access_key"})
+    assert kinds(alice).count("deactivate_mfa_device") == 3
+    assert kinds(alice).count("delete_virtual_mfa_device") == 1
+    assert account_snapshot(iam) == before
+
+    applied = run_module(MODULE, {"user_names": "alice"})
+    assert applied["changed"] is True
+    assert by_user(applied)["alice"]["actions"] == alice["actions"]
+    assert users(iam) == ["bystander"]
+    assert orphans(iam) == []
+    after = account_snapshot(iam)
+    assert after["users"]["bystander"] == before["users"]["bystander"]
+
+    for check in (True, False):
+        again = run_module(MODULE, {"user_names": "alice"}, check=check)
+        assert again["changed"] is False
+        assert by_user(again)["alice"]["status"] == "absent"
+
+
+def test_credentials_are_removed_before_permissions(sim, iam, run_module):
+    make_user(iam, "bob", **EVERYTHING)
+    result = run_module(MODULE, {"user_names": ["bob"]}, check=True)
+    order = kinds(by_user(result)["bob"])
+    last_credential = max(i for i, kind in enumerate(order) if kind in CREDENTIAL_ACTIONS)
+    first_permission = min(i for i, kind in enumerate(order) if kind in PERMISSION_ACTIONS)
+    assert order[0] == "delete_login_profile"
+    assert last_credential < first_permission
+    assert order[-1] == "delete_user"
+
+
+@pytest.mark.parametrize("devices", [
+    {"virtual_mfa": 1}, {"hardware_mfa": 1}, {"passkeys": 1}, {"virtual_mfa": 1, "passkeys": 1},
+    {"virtual_mfa": 2, "hardware_mfa": 1, "passkeys": 2},
+])
+def test_any_mix_of_device_types_goes_in_one_run(sim, iam, run_module, devices):
+    make_user(iam, "carol", login_profile=True, **devices)
+    result = run_module(MODULE, {"user_names": "carol"})
+    carol = by_user(result)["carol"]
+    assert result.get("failed") is not True, result
+    assert carol["status"] == "deleted" and carol["error"] is None
+    assert kinds(carol).count("deactivate_mfa_device") == sum(devices.values())
+    assert kinds(carol).count("delete_virtual_mfa_device") == devices.get("virtual_mfa", 0)
+    assert users(iam) == [] and orphans(iam) == []
+
+
+def test_user_given_by_id(sim, iam, run_module):
+    make_user(iam, "dave", access_keys=1)
+    user_id = iam.get_user(UserName="dave")["User"]["UserId"]
+    sim.reset_counters()
+    planned = run_module(MODULE, {"user_ids": [user_id]}, check=True)
+    assert by_user(planned)[user_id]["user_name"] == "dave"
+    assert sim.counters().get("iam:ListUsers") == 1
+    result = run_module(MODULE, {"user_ids": [user_id]})
+    assert by_user(result)[user_id]["status"] == "deleted"
+    assert users(iam) == []
+    again = run_module(MODULE, {"user_ids": [user_id]})
+    assert again["changed"] is False and by_user(again)[user_id]["status"] == "absent"
+
+
+def test_missing_user_is_not_an_error(sim, iam, run_module):
+    result = run_module(MODULE, {"user_names": ["ghost"]})
+    assert result.get("failed") is not True
+    assert result["changed"] is False
+    assert by_user(result)["ghost"]["status"] == "absent"
+
+
+def test_protected_users_are_refused_and_others_proceed(sim, iam, run_module):
+    make_user(iam, "break-glass-1", access_keys=1)
+    make_user(iam, "erin", access_keys=1)
+    before = account_snapshot(iam)["users"]["break-glass-1"]
+    result = run_module(MODULE, {"user_names": ["break-glass-1", "erin", "root"], "protected_users": ["break-glass-*"]})
+    assert result["failed"] is True
+    assert "break-glass-1" in result["msg"] and "root" in result["msg"]
+    statuses = {name: user["status"] for name, user in by_user(result).items()}
+    assert statuses == {"break-glass-1": "protected", "erin": "deleted", "root": "protected"}
+    assert by_user(result)["break-glass-1"]["actions"] == []
+    assert account_snapshot(iam)["users"]["break-glass-1"] == before
+    assert users(iam) == ["break-glass-1"]
+
+
+def test_the_caller_itself_is_never_purged(sim, iam, run_module):
+    me = caller_user(iam, "ops-admin")
+    env = {"AWS_ACCESS_KEY_ID": me["access_key_id"], "AWS_SECRET_ACCESS_KEY": me["secret_access_key"]}
+    user_id = iam.get_user(UserName="ops-admin")["User"]["UserId"]
+    for args in ({"user_names": ["ops-admin"]}, {"user_ids": [user_id]}):
+        result = run_module(MODULE, args, env=env)
+        assert result["failed"] is True
+        assert "identity running this task" in result["msg"]
+        assert result["users"][0]["status"] == "protected"
+    assert "ops-admin" in users(iam)
+    assert me["secret_access_key"] not in result.stdout
+
+
+def test_disabled_keeps_the_user_and_its_permissions(sim, iam, run_module):
+    make_user(iam, "frank", **EVERYTHING)
+    args = {"user_names": "frank", "state": "disabled", "access_keys": "deactivate"}
+    planned = run_module(MODULE, args, check=True)
+    frank = by_user(planned)["frank"]
+    assert frank["status"] == "disabled"
+    assert "delete_user" not in kinds(frank) and not set(kinds(frank)) & set(PERMISSION_ACTIONS)
+    assert kinds(frank).count("update_access_key") == 2
+
+    run_module(MODULE, args)
+    snap = account_snapshot(iam)["users"]["frank"]
+    assert snap["login_profile"] is False
+    assert sorted(snap["access_keys"].values()) == ["Inactive", "Inactive"]
+    for kind in ("ssh_keys", "signing_certs", "service_credentials", "mfa_devices"):
+        assert not snap[kind], kind
+    assert snap["groups"] == ["deploy", "staff"]
+    assert len(snap["inline_policies"]) == 2 and len(snap["managed_policies"]) == 2
+    assert orphans(iam) == []
+    for check in (True, False):
+        again = run_module(MODULE, args, check=check)
+        assert again["changed"] is False and by_user(again)["frank"]["status"] == "disabled"
+
+    stripped = run_module(MODULE, {"user_names": "frank", "state": "disabled", "remove_permissions": True})
+    assert set(kinds(by_user(stripped)["frank"])) == {"delete_access_key", *PERMISSION_ACTIONS}
+    snap = account_snapshot(iam)["users"]["frank"]
+    assert snap["groups"] == [] and snap["access_keys"] == {} and snap["managed_policies"] == []
+
+
+def test_manifest_written_before_changes_with_everything_but_secrets(sim, iam, run_module, tmp_path):
+    made = make_user(iam, "grace", **EVERYTHING)
+    manifest_dir = tmp_path / "manifests"
+    manifest_dir.mkdir()
+    planned = run_module(MODULE, {"user_names": "grace", "manifest_dir": str(manifest_dir)}, check=True)
+    assert by_user(planned)["grace"]["manifest"] is None and list(manifest_dir.iterdir()) == []
+
+    result = run_module(MODULE, {"user_names": "grace", "manifest_dir": str(manifest_dir)})
+    path = by_user(result)["grace"]["manifest"]
+    assert os.path.dirname(path) == str(manifest_dir)
+    assert os.path.basename(path).startswith("123456789012-grace-") and path.endswith(".json")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    manifest = json.load(open(path))
+    assert manifest["user"]["user_name"] == "grace" and manifest["user"]["arn"].endswith(":user/grace")
+    assert manifest["user"]["tags"] == {"team": "ops"}
+    assert manifest["user"]["permissions_boundary"]
+    assert sorted(manifest["groups"]) == ["deploy", "staff"]
+    assert len(manifest["inline_policies"]) == 2 and all(manifest["inline_policies"].values())
+    assert len(manifest["attached_policies"]) == 2
+    assert {k["access_key_id"] for k in manifest["access_keys"]} == set(made["access_key_ids"])
+    assert all("last_used" in k and "status" in k for k in manifest["access_keys"])
+    assert all(k["body"].startswith("ssh-rsa ") for k in manifest["ssh_public_keys"])
+    assert all("BEGIN CERTIFICATE" in c["body"] for c in manifest["signing_certificates"])
+    assert len(manifest["service_specific_credentials"]) == 1
+    assert sorted(d["type"] for d in manifest["mfa_devices"]) == ["hardware", "passkey", "virtual"]
+    assert manifest["actions"] == by_user(result)["grace"]["actions"]
+    text = open(path).read()
+    for secret in made["secrets"]:
+        assert secret not in text
+        assert secret not in result.stdout
+
+
+def test_batch_of_fifty_with_one_failure(sim, iam, run_module):
+    names = ["batch-%02d" % i for i in range(50)]
+    for name in names:
+        make_user(iam, name, login_profile=True, access_keys=1, groups=("staff",))
+    make_user(iam, "batch-mfa", virtual_mfa=1)
+    make_user(iam, "bystander", access_keys=1)
+    sim.configure(require_mfa_session=True)  # batch-mfa cannot be deactivated without an MFA session
+    result = run_module(MODULE, {"user_names": names + ["batch-mfa"], "max_workers": 8})
+    assert result["failed"] is True
+    assert "1 of 51 users" in result["msg"] and "batch-mfa" in result["msg"]
+    failed = by_user(result)["batch-mfa"]
+    assert failed["status"] == "failed" and "GetSessionToken" in failed["error"]
+    assert all(by_user(result)[name]["status"] == "deleted" for name in names)
+    assert users(iam) == ["batch-mfa", "bystander"]
+
+
+def test_diff_shows_before_and_after_without_secrets(sim, iam, run_module):
+    made = make_user(iam, "heidi", **EVERYTHING)
+    result = run_module(MODULE, {"user_names": "heidi", "state": "disabled"}, check=True, diff=True)
+    before, after = result["diff"]["before"]["heidi"], result["diff"]["after"]["heidi"]
+    assert before["login_profile"] is True and after["login_profile"] is False
+    assert len(before["access_keys"]) == 2 and after["access_keys"] == []
+    assert after["groups"] == before["groups"]
+    for secret in made["secrets"]:
+        assert secret not in result.stdout
+
+
+def test_invalid_input_changes_nothing(sim, iam, run_module, tmp_path):
+    make_user(iam, "ivan", access_keys=1)
+    before = account_snapshot(iam)
+    cases = [
+        ({"user_names": ["*"]}, "user_names"),
+        ({"user_names": ["a" * 65]}, "user_names"),
+        ({"user_names": [""]}, "user_names"),
+        ({"user_ids": ["AKIAEXAMPLE"]}, "user_ids"),
+        ({"user_names": []}, "user_names"),
+        ({"user_names": ["ivan"], "max_workers": 0}, "max_workers"),
+        ({"user_names": ["ivan"], "max_workers": 1000}, "max_workers"),
+        ({"user_names": ["ivan"], "access_keys": "deactivate"}, "access_keys"),
+        ({"user_names": ["ivan"], "manifest_dir": str(tmp_path / "missing")}, "manifest_dir"),
+        ({"user_names": ["ivan"], "state": "gone"}, "state"),
+    ]
+    for args, fragment in cases:
+        result = run_module(MODULE, args)
+        assert result["failed"] is True, args
+        assert fragment in result["msg"], (args, result["msg"])
+    assert account_snapshot(iam) == before
+
+
+def test_api_calls_for_a_typical_user(sim, iam, run_module, record_property):
+    typical = dict(login_profile=True, access_keys=1, virtual_mfa=1, groups=("staff",), managed_policies=1, inline_policies=1)
+    make_user(iam, "typical", **typical)
+    sim.reset_counters()
+    run_module(MODULE, {"user_names": "typical"})
+    counts = sim.counters()
+    calls = sum(count for key, count in counts.items() if key.startswith(("iam:", "sts:")))
+    mutating = sum(count for key, count in counts.items() if key.split(":")[-1].startswith(("Delete", "Deactivate", "Detach", "Remove")))
+    record_property("calls_per_typical_user", calls)
+    print("API calls for one typical user: %d (%d mutating): %s" % (calls, mutating, json.dumps(counts, sort_keys=True)))
+    assert mutating == 8  # profile, key, deactivate+delete MFA, detach, inline, group, user
+    assert calls <= 22
