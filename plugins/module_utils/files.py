@@ -37,8 +37,14 @@ def check_destination(path, option, force=False):
 def write_private_file(path, data, option, force=False):
     """Write ``data`` (bytes or str) to ``path`` with mode 0600, atomically."""
     path = check_destination(path, option, force)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+    try:
+        _write(path, data.encode("utf-8") if isinstance(data, str) else data, option, force)
+    except OSError as e:
+        raise IamGuardError("%s: could not write %s: %s" % (option, path, e))
+    return path
+
+
+def _write(path, data, option, force):
     folder = os.path.dirname(path)
     # mkstemp creates the file with mode 0600 whatever the umask.
     fd, temp_path = tempfile.mkstemp(prefix=".iamguard-", dir=folder)
@@ -62,7 +68,6 @@ def write_private_file(path, data, option, force=False):
             os.unlink(temp_path)
         raise
     _fsync_folder(folder)
-    return path
 
 
 def _fsync_folder(folder):

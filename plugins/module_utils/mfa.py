@@ -33,6 +33,11 @@ def _iso(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def same_user(name_a, name_b):
+    """IAM user names are unique regardless of case."""
+    return (name_a or "").lower() == (name_b or "").lower()
+
+
 def device_type(serial, virtual_serials):
     if serial in virtual_serials:
         return VIRTUAL
@@ -171,7 +176,7 @@ def plan_enrolment(request, existing, secret_on_hand):
     if existing and existing["root"]:
         raise IamGuardError("%s is the root user's MFA device; this collection never changes it." % existing["serial_number"])
     if existing and existing["assigned"]:
-        if user_name and existing["user_name"] != user_name:
+        if user_name and not same_user(existing["user_name"], user_name):
             raise IamGuardError(
                 "Virtual MFA device %s is already enabled for user %s, not %s; choose another name."
                 % (existing["serial_number"], existing["user_name"], user_name)
@@ -383,9 +388,13 @@ def ensure_present(client, options, check_mode, caller_identity):
     try:
         apply(client, actions, enrolment.handlers)
     except IamGuardError as e:
-        rolled_back = enrolment.rollback(client)
-        if rolled_back:
-            e.message += " The device %s created by this run was deleted again, so no orphan is left." % rolled_back
+        try:
+            rolled_back = enrolment.rollback(client)
+        except (IamGuardError, OSError) as rollback_error:
+            e.message += " Removing what this run created failed too (%s): delete device %s by hand." % (rollback_error, enrolment.created)
+        else:
+            if rolled_back:
+                e.message += " The device %s created by this run was deleted again, so no orphan is left." % rolled_back
         raise
     if enabled and "enable_mfa_device" in kinds:
         enabled_now = [d for d in user_devices(client, user_name, virtual) or [] if d["serial_number"] == after["serial_number"]]
@@ -421,7 +430,7 @@ def ensure_absent(client, options, check_mode):
     for device in devices:
         if device["root"]:
             raise IamGuardError("%s is the root user's MFA device; this collection never changes it." % device["serial_number"])
-        if user_name and device["assigned"] and device["user_name"] != user_name:
+        if user_name and device["assigned"] and not same_user(device["user_name"], user_name):
             raise IamGuardError(
                 "MFA device %s is enabled for user %s, not %s; nothing was changed." % (device["serial_number"], device["user_name"], user_name)
             )

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.iamguard.aws.plugins.module_utils import validation
 from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, error_code, is_conflict, read
-from ansible_collections.iamguard.aws.plugins.module_utils.files import check_destination, write_private_file
+from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
 from ansible_collections.iamguard.aws.plugins.module_utils.mfa import VirtualDevices, plan_devices_removal, user_devices
 from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action, apply, report
 
@@ -84,12 +84,14 @@ def caller_of(identity):
 
 def guard(name=None, user_id=None, caller=None, protected=()):
     """Why this target must not be touched, or None."""
-    if name == "root":
+    # IAM user names are unique regardless of case ("Alice" is "alice"), so every name test ignores case.
+    folded = name.lower() if name else None
+    if folded == "root":
         return "root names the account's root user, which is never purged."
-    if caller and ((name and name == caller["user_name"]) or (user_id and user_id == caller["user_id"])):
+    if caller and ((folded and folded == (caller["user_name"] or "").lower()) or (user_id and user_id == caller["user_id"])):
         return "%s is the identity running this task; it is never purged." % (name or user_id)
     for pattern in protected:
-        if name and fnmatch.fnmatchcase(name, pattern):
+        if folded and fnmatch.fnmatchcase(folded, pattern.lower()):
             return "%s is protected by protected_users pattern %r." % (name, pattern)
     return None
 
@@ -346,8 +348,9 @@ class Batch:
         if facts is None:
             result["status"] = "absent"
             return
+        user_name = facts["user"]["user_name"]  # as IAM spells it
         result.update(user_name=user_name, user_id=facts["user"]["user_id"], arn=facts["user"]["arn"])
-        # The caller's own user, found by id or ARN only now (e.g. targeted by id).
+        # Again with IAM's own name and id: a target given by id, or spelt in another case, is guarded too.
         reason = guard(user_name, facts["user"]["user_id"], self.caller, self.options["protected_users"])
         if reason:
             result.update(status="protected", error=reason)
@@ -361,12 +364,12 @@ class Batch:
             return
         manifest = None
         if self.options["manifest_dir"]:
-            manifest = manifest_path(self.options["manifest_dir"], self.caller["account"], user_name)
-            check_destination(manifest, "manifest_dir")
-            result["manifest"] = write_private_file(manifest, _json(manifest_document(facts, actions, self.caller)), "manifest_dir")
-        self._apply(user_name, actions, facts, result, manifest)
+            manifest = {"path": manifest_path(self.options["manifest_dir"], self.caller["account"], user_name),
+                        "document": manifest_document(facts, actions, self.caller)}
+            result["manifest"] = write_private_file(manifest["path"], _json(manifest["document"]), "manifest_dir")
+        self._apply(user_name, actions, result, manifest)
 
-    def _apply(self, user_name, actions, facts, result, manifest):
+    def _apply(self, user_name, actions, result, manifest):
         """Apply; on DeleteConflict (a dependent appeared) inventory and plan again, bounded."""
         retries = self.options["max_conflict_retries"]
         for attempt in range(retries + 1):
@@ -378,15 +381,18 @@ class Batch:
                     if is_conflict(e.exception):
                         e.message += " (still in conflict after %d re-inventories: something keeps adding dependents to %s)" % (retries, user_name)
                     raise
-            facts = inventory(self.client, user_name, self.virtual, detailed=bool(manifest))
+            # A fresh virtual-device read: a device enabled meanwhile must be typed (and deleted) as virtual.
+            facts = inventory(self.client, user_name, VirtualDevices(self.client), detailed=bool(manifest))
             if facts is None:
                 return
             facts.pop("warnings")
             actions = self.plan(facts)
             result["actions"] += report(actions[:-1])
             if manifest:
-                # Every removed dependent is in a manifest written before its removal.
-                write_private_file(manifest, _json(dict(manifest_document(facts, actions, self.caller), retry=attempt + 1)), "manifest_dir", force=True)
+                # Every removed dependent is in a manifest written before its removal: the first
+                # inventory stays, what appeared since is added.
+                manifest["document"].setdefault("appeared_during_run", []).append(manifest_document(facts, actions, self.caller))
+                write_private_file(manifest["path"], _json(manifest["document"]), "manifest_dir", force=True)
 
 
 def _json(document):
@@ -401,7 +407,19 @@ def resolve_targets(client, options):
         for user_id in options["user_ids"]:
             found = by_id.get(user_id)
             targets.append({"requested": user_id, "user_id": user_id, "user_name": found["UserName"] if found else None})
-    return targets
+    return _once_per_user(targets)
+
+
+def _once_per_user(targets):
+    """One target per user: a user named twice (by name and id, or in two cases) is purged once."""
+    seen = set()
+    unique = []
+    for target in targets:
+        key = (target["user_name"] or target["requested"]).lower()
+        if key not in seen:
+            seen.add(key)
+            unique.append(target)
+    return unique
 
 
 def purge(client, caller_identity, options, check_mode):

@@ -12,13 +12,14 @@ import re
 
 from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
 
-USER_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-DEVICE_NAME = re.compile(r"^[\w+=,.@-]{1,226}$")
+# Whole-string matches (fullmatch), ASCII only: IAM's \w is [A-Za-z0-9_].
+USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+DEVICE_NAME = re.compile(r"[\w+=,.@-]{1,226}", re.ASCII)
 # An IAM path is "/" or "/" + printable ASCII + "/", at most 512 characters.
-PATH = re.compile(r"^/(?:[\x21-\x7e]*/)?$")
-SERIAL_NUMBER = re.compile(r"^[\w+=/:,.@-]{9,256}$")
-USER_ID = re.compile(r"^AIDA[A-Z0-9]{4,124}$")
-AUTH_CODE = re.compile(r"^[0-9]{6}$")
+PATH = re.compile(r"/(?:[\x21-\x7f]*/)?", re.ASCII)
+SERIAL_NUMBER = re.compile(r"[\w+=/:,.@-]{9,256}", re.ASCII)
+USER_ID = re.compile(r"AIDA[A-Z0-9]{4,124}")
+AUTH_CODE = re.compile(r"[0-9]{6}")
 
 
 class InvalidInput(IamGuardError):
@@ -30,37 +31,37 @@ class InvalidInput(IamGuardError):
 
 
 def user_name(value, option="user_name"):
-    if not isinstance(value, str) or not USER_NAME.match(value):
+    if not isinstance(value, str) or not USER_NAME.fullmatch(value):
         raise InvalidInput(option, value, "an IAM user name is 1 to 64 characters of letters, digits and +=,.@_-")
     return value
 
 
 def device_name(value, option="name"):
-    if not isinstance(value, str) or not DEVICE_NAME.match(value):
+    if not isinstance(value, str) or not DEVICE_NAME.fullmatch(value):
         raise InvalidInput(option, value, "a virtual MFA device name is 1 to 226 characters of letters, digits and +=,.@_-")
     return value
 
 
 def path(value, option="path"):
-    if not isinstance(value, str) or len(value) > 512 or "//" in value or not PATH.match(value):
+    if not isinstance(value, str) or len(value) > 512 or "//" in value or not PATH.fullmatch(value):
         raise InvalidInput(option, value, "an IAM path starts and ends with '/', holds printable ASCII without '//' and is at most 512 characters")
     return value
 
 
 def serial_number(value, option="serial_number"):
-    if not isinstance(value, str) or not SERIAL_NUMBER.match(value):
+    if not isinstance(value, str) or not SERIAL_NUMBER.fullmatch(value):
         raise InvalidInput(option, value, "an MFA serial number is 9 to 256 characters of letters, digits and +=/:,.@_-")
     return value
 
 
 def user_id(value, option="user_ids"):
-    if not isinstance(value, str) or not USER_ID.match(value):
+    if not isinstance(value, str) or not USER_ID.fullmatch(value):
         raise InvalidInput(option, value, "an IAM user id starts with AIDA followed by upper-case letters and digits")
     return value
 
 
 def authentication_code(value, option):
-    if not isinstance(value, str) or not AUTH_CODE.match(value):
+    if not isinstance(value, str) or not AUTH_CODE.fullmatch(value):
         raise InvalidInput(option, "******", "an authentication code is exactly 6 digits")
     return value
 

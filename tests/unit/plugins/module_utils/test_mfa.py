@@ -1,0 +1,987 @@
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import base64
+import errno
+import os
+import stat
+import threading
+import time
+from datetime import datetime, timezone
+
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from ansible_collections.iamguard.aws.plugins.module_utils import files, mfa, validation
+from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action, apply
+
+ACCOUNT = "123456789012"
+DATE = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+ISO = "2024-01-02T03:04:05+00:00"
+# RFC 6238 test secret ("12345678901234567890"); its codes at t=1111111111 and the step before
+# are the last six digits of the RFC's published values 14050471 and 07081804.
+SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+NOW = 1111111111
+CODES = ("081804", "050471")
+PNG = b"\x89PNG\r\n\x1a\nfake-qr"
+IDENTITY = {"Partition": "aws", "Account": ACCOUNT, "Arn": "arn:aws:iam::%s:user/admin" % ACCOUNT, "UserId": "AIDAADMINADMINADMIN0"}
+
+
+def serial(name, path="/"):
+    return "arn:aws:iam::%s:mfa%s%s" % (ACCOUNT, path, name)
+
+
+ROOT_SERIAL = serial("root-account-mfa-device")
+PASSKEY = "arn:aws:iam::%s:u2f/user/alice/passkey-CRESUIN32BFJPIIGIL2PLPODPM" % ACCOUNT
+HARDWARE_ARN = serial("alice-token")
+VENDOR = "GAHT12345678"
+
+
+def user(name):
+    arn = "arn:aws:iam::%s:user/%s" % (ACCOUNT, name)
+    return {"Path": "/", "UserName": name, "UserId": ("AIDA" + name.upper() + "X" * 16)[:20], "Arn": arn, "CreateDate": DATE}
+
+
+def assigned(serial_number, name):
+    return {"SerialNumber": serial_number, "User": user(name), "EnableDate": DATE}
+
+
+def orphan(serial_number):
+    return {"SerialNumber": serial_number}
+
+
+ROOT_RAW = {
+    "SerialNumber": ROOT_SERIAL,
+    "User": {"Path": "/", "UserName": "root", "UserId": ACCOUNT + "0000", "Arn": "arn:aws:iam::%s:root" % ACCOUNT, "CreateDate": DATE},
+    "EnableDate": DATE,
+}
+
+
+def stub_virtual(stub, *devices):
+    stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": list(devices), "IsTruncated": False}, {"AssignmentStatus": "Any"})
+
+
+def stub_user_devices(stub, name, *serials):
+    devices = [{"UserName": name, "SerialNumber": s, "EnableDate": DATE} for s in serials]
+    stub.add_response("list_mfa_devices", {"MFADevices": devices, "IsTruncated": False}, {"UserName": name})
+
+
+def stub_no_user(stub, name):
+    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name %s cannot be found." % name, 404, expected_params={"UserName": name})
+
+
+def stub_create(stub, name, path="/", tags=None, serial_number=None):
+    params = {"VirtualMFADeviceName": name, "Path": path}
+    if tags:
+        params["Tags"] = tags
+    device = {"SerialNumber": serial_number or serial(name, path), "Base32StringSeed": SEED.encode("ascii"), "QRCodePNG": PNG}
+    stub.add_response("create_virtual_mfa_device", {"VirtualMFADevice": device}, params)
+
+
+def stub_enable(stub, name, serial_number, codes=CODES):
+    params = {"UserName": name, "SerialNumber": serial_number, "AuthenticationCode1": codes[0], "AuthenticationCode2": codes[1]}
+    stub.add_response("enable_mfa_device", {}, params)
+    return params
+
+
+def _mode(path):
+    return stat.S_IMODE(os.lstat(str(path)).st_mode)
+
+
+@pytest.fixture(name="clock")
+def fixture_clock(monkeypatch):
+    """time.time() frozen at NOW, so generated codes are the RFC 6238 ones."""
+    monkeypatch.setattr(mfa.time, "time", lambda: float(NOW))
+
+
+# --- typing and describing ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "serial_number, virtual_serials, expected",
+    [
+        (serial("alice"), {serial("alice")}, mfa.VIRTUAL),
+        (serial("alice"), set(), mfa.HARDWARE),  # an mfa/ ARN proves nothing: console-registered hardware gets one too
+        (serial("alice"), {serial("bob")}, mfa.HARDWARE),
+        (VENDOR, set(), mfa.HARDWARE),
+        (PASSKEY, set(), mfa.PASSKEY),
+        (PASSKEY, {serial("alice")}, mfa.PASSKEY),
+        (serial("alice"), {serial("alice"): {}}, mfa.VIRTUAL),  # by_serial dicts work as well as sets
+    ],
+)
+def test_device_type(serial_number, virtual_serials, expected):
+    assert mfa.device_type(serial_number, virtual_serials) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (ROOT_RAW, True),
+        (orphan(ROOT_SERIAL), True),
+        ({"SerialNumber": serial("x"), "User": {"Arn": "arn:aws:iam::%s:root" % ACCOUNT}}, True),
+        (assigned(serial("root"), "root"), False),  # an IAM user who happens to be named root
+        (assigned(serial("alice"), "alice"), False),
+        (orphan(serial("alice")), False),
+        (orphan(serial("root-account-mfa-device", "/team/")), False),
+        (orphan(serial("xroot-account-mfa-device")), False),
+    ],
+)
+def test_is_root_device(raw, expected):
+    assert mfa.is_root_device(raw) is expected
+
+
+def test_describe_virtual_assigned():
+    assert mfa.describe_virtual(assigned(serial("alice"), "alice")) == {
+        "serial_number": serial("alice"), "type": "virtual", "user_name": "alice", "enable_date": ISO, "assigned": True, "root": False,
+    }
+
+
+def test_describe_virtual_orphan():
+    assert mfa.describe_virtual(orphan(serial("test"))) == {
+        "serial_number": serial("test"), "type": "virtual", "user_name": None, "enable_date": None, "assigned": False, "root": False,
+    }
+
+
+def test_describe_virtual_root_hides_user_name():
+    described = mfa.describe_virtual(ROOT_RAW)
+    assert described["root"] is True
+    assert described["assigned"] is True
+    assert described["user_name"] is None
+
+
+def test_describe_user_device():
+    raw = {"UserName": "alice", "SerialNumber": PASSKEY, "EnableDate": DATE}
+    assert mfa.describe_user_device(raw, "alice", {serial("alice")}) == {
+        "serial_number": PASSKEY, "type": "passkey", "user_name": "alice", "enable_date": ISO, "assigned": True, "root": False,
+    }
+
+
+# --- the account-wide virtual list ----------------------------------------------------------
+
+
+def test_virtual_devices_read_once_across_uses(iam, stub):
+    stub.add_response(
+        "list_virtual_mfa_devices",
+        {"VirtualMFADevices": [assigned(serial("alice"), "alice"), ROOT_RAW], "IsTruncated": True, "Marker": "p2"},
+        {"AssignmentStatus": "Any"},
+    )
+    stub.add_response(
+        "list_virtual_mfa_devices",
+        {"VirtualMFADevices": [orphan(serial("test")), orphan(serial("alice", "/team/"))], "IsTruncated": False},
+        {"AssignmentStatus": "Any", "Marker": "p2"},
+    )
+    virtual = mfa.VirtualDevices(iam)
+    assert set(virtual.by_serial) == {serial("alice"), ROOT_SERIAL, serial("test"), serial("alice", "/team/")}
+    assert virtual.get(serial("alice"))["user_name"] == "alice"
+    assert virtual.get(serial("nobody")) is None
+    assert virtual.find_by_name("/", "alice")["serial_number"] == serial("alice")
+    assert virtual.find_by_name("/team/", "alice")["serial_number"] == serial("alice", "/team/")
+    assert virtual.find_by_name("/", "lice") is None
+    assert virtual.find_by_name("/other/", "alice") is None
+    assert [d["serial_number"] for d in virtual.described()] == sorted([serial("alice"), ROOT_SERIAL, serial("test"), serial("alice", "/team/")])
+    assert [d["serial_number"] for d in virtual.orphans()] == [serial("alice", "/team/"), serial("test")]
+    assert [d["serial_number"] for d in virtual.orphans()] == [serial("alice", "/team/"), serial("test")]
+
+
+def test_orphans_never_include_root_or_assigned(iam, stub):
+    stub_virtual(stub, assigned(serial("alice"), "alice"), ROOT_RAW, orphan(serial("zed")))
+    assert [d["serial_number"] for d in mfa.VirtualDevices(iam).orphans()] == [serial("zed")]
+
+
+def test_unassigned_root_device_is_not_an_orphan(iam, stub):
+    stub_virtual(stub, orphan(ROOT_SERIAL), orphan(serial("zed")))
+    virtual = mfa.VirtualDevices(iam)
+    assert [d["serial_number"] for d in virtual.orphans()] == [serial("zed")]
+    assert virtual.get(ROOT_SERIAL)["root"] is True
+
+
+def test_virtual_devices_read_error_is_iamguard_error(iam, stub):
+    stub.add_client_error("list_virtual_mfa_devices", "AccessDenied", "not authorized to perform: iam:ListVirtualMFADevices", 403,
+                          expected_params={"AssignmentStatus": "Any"})
+    with pytest.raises(IamGuardError) as caught:
+        mfa.VirtualDevices(iam).orphans()
+    assert "ListVirtualMFADevices" in caught.value.message
+
+
+class _SlowListClient:
+    """Answers ListVirtualMFADevices slowly, counting reads, to expose a missing lock."""
+
+    def __init__(self):
+        self.reads = 0
+        self._count_lock = threading.Lock()
+
+    def can_paginate(self, operation):
+        return operation == "list_virtual_mfa_devices"
+
+    def get_paginator(self, operation):
+        assert operation == "list_virtual_mfa_devices"
+        return self
+
+    def paginate(self, **params):
+        assert params == {"AssignmentStatus": "Any"}
+        with self._count_lock:
+            self.reads += 1
+        time.sleep(0.05)
+        return [{"VirtualMFADevices": [orphan(serial("test")), assigned(serial("alice"), "alice")]}]
+
+
+def test_virtual_devices_read_once_from_many_threads():
+    client = _SlowListClient()
+    virtual = mfa.VirtualDevices(client)
+    start = threading.Barrier(8)
+    seen = []
+
+    def use():
+        start.wait()
+        seen.append(virtual.by_serial)
+        virtual.get(serial("alice"))
+        virtual.orphans()
+
+    threads = [threading.Thread(target=use) for dummy in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert client.reads == 1
+    assert len(seen) == 8
+    assert all(found is seen[0] for found in seen)
+
+
+def test_user_devices_typed(iam, stub):
+    stub_user_devices(stub, "alice", serial("alice"), HARDWARE_ARN, PASSKEY, VENDOR)
+    stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")))
+    devices = mfa.user_devices(iam, "alice", mfa.VirtualDevices(iam))
+    assert [(d["serial_number"], d["type"], d["user_name"]) for d in devices] == [
+        (serial("alice"), "virtual", "alice"),
+        (HARDWARE_ARN, "hardware", "alice"),
+        (PASSKEY, "passkey", "alice"),
+        (VENDOR, "hardware", "alice"),
+    ]
+
+
+def test_user_devices_without_devices_skips_the_account_wide_list(iam, stub):
+    stub_user_devices(stub, "alice")
+    assert mfa.user_devices(iam, "alice", mfa.VirtualDevices(iam)) == []
+
+
+def test_user_devices_of_missing_user_is_none(iam, stub):
+    stub_no_user(stub, "ghost")
+    assert mfa.user_devices(iam, "ghost", mfa.VirtualDevices(iam)) is None
+
+
+# --- removal plans ------------------------------------------------------------------------
+
+
+def _device(serial_number, kind, user_name="alice", is_assigned=True, root=False):
+    return {"serial_number": serial_number, "type": kind, "user_name": user_name, "enable_date": ISO if is_assigned else None,
+            "assigned": is_assigned, "root": root}
+
+
+def test_removal_virtual_assigned():
+    assert mfa.plan_device_removal(_device(serial("alice"), "virtual")) == [
+        Action("deactivate_mfa_device", serial("alice"), {"UserName": "alice", "SerialNumber": serial("alice")}),
+        Action("delete_virtual_mfa_device", serial("alice"), {"SerialNumber": serial("alice")}),
+    ]
+
+
+def test_removal_virtual_unassigned():
+    assert mfa.plan_device_removal(_device(serial("test"), "virtual", None, False)) == [
+        Action("delete_virtual_mfa_device", serial("test"), {"SerialNumber": serial("test")}),
+    ]
+
+
+@pytest.mark.parametrize("serial_number, kind", [(HARDWARE_ARN, "hardware"), (VENDOR, "hardware"), (PASSKEY, "passkey")])
+def test_removal_not_virtual_is_deactivate_only(serial_number, kind):
+    assert mfa.plan_device_removal(_device(serial_number, kind)) == [
+        Action("deactivate_mfa_device", serial_number, {"UserName": "alice", "SerialNumber": serial_number}),
+    ]
+
+
+@pytest.mark.parametrize("is_assigned", [True, False])
+def test_removal_root_is_nothing(is_assigned):
+    assert mfa.plan_device_removal(_device(ROOT_SERIAL, "virtual", None, is_assigned, root=True)) == []
+
+
+def test_devices_removal_keeps_device_order():
+    devices = [_device(PASSKEY, "passkey"), _device(serial("alice"), "virtual"), _device(ROOT_SERIAL, "virtual", None, True, True)]
+    assert [(a.action, a.target) for a in mfa.plan_devices_removal(devices)] == [
+        ("deactivate_mfa_device", PASSKEY),
+        ("deactivate_mfa_device", serial("alice")),
+        ("delete_virtual_mfa_device", serial("alice")),
+    ]
+    assert mfa.plan_devices_removal([]) == []
+
+
+def test_device_after():
+    virtual = _device(serial("alice"), "virtual")
+    passkey = _device(PASSKEY, "passkey")
+    root = _device(ROOT_SERIAL, "virtual", None, True, True)
+    assert mfa.device_after(virtual, mfa.plan_device_removal(virtual)) is None
+    assert mfa.device_after(passkey, mfa.plan_device_removal(passkey)) == dict(passkey, assigned=False, user_name=None, enable_date=None)
+    assert mfa.device_after(root, mfa.plan_device_removal(root)) == root
+
+
+# --- enrolment plan (pure) -----------------------------------------------------------------
+
+
+def _request(**overrides):
+    request = {
+        "user_name": "alice", "name": "alice", "path": "/", "serial": serial("alice"), "tags": None, "codes_given": False,
+        "generate_codes": False, "replace_orphan": True, "destinations": [("write_seed", "/secrets/alice.seed")], "return_secret": False,
+    }
+    request.update(overrides)
+    return request
+
+
+ENABLE = Action("enable_mfa_device", serial("alice"), {"UserName": "alice", "SerialNumber": serial("alice")})
+CREATE = Action("create_virtual_mfa_device", serial("alice"), {"VirtualMFADeviceName": "alice", "Path": "/"})
+DELETE = Action("delete_virtual_mfa_device", serial("alice"), {"SerialNumber": serial("alice")})
+WRITE_SEED = Action("write_seed", "/secrets/alice.seed")
+WRITE_QR = Action("write_qr_code_png", "/secrets/alice.png")
+ORPHAN = mfa.describe_virtual(orphan(serial("alice")))
+ENABLED_FOR_ALICE = mfa.describe_virtual(assigned(serial("alice"), "alice"))
+ENABLED_FOR_BOB = mfa.describe_virtual(assigned(serial("alice"), "bob"))
+
+
+@pytest.mark.parametrize("overrides", [{}, {"generate_codes": True}, {"codes_given": True}, {"user_name": None}])
+def test_enrolment_already_enabled_for_this_user_is_nothing(overrides):
+    assert mfa.plan_enrolment(_request(**overrides), ENABLED_FOR_ALICE, secret_on_hand=False) == []
+
+
+def test_enrolment_enabled_for_another_user_is_refused():
+    with pytest.raises(IamGuardError) as caught:
+        mfa.plan_enrolment(_request(), ENABLED_FOR_BOB, secret_on_hand=False)
+    assert "already enabled for user bob, not alice" in caught.value.message
+    assert serial("alice") in caught.value.message
+
+
+def test_enrolment_root_device_is_refused():
+    with pytest.raises(IamGuardError, match="root user's MFA device"):
+        mfa.plan_enrolment(_request(name="root-account-mfa-device"), mfa.describe_virtual(ROOT_RAW), secret_on_hand=False)
+
+
+@pytest.mark.parametrize("secret_on_hand", [False, True])
+def test_enrolment_codes_enable_the_existing_device_only(secret_on_hand):
+    assert mfa.plan_enrolment(_request(codes_given=True), ORPHAN, secret_on_hand) == [ENABLE]
+
+
+def test_enrolment_codes_without_user_are_refused():
+    with pytest.raises(IamGuardError, match="no user_name"):
+        mfa.plan_enrolment(_request(codes_given=True, user_name=None), ORPHAN, secret_on_hand=False)
+
+
+def test_enrolment_codes_without_device_are_refused():
+    with pytest.raises(IamGuardError) as caught:
+        mfa.plan_enrolment(_request(codes_given=True), None, secret_on_hand=False)
+    assert "no virtual MFA device /alice exists yet" in caught.value.message
+    assert "run once without codes" in caught.value.message
+
+
+def test_enrolment_rerun_of_step_one_with_secret_on_hand_is_nothing():
+    assert mfa.plan_enrolment(_request(), ORPHAN, secret_on_hand=True) == []
+
+
+def test_enrolment_orphan_replaced_with_generated_codes():
+    request = _request(generate_codes=True, destinations=[("write_qr_code_png", "/secrets/alice.png"), ("write_seed", "/secrets/alice.seed")])
+    assert mfa.plan_enrolment(request, ORPHAN, secret_on_hand=False) == [DELETE, CREATE, WRITE_QR, WRITE_SEED, ENABLE]
+
+
+def test_enrolment_orphan_replaced_when_generating_even_with_secret_on_hand():
+    assert mfa.plan_enrolment(_request(generate_codes=True), ORPHAN, secret_on_hand=True) == [DELETE, CREATE, WRITE_SEED, ENABLE]
+
+
+def test_enrolment_orphan_replaced_without_codes_leaves_it_unassigned():
+    assert mfa.plan_enrolment(_request(), ORPHAN, secret_on_hand=False) == [DELETE, CREATE, WRITE_SEED]
+
+
+def test_enrolment_orphan_without_replace_is_refused():
+    with pytest.raises(IamGuardError) as caught:
+        mfa.plan_enrolment(_request(replace_orphan=False), ORPHAN, secret_on_hand=False)
+    assert "replace_orphan=true" in caught.value.message
+    assert serial("alice") in caught.value.message
+
+
+@pytest.mark.parametrize("existing", [None, ORPHAN])
+def test_enrolment_without_destination_is_refused(existing):
+    with pytest.raises(IamGuardError) as caught:
+        mfa.plan_enrolment(_request(destinations=[]), existing, secret_on_hand=False)
+    assert "qr_code_png_path" in caught.value.message
+    assert "seed_path" in caught.value.message
+    assert "return_secret" in caught.value.message
+
+
+def test_enrolment_new_device_returning_secret():
+    assert mfa.plan_enrolment(_request(destinations=[], return_secret=True), None, secret_on_hand=False) == [CREATE]
+
+
+def test_enrolment_new_device_with_tags_path_and_codes():
+    request = _request(name="phone", path="/team/", serial=serial("phone", "/team/"), tags={"z": "1", "a": "2"}, generate_codes=True)
+    assert mfa.plan_enrolment(request, None, secret_on_hand=False) == [
+        Action("create_virtual_mfa_device", serial("phone", "/team/"),
+               {"VirtualMFADeviceName": "phone", "Path": "/team/", "Tags": [{"Key": "a", "Value": "2"}, {"Key": "z", "Value": "1"}]}),
+        WRITE_SEED,
+        Action("enable_mfa_device", serial("phone", "/team/"), {"UserName": "alice", "SerialNumber": serial("phone", "/team/")}),
+    ]
+
+
+def test_enrolment_plan_never_holds_a_secret():
+    request = _request(generate_codes=True, destinations=[("write_qr_code_png", "/s/q.png"), ("write_seed", "/s/s.txt")], return_secret=True)
+    for action in mfa.plan_enrolment(request, ORPHAN, secret_on_hand=False):
+        assert not {"AuthenticationCode1", "AuthenticationCode2", "Base32StringSeed", "QRCodePNG"} & set(action.params)
+
+
+# --- codes ----------------------------------------------------------------------------
+
+
+def test_consecutive_codes_are_rfc6238_codes_of_steps_t_minus_1_and_t():
+    assert mfa.consecutive_codes(SEED, now=NOW) == CODES
+
+
+def test_consecutive_codes_default_to_now(clock):  # pylint: disable=unused-argument
+    assert mfa.consecutive_codes(SEED) == CODES
+
+
+def test_consecutive_codes_step_boundary():
+    # 59 s is the last second of step 1; its codes are those of steps 0 and 1.
+    first, second = mfa.consecutive_codes(SEED, now=59)
+    assert second == "287082"
+    assert (first, second) == mfa.consecutive_codes(SEED, now=30)
+    assert mfa.consecutive_codes(SEED, now=60)[0] == second
+
+
+# --- Enrolment: apply-time handlers and rollback --------------------------------------------
+
+
+class _FakeIam:
+    """Records calls; answers create with a device, fails the operations named in ``fail``."""
+
+    def __init__(self, fail=None):
+        self.calls = []
+        self.fail = fail or {}
+
+    def __getattr__(self, operation):
+        def method(**params):
+            self.calls.append((operation, params))
+            if operation in self.fail:
+                raise self.fail[operation]
+            if operation == "create_virtual_mfa_device":
+                created = serial(params["VirtualMFADeviceName"], params["Path"])
+                return {"VirtualMFADevice": {"SerialNumber": created, "Base32StringSeed": SEED.encode("ascii"), "QRCodePNG": PNG}}
+            return {}
+
+        return method
+
+
+def _new_device_plan(tmp_path, generate_codes=True):
+    destinations = [("write_qr_code_png", str(tmp_path / "alice.png")), ("write_seed", str(tmp_path / "alice.seed"))]
+    return mfa.plan_enrolment(_request(generate_codes=generate_codes, destinations=destinations), None, secret_on_hand=False)
+
+
+def test_enrolment_handlers_cover_local_steps():
+    assert set(mfa.Enrolment(files.write_private_file).handlers) == {"create_virtual_mfa_device", "write_qr_code_png", "write_seed", "enable_mfa_device"}
+
+
+def test_enrolment_creates_writes_and_enables(tmp_path, clock):  # pylint: disable=unused-argument
+    client = _FakeIam()
+    enrolment = mfa.Enrolment(files.write_private_file)
+    apply(client, _new_device_plan(tmp_path), enrolment.handlers)
+    assert client.calls == [
+        ("create_virtual_mfa_device", {"VirtualMFADeviceName": "alice", "Path": "/"}),
+        ("enable_mfa_device", {"UserName": "alice", "SerialNumber": serial("alice"), "AuthenticationCode1": CODES[0], "AuthenticationCode2": CODES[1]}),
+    ]
+    assert (tmp_path / "alice.png").read_bytes() == PNG
+    assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
+    assert _mode(tmp_path / "alice.png") == 0o600
+    assert enrolment.written == [str(tmp_path / "alice.png"), str(tmp_path / "alice.seed")]
+    assert enrolment.secret() == {"base32_string_seed": SEED, "qr_code_png": base64.b64encode(PNG).decode("ascii")}
+
+
+def test_enrolment_secret_is_none_before_create():
+    assert mfa.Enrolment(files.write_private_file).secret() is None
+
+
+def test_enrolment_rollback_after_failed_enable(tmp_path, clock, client_error):  # pylint: disable=unused-argument
+    client = _FakeIam(fail={"enable_mfa_device": client_error("InvalidAuthenticationCode", "Authentication code for device is not valid.")})
+    enrolment = mfa.Enrolment(files.write_private_file)
+    with pytest.raises(IamGuardError) as caught:
+        apply(client, _new_device_plan(tmp_path), enrolment.handlers)
+    # Generated codes: the message stays IAM's, not the "your codes" advice.
+    assert "rejected the two codes" not in caught.value.message
+    assert "InvalidAuthenticationCode" in caught.value.message
+    assert enrolment.rollback(client) == serial("alice")
+    assert client.calls[-1] == ("delete_virtual_mfa_device", {"SerialNumber": serial("alice")})
+    assert [call[0] for call in client.calls] == ["create_virtual_mfa_device", "enable_mfa_device", "delete_virtual_mfa_device"]
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_enrolment_rollback_tolerates_device_already_gone(tmp_path, client_error):
+    client = _FakeIam(fail={"delete_virtual_mfa_device": client_error("NoSuchEntity", "gone")})
+    enrolment = mfa.Enrolment(files.write_private_file)
+    apply(client, _new_device_plan(tmp_path, generate_codes=False), enrolment.handlers)
+    assert enrolment.rollback(client) == serial("alice")
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_enrolment_rollback_without_create_touches_nothing():
+    client = _FakeIam()
+    assert mfa.Enrolment(files.write_private_file).rollback(client) is None
+    assert client.calls == []
+
+
+def test_enrolment_wrong_user_codes_get_clear_message(client_error):
+    rejected = client_error("InvalidAuthenticationCode", "Authentication code for device is not valid.")
+    client = _FakeIam(fail={"enable_mfa_device": rejected})
+    enrolment = mfa.Enrolment(files.write_private_file, codes=("111111", "222222"))
+    with pytest.raises(IamGuardError) as caught:
+        apply(client, [ENABLE], enrolment.handlers)
+    message = caught.value.message
+    assert "IAM rejected the two codes for virtual MFA device %s (user alice)" % serial("alice") in message
+    assert "consecutive" in message
+    assert "111111" not in message and "222222" not in message
+    assert caught.value.exception is rejected
+    assert client.calls == [("enable_mfa_device", {"UserName": "alice", "SerialNumber": serial("alice"), "AuthenticationCode1": "111111",
+                                                   "AuthenticationCode2": "222222"})]
+    assert enrolment.rollback(client) is None
+    assert len(client.calls) == 1
+
+
+def test_enrolment_user_codes_other_error_is_not_blamed_on_codes(client_error):
+    client = _FakeIam(fail={"enable_mfa_device": client_error("AccessDenied", "not authorized to perform: iam:EnableMFADevice")})
+    enrolment = mfa.Enrolment(files.write_private_file, codes=("111111", "222222"))
+    with pytest.raises(IamGuardError) as caught:
+        apply(client, [ENABLE], enrolment.handlers)
+    assert "rejected the two codes" not in caught.value.message
+    assert "AccessDenied" in caught.value.message
+
+
+# --- options --------------------------------------------------------------------------------
+
+
+def _params(**overrides):
+    params = {
+        "state": "present", "user_name": "alice", "name": None, "path": "/", "serial_number": None, "authentication_code_1": None,
+        "authentication_code_2": None, "generate_codes": False, "qr_code_png_path": None, "seed_path": None, "force": False,
+        "return_secret": False, "replace_orphan": True, "tags": None,
+    }
+    params.update(overrides)
+    return params
+
+
+def test_device_options_good():
+    params = _params(authentication_code_1="081804", authentication_code_2="050471")
+    options = mfa.device_options(params, task_no_log=False)
+    assert options["codes"] == CODES
+    assert "authentication_code_1" not in options and "authentication_code_2" not in options
+    assert params["authentication_code_1"] == "081804"  # the module's params are not changed
+    assert options["user_name"] == "alice"
+
+
+def test_device_options_without_codes():
+    assert mfa.device_options(_params(), task_no_log=False)["codes"] is None
+
+
+@pytest.mark.parametrize(
+    "overrides, option",
+    [
+        ({"user_name": "bad name"}, "user_name"),
+        ({"name": "bad/name"}, "name"),
+        ({"path": "team/"}, "path"),
+        ({"state": "absent", "serial_number": "short"}, "serial_number"),
+        ({"authentication_code_1": "12345", "authentication_code_2": "123456"}, "authentication_code_1"),
+        ({"authentication_code_1": "123456"}, "authentication_code_1/authentication_code_2"),
+        ({"serial_number": serial("alice")}, "serial_number"),
+        ({"return_secret": True, "seed_path": "/tmp/s"}, "return_secret"),
+        ({"user_name": None, "name": "phone", "generate_codes": True, "seed_path": "/tmp/s"}, "generate_codes"),
+    ],
+)
+def test_device_options_bad(overrides, option):
+    with pytest.raises(validation.InvalidInput) as caught:
+        mfa.device_options(_params(**overrides), task_no_log=False)
+    assert caught.value.option == option
+    for key in ("authentication_code_1", "authentication_code_2"):
+        if overrides.get(key):
+            assert overrides[key] not in caught.value.message
+
+
+def test_device_options_return_secret_with_no_log():
+    assert mfa.device_options(_params(return_secret=True), task_no_log=True)["return_secret"] is True
+
+
+def test_device_options_absent_allows_serial_and_ignores_present_rules():
+    options = mfa.device_options(_params(state="absent", serial_number=PASSKEY, return_secret=True, user_name=None, generate_codes=True), False)
+    assert options["serial_number"] == PASSKEY
+
+
+# --- ensure_present end to end over Stubber ---------------------------------------------------
+
+
+def _identity_once():
+    calls = []
+
+    def identity():
+        calls.append(1)
+        return IDENTITY
+
+    return identity, calls
+
+
+def _no_identity():
+    raise AssertionError("caller_identity must not be called when the device exists")
+
+
+def _present(tmp_path, no_log=False, **overrides):
+    params = {"qr_code_png_path": str(tmp_path / "alice.png"), "seed_path": str(tmp_path / "alice.seed")}
+    params.update(overrides)
+    return mfa.device_options(_params(**params), task_no_log=no_log)
+
+
+def test_present_new_device_check_mode_makes_no_change(iam, stub, tmp_path):
+    stub_user_devices(stub, "alice")
+    stub_virtual(stub)
+    identity, calls = _identity_once()
+    result = mfa.ensure_present(iam, _present(tmp_path, generate_codes=True), True, identity)
+    assert calls == [1]
+    assert result["changed"] is True
+    assert result["actions"] == [
+        {"action": "create_virtual_mfa_device", "target": serial("alice")},
+        {"action": "write_qr_code_png", "target": str(tmp_path / "alice.png")},
+        {"action": "write_seed", "target": str(tmp_path / "alice.seed")},
+        {"action": "enable_mfa_device", "target": serial("alice")},
+    ]
+    assert result["replaced_orphan"] is False
+    assert result["device"] == {"serial_number": serial("alice"), "type": "virtual", "user_name": "alice", "enable_date": None, "assigned": True, "root": False}
+    assert result["diff"] == {"before": {}, "after": {"serial_number": serial("alice"), "type": "virtual", "user_name": "alice", "assigned": True}}
+    assert "secret" not in result
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_present_new_device_apply_generates_codes(iam, stub, tmp_path, clock):  # pylint: disable=unused-argument
+    stub_user_devices(stub, "alice")
+    stub_virtual(stub)
+    stub_create(stub, "alice")
+    stub_enable(stub, "alice", serial("alice"))
+    stub_user_devices(stub, "alice", serial("alice"))
+    result = mfa.ensure_present(iam, _present(tmp_path, generate_codes=True), False, lambda: IDENTITY)
+    assert result["changed"] is True
+    assert result["device"]["assigned"] is True
+    assert result["device"]["enable_date"] == ISO
+    assert (tmp_path / "alice.png").read_bytes() == PNG
+    assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
+    assert _mode(tmp_path / "alice.png") == 0o600 and _mode(tmp_path / "alice.seed") == 0o600
+    assert "secret" not in result
+
+
+def test_present_step_one_creates_and_returns_secret(iam, stub):
+    stub_user_devices(stub, "bob")
+    stub_virtual(stub, orphan(serial("other")))
+    stub_create(stub, "phone", "/team/", tags=[{"Key": "a", "Value": "2"}, {"Key": "z", "Value": "1"}])
+    options = mfa.device_options(_params(user_name="bob", name="phone", path="/team/", tags={"z": "1", "a": "2"}, return_secret=True), task_no_log=True)
+    result = mfa.ensure_present(iam, options, False, lambda: IDENTITY)
+    assert result["actions"] == [{"action": "create_virtual_mfa_device", "target": serial("phone", "/team/")}]
+    assert result["device"]["assigned"] is False
+    assert result["device"]["user_name"] is None
+    assert result["secret"] == {"base32_string_seed": SEED, "qr_code_png": base64.b64encode(PNG).decode("ascii")}
+
+
+def test_present_orphan_replaced_check_mode(iam, stub, tmp_path):
+    stub_user_devices(stub, "alice")
+    stub_virtual(stub, orphan(serial("alice")))
+    result = mfa.ensure_present(iam, _present(tmp_path, seed_path=None), True, _no_identity)
+    assert result["replaced_orphan"] is True
+    assert [a["action"] for a in result["actions"]] == ["delete_virtual_mfa_device", "create_virtual_mfa_device", "write_qr_code_png"]
+    assert result["diff"]["before"] == {"serial_number": serial("alice"), "type": "virtual", "user_name": None, "assigned": False}
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_present_orphan_replaced_apply(iam, stub, tmp_path):
+    stub_user_devices(stub, "alice")
+    stub_virtual(stub, orphan(serial("alice")))
+    stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("alice")})
+    stub_create(stub, "alice")
+    result = mfa.ensure_present(iam, _present(tmp_path, seed_path=None), False, _no_identity)
+    assert result["changed"] is True
+    assert (tmp_path / "alice.png").read_bytes() == PNG
+    assert not (tmp_path / "alice.seed").exists()
+
+
+def test_present_orphan_without_replace_is_refused(iam, stub, tmp_path):
+    stub_user_devices(stub, "alice")
+    stub_virtual(stub, orphan(serial("alice")))
+    with pytest.raises(IamGuardError, match="replace_orphan=true"):
+        mfa.ensure_present(iam, _present(tmp_path, replace_orphan=False), False, _no_identity)
+
+
+def test_present_rerun_of_step_one_changes_nothing(iam, stub, tmp_path):
+    (tmp_path / "alice.seed").write_text(SEED + "\n")
+    stub_user_devices(stub, "alice")
+    stub_virtual(stub, orphan(serial("alice")))
+    result = mfa.ensure_present(iam, _present(tmp_path, qr_code_png_path=None), False, _no_identity)
+    assert result["changed"] is False
+    assert result["actions"] == []
+    assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
+
+
+def test_present_step_two_enables_with_given_codes(iam, stub, tmp_path):
+    stub_user_devices(stub, "alice")
+    stub_virtual(stub, orphan(serial("alice")))
+    stub_enable(stub, "alice", serial("alice"), ("111111", "222222"))
+    stub_user_devices(stub, "alice", serial("alice"))
+    options = _present(tmp_path, authentication_code_1="111111", authentication_code_2="222222")
+    result = mfa.ensure_present(iam, options, False, _no_identity)
+    assert result["actions"] == [{"action": "enable_mfa_device", "target": serial("alice")}]
+    assert result["replaced_orphan"] is False
+    assert result["device"]["assigned"] is True
+    assert result["device"]["user_name"] == "alice"
+    assert result["device"]["enable_date"] == ISO
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_present_step_two_check_mode(iam, stub, tmp_path):
+    stub_user_devices(stub, "alice")
+    stub_virtual(stub, orphan(serial("alice")))
+    options = _present(tmp_path, authentication_code_1="111111", authentication_code_2="222222")
+    result = mfa.ensure_present(iam, options, True, _no_identity)
+    assert result["changed"] is True
+    assert result["diff"]["after"] == {"serial_number": serial("alice"), "type": "virtual", "user_name": "alice", "assigned": True}
+
+
+def test_present_wrong_codes_leave_the_device(iam, stub, tmp_path):
+    stub_user_devices(stub, "alice")
+    stub_virtual(stub, orphan(serial("alice")))
+    stub.add_client_error(
+        "enable_mfa_device", "InvalidAuthenticationCode", "Authentication code for device is not valid.", 400,
+        expected_params={"UserName": "alice", "SerialNumber": serial("alice"), "AuthenticationCode1": "111111", "AuthenticationCode2": "222222"},
+    )
+    options = _present(tmp_path, authentication_code_1="111111", authentication_code_2="222222")
+    with pytest.raises(IamGuardError) as caught:
+        mfa.ensure_present(iam, options, False, _no_identity)
+    assert "IAM rejected the two codes for virtual MFA device %s (user alice)" % serial("alice") in caught.value.message
+    assert "deleted again" not in caught.value.message
+    assert isinstance(caught.value.exception, ClientError)
+
+
+def test_present_failed_enable_rolls_back(iam, stub, tmp_path, clock):  # pylint: disable=unused-argument
+    stub_user_devices(stub, "alice")
+    stub_virtual(stub)
+    stub_create(stub, "alice")
+    stub.add_client_error(
+        "enable_mfa_device", "InvalidAuthenticationCode", "Authentication code for device is not valid.", 400,
+        expected_params={"UserName": "alice", "SerialNumber": serial("alice"), "AuthenticationCode1": CODES[0], "AuthenticationCode2": CODES[1]},
+    )
+    stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("alice")})
+    with pytest.raises(IamGuardError) as caught:
+        mfa.ensure_present(iam, _present(tmp_path, generate_codes=True), False, lambda: IDENTITY)
+    assert "The device %s created by this run was deleted again" % serial("alice") in caught.value.message
+    assert isinstance(caught.value.exception, ClientError)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_present_failed_secret_write_rolls_back(iam, tmp_path, monkeypatch):
+    # Fails today: an OSError while writing the secret (disk full) is not an IamGuardError, so
+    # ensure_present skips the rollback and leaves the new device as an orphan (S1).
+    stub = Stubber(iam)
+    stub_user_devices(stub, "alice")
+    stub_virtual(stub)
+    stub_create(stub, "alice")
+    stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("alice")})
+
+    def disk_full(_fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", disk_full)
+    with stub:
+        with pytest.raises((IamGuardError, OSError)):
+            mfa.ensure_present(iam, _present(tmp_path), False, lambda: IDENTITY)
+    monkeypatch.undo()
+    assert os.listdir(str(tmp_path)) == []
+    stub.assert_no_pending_responses()
+
+
+def test_present_user_missing(iam, stub, tmp_path):
+    stub_no_user(stub, "ghost")
+    with pytest.raises(IamGuardError, match="IAM user ghost does not exist"):
+        mfa.ensure_present(iam, _present(tmp_path, user_name="ghost"), False, _no_identity)
+
+
+def test_present_already_enabled_is_unchanged(iam, stub, tmp_path):
+    stub_user_devices(stub, "alice", serial("alice"))
+    stub_virtual(stub, assigned(serial("alice"), "alice"))
+    result = mfa.ensure_present(iam, _present(tmp_path, generate_codes=True), False, _no_identity)
+    assert result["changed"] is False
+    assert result["actions"] == []
+    assert result["device"]["enable_date"] == ISO
+    assert result["diff"]["before"] == result["diff"]["after"]
+
+
+def test_present_enabled_for_another_user_is_refused(iam, stub, tmp_path):
+    stub_user_devices(stub, "alice")
+    stub_virtual(stub, assigned(serial("alice"), "bob"))
+    with pytest.raises(IamGuardError, match="already enabled for user bob, not alice"):
+        mfa.ensure_present(iam, _present(tmp_path), True, _no_identity)
+
+
+def test_present_existing_destination_without_force_refused_before_any_change(iam, stub, tmp_path):
+    (tmp_path / "alice.seed").write_text("an older seed\n")
+    stub_user_devices(stub, "alice")
+    stub_virtual(stub)
+    with pytest.raises(IamGuardError, match="already exists; set force=true"):
+        mfa.ensure_present(iam, _present(tmp_path, qr_code_png_path=None), False, lambda: IDENTITY)
+    assert (tmp_path / "alice.seed").read_text() == "an older seed\n"
+
+
+def test_present_root_device_by_name_refused(iam, stub, tmp_path):
+    stub_virtual(stub, ROOT_RAW)
+    with pytest.raises(IamGuardError, match="root user's MFA device"):
+        mfa.ensure_present(iam, _present(tmp_path, user_name=None, name="root-account-mfa-device"), True, _no_identity)
+
+
+# --- ensure_absent end to end ------------------------------------------------------------------
+
+
+def _absent(**overrides):
+    return mfa.device_options(_params(state="absent", **overrides), task_no_log=False)
+
+
+ALICE_REMOVAL = [
+    ("deactivate_mfa_device", {"UserName": "alice", "SerialNumber": serial("alice")}),
+    ("delete_virtual_mfa_device", {"SerialNumber": serial("alice")}),
+    ("deactivate_mfa_device", {"UserName": "alice", "SerialNumber": PASSKEY}),
+    ("deactivate_mfa_device", {"UserName": "alice", "SerialNumber": VENDOR}),
+]
+
+
+def _stub_alice_devices(stub):
+    stub_user_devices(stub, "alice", serial("alice"), PASSKEY, VENDOR)
+    stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")))
+
+
+def test_absent_all_devices_of_user_check_mode(iam, stub):
+    _stub_alice_devices(stub)
+    result = mfa.ensure_absent(iam, _absent(), True)
+    assert result["changed"] is True
+    assert [(a["action"], a["target"]) for a in result["actions"]] == [(name, params["SerialNumber"]) for name, params in ALICE_REMOVAL]
+    assert [d["type"] for d in result["devices"]] == ["virtual", "passkey", "hardware"]
+    assert result["diff"]["after"] == {"devices": [
+        {"serial_number": PASSKEY, "type": "passkey", "user_name": None, "assigned": False},
+        {"serial_number": VENDOR, "type": "hardware", "user_name": None, "assigned": False},
+    ]}
+    assert result["warnings"] == []
+
+
+def test_absent_all_devices_of_user_apply(iam, stub):
+    _stub_alice_devices(stub)
+    for name, params in ALICE_REMOVAL:
+        stub.add_response(name, {}, params)
+    assert mfa.ensure_absent(iam, _absent(), False)["changed"] is True
+
+
+def test_absent_apply_treats_already_gone_as_done(iam, stub):
+    _stub_alice_devices(stub)
+    for name, params in ALICE_REMOVAL:
+        stub.add_client_error(name, "NoSuchEntity", "gone", 404, expected_params=params)
+    mfa.ensure_absent(iam, _absent(), False)
+
+
+def test_absent_by_virtual_serial_finds_the_user(iam, stub):
+    stub_virtual(stub, assigned(serial("bob"), "bob"))
+    stub.add_response("deactivate_mfa_device", {}, {"UserName": "bob", "SerialNumber": serial("bob")})
+    stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("bob")})
+    result = mfa.ensure_absent(iam, _absent(user_name=None, serial_number=serial("bob")), False)
+    assert [a["action"] for a in result["actions"]] == ["deactivate_mfa_device", "delete_virtual_mfa_device"]
+
+
+def test_absent_hardware_serial_with_user_is_deactivated_only(iam, stub):
+    stub_virtual(stub, assigned(serial("alice"), "alice"))
+    stub_user_devices(stub, "alice", serial("alice"), HARDWARE_ARN)
+    stub.add_response("deactivate_mfa_device", {}, {"UserName": "alice", "SerialNumber": HARDWARE_ARN})
+    result = mfa.ensure_absent(iam, _absent(serial_number=HARDWARE_ARN), False)
+    assert result["actions"] == [{"action": "deactivate_mfa_device", "target": HARDWARE_ARN}]
+    assert result["devices"][0]["type"] == "hardware"
+
+
+def test_absent_unknown_serial_without_user_warns(iam, stub):
+    stub_virtual(stub)
+    result = mfa.ensure_absent(iam, _absent(user_name=None, serial_number=PASSKEY), False)
+    assert result["changed"] is False
+    assert result["actions"] == []
+    assert len(result["warnings"]) == 1
+    assert PASSKEY in result["warnings"][0] and "user_name" in result["warnings"][0]
+
+
+def test_absent_orphan_by_name_is_deleted_only(iam, stub):
+    stub_virtual(stub, orphan(serial("test")))
+    stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("test")})
+    result = mfa.ensure_absent(iam, _absent(user_name=None, name="test"), False)
+    assert result["actions"] == [{"action": "delete_virtual_mfa_device", "target": serial("test")}]
+    assert result["diff"]["after"] == {"devices": []}
+
+
+def test_absent_missing_name_is_unchanged(iam, stub):
+    stub_virtual(stub, orphan(serial("test")))
+    result = mfa.ensure_absent(iam, _absent(user_name=None, name="nothere"), False)
+    assert result["changed"] is False
+    assert result["devices"] == []
+
+
+def test_absent_missing_user_warns(iam, stub):
+    stub_no_user(stub, "ghost")
+    result = mfa.ensure_absent(iam, _absent(user_name="ghost"), False)
+    assert result["changed"] is False
+    assert result["warnings"] == ["IAM user ghost does not exist; there is no device to remove."]
+
+
+def test_absent_root_device_refused(iam, stub):
+    stub_virtual(stub, ROOT_RAW)
+    with pytest.raises(IamGuardError, match="root user's MFA device"):
+        mfa.ensure_absent(iam, _absent(user_name=None, serial_number=ROOT_SERIAL), False)
+
+
+def test_absent_device_of_another_user_refused(iam, stub):
+    stub_virtual(stub, assigned(serial("bob"), "bob"))
+    with pytest.raises(IamGuardError, match="enabled for user bob, not alice; nothing was changed"):
+        mfa.ensure_absent(iam, _absent(serial_number=serial("bob")), False)
+
+
+# --- device_inventory -------------------------------------------------------------------------
+
+
+def test_inventory_validates_names_before_any_call(iam, stub):  # pylint: disable=unused-argument
+    with pytest.raises(validation.InvalidInput) as caught:
+        mfa.device_inventory(iam, ["alice", "bad name"], "Any")
+    assert caught.value.option == "user_names"
+
+
+def _stub_inventory(stub):
+    stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")), ROOT_RAW)
+    stub_user_devices(stub, "alice", serial("alice"), PASSKEY)
+    stub_no_user(stub, "ghost")
+    stub_user_devices(stub, "carol")
+
+
+def test_inventory_reads_the_virtual_list_once(iam, stub):
+    _stub_inventory(stub)
+    result = mfa.device_inventory(iam, ["alice", "ghost", "carol"], "Any")
+    assert result["changed"] is False
+    assert [d["serial_number"] for d in result["virtual_devices"]] == sorted([serial("alice"), serial("test"), ROOT_SERIAL])
+    assert [d["serial_number"] for d in result["orphans"]] == [serial("test")]
+    assert [(d["serial_number"], d["type"]) for d in result["users"]["alice"]] == [(serial("alice"), "virtual"), (PASSKEY, "passkey")]
+    assert result["users"]["ghost"] == []
+    assert result["users"]["carol"] == []
+    assert result["warnings"] == ["IAM user ghost does not exist."]
+    assert result["summary"] == {"virtual": 3, "virtual_assigned": 2, "orphans": 1}
+
+
+@pytest.mark.parametrize(
+    "status, expected",
+    [("Assigned", [serial("alice"), ROOT_SERIAL]), ("Unassigned", [serial("test")])],
+)
+def test_inventory_assignment_filter(iam, stub, status, expected):
+    stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")), ROOT_RAW)
+    result = mfa.device_inventory(iam, [], status)
+    assert sorted(d["serial_number"] for d in result["virtual_devices"]) == sorted(expected)
+    assert result["summary"]["virtual"] == 3

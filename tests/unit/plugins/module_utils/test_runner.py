@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from ansible_collections.iamguard.aws.plugins.module_utils import runner
+from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+
+
+class _Exit(Exception):
+    """What AnsibleModule's exit_json / fail_json do: leave, never return."""
+
+
+class _FakeModule:
+    def __init__(self):
+        self.calls = []
+        self.warnings = []
+
+    def warn(self, warning):
+        self.warnings.append(warning)
+
+    def exit_json(self, **kwargs):
+        self.calls.append(("exit_json", None, kwargs))
+        raise _Exit()
+
+    def fail_json(self, **kwargs):
+        self.calls.append(("fail_json", None, kwargs))
+        raise _Exit()
+
+    def fail_json_aws(self, exception, **kwargs):
+        self.calls.append(("fail_json_aws", exception, kwargs))
+        raise _Exit()
+
+
+def _run(work):
+    module = _FakeModule()
+    with pytest.raises(_Exit):
+        runner.run(module, work)
+    return module
+
+
+def test_exit_json_with_result_and_warnings():
+    module = _run(lambda: {"changed": True, "actions": [{"action": "a", "target": "t"}], "warnings": ["first", "second"]})
+    assert module.calls == [("exit_json", None, {"changed": True, "actions": [{"action": "a", "target": "t"}]})]
+    assert module.warnings == ["first", "second"]
+
+
+def test_exit_json_without_warnings():
+    module = _run(lambda: {"changed": False})
+    assert module.calls == [("exit_json", None, {"changed": False})]
+    assert module.warnings == []
+
+
+def test_failure_in_result_fails_with_the_result():
+    module = _run(lambda: {"changed": True, "failure": "user bob failed", "warnings": ["w"], "users": {"bob": {}}})
+    assert module.calls == [("fail_json", None, {"msg": "user bob failed", "changed": True, "users": {"bob": {}}})]
+    assert module.warnings == ["w"]
+
+
+def test_empty_failure_exits_normally():
+    module = _run(lambda: {"changed": False, "failure": None})
+    assert module.calls == [("exit_json", None, {"changed": False})]
+
+
+def test_iamguard_error_with_botocore_exception_uses_fail_json_aws(client_error):
+    error = client_error("AccessDenied", "denied", "DeactivateMFADevice")
+
+    def work():
+        raise IamGuardError("DeactivateMFADevice failed", error)
+
+    module = _run(work)
+    assert module.calls == [("fail_json_aws", error, {"msg": "DeactivateMFADevice failed"})]
+    assert module.warnings == []
+
+
+def test_iamguard_error_without_exception_uses_fail_json():
+    def work():
+        raise IamGuardError("Invalid user_name 'a b'")
+
+    module = _run(work)
+    assert module.calls == [("fail_json", None, {"msg": "Invalid user_name 'a b'"})]
+
+
+def test_other_exceptions_are_not_swallowed():
+    def work():
+        raise KeyError("bug")
+
+    module = _FakeModule()
+    with pytest.raises(KeyError):
+        runner.run(module, work)
+    assert module.calls == []
+
+
+def _sts():
+    return boto3.client("sts", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def test_caller_identity_adds_the_partition():
+    sts = _sts()
+    answer = {"UserId": "AIDAEXAMPLEEXAMPLE01", "Account": "123456789012", "Arn": "arn:aws-us-gov:iam::123456789012:user/ops/alice"}
+    with Stubber(sts) as stubber:
+        stubber.add_response("get_caller_identity", answer, {})
+        identity = runner.caller_identity(sts)
+        stubber.assert_no_pending_responses()
+    assert identity["Partition"] == "aws-us-gov"
+    assert identity["Account"] == "123456789012"
+    assert identity["Arn"] == answer["Arn"]
+    assert identity["UserId"] == "AIDAEXAMPLEEXAMPLE01"
+
+
+def test_caller_identity_failure_is_an_iamguard_error():
+    sts = _sts()
+    with Stubber(sts) as stubber:
+        stubber.add_client_error("get_caller_identity", "ExpiredToken", "The security token included in the request is expired", 403, expected_params={})
+        with pytest.raises(IamGuardError) as caught:
+            runner.caller_identity(sts)
+    assert caught.value.message.startswith("GetCallerIdentity failed: ExpiredToken")
+    assert caught.value.exception is not None
