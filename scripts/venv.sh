@@ -41,9 +41,14 @@ iamguard_venv() {
         sha256sum requirements-dev.txt requirements.txt
     } | sha256sum | cut -d' ' -f1)"
 
-    # A venv whose interpreter no longer runs (moved checkout, removed Python) is rebuilt.
-    if [[ -e "${venv}" ]] && ! "${venv}/bin/python" -c '' >/dev/null 2>&1; then
-        rm -rf "${venv}"
+    # A venv whose interpreter no longer runs (moved checkout, removed Python) or that was
+    # built with another Python version is rebuilt.
+    if [[ -e "${venv}" ]]; then
+        local venv_ver
+        venv_ver="$("${venv}/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)"
+        if [[ "${venv_ver}" != "${pyver}" ]]; then
+            rm -rf "${venv}"
+        fi
     fi
     have="$(cat "${stamp_file}" 2>/dev/null || true)"
     if [[ -x "${venv}/bin/python" && "${have}" == "${want}" ]]; then
@@ -79,5 +84,6 @@ if [[ "${BASH_SOURCE[0]}" == "${0}" ]]; then
     iamguard_venv
 else
     # Sourced: build it, then put it on PATH with the rest of the shared environment.
+    # shellcheck source=scripts/env.sh
     iamguard_venv && . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 fi

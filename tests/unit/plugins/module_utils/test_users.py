@@ -496,6 +496,14 @@ def _stub_bare_inventory(stub, requested, raw):
         stub.add_response(operation, {key: []}, {"UserName": requested})
 
 
+def test_purge_reports_and_deletes_the_user_as_iam_spells_it(iam, stub):
+    _stub_bare_inventory(stub, "ALICE", raw_user("alice"))
+    result = _purge(iam, True, user_names=["ALICE"])
+    assert result["users"][0]["requested"] == "ALICE"
+    assert result["users"][0]["user_name"] == "alice"
+    assert result["users"][0]["actions"] == [{"action": "delete_user", "target": "alice"}]
+
+
 def test_purge_caller_named_in_another_case_is_protected_by_id(iam, stub):
     # IAM names ignore case: "ADMIN" is the caller "admin", refused before any call is made for it.
     result = _purge(iam, False, user_names=["ADMIN"])

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The demo: bash scripts/demo.sh [extra ansible-playbook options, e.g. -v or --check]
+#
+# Sets up the venv, starts the local IAM simulator in the background, points the AWS
+# SDK at it with dummy credentials, seeds the demo account and runs
+# playbooks/demo.yml. The simulator is stopped on exit, whatever happens.
+# Output files (simulator log, anything the playbook writes there): demo-output/
+# (IAMGUARD_DEMO_DIR overrides it; IAMGUARD_SIMULATOR_PORT picks a fixed port).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "${root}"
+
+bash scripts/venv.sh </dev/null
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
+
+demo_dir="${IAMGUARD_DEMO_DIR:-${root}/demo-output}"
+mkdir -p "${demo_dir}"
+export IAMGUARD_DEMO_DIR="${demo_dir}"
+sim_log="${demo_dir}/simulator.log"
+
+# --- simulator ------------------------------------------------------------------------
+sim_pid=""
+stop_simulator() {
+    if [[ -n "${sim_pid}" ]] && kill -0 "${sim_pid}" 2>/dev/null; then
+        kill -TERM "${sim_pid}" 2>/dev/null || true
+        wait "${sim_pid}" 2>/dev/null || true
+        echo "demo: simulator stopped"
+    fi
+    sim_pid=""
+}
+trap stop_simulator EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+python -m tests.simulator serve --port "${IAMGUARD_SIMULATOR_PORT:-0}" </dev/null >"${sim_log}" 2>&1 &
+sim_pid=$!
+
+url=""
+for _ in $(seq 1 300); do  # up to 30 s
+    url="$(sed -n 's/^IAMGUARD_SIMULATOR_URL=//p' "${sim_log}" | head -n 1)"
+    if [[ -n "${url}" ]]; then break; fi
+    if ! kill -0 "${sim_pid}" 2>/dev/null; then
+        echo "demo: the simulator exited before listening; its log (${sim_log}):" >&2
+        cat "${sim_log}" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+if [[ -z "${url}" ]]; then
+    echo "demo: the simulator did not report its URL within 30 s; log: ${sim_log}" >&2
+    exit 1
+fi
+echo "demo: simulator listening on ${url} (log: ${sim_log})"
+
+# --- AWS SDK -> simulator, never a real account -----------------------------------------
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN \
+    AWS_ENDPOINT_URL_IAM AWS_ENDPOINT_URL_STS AWS_CA_BUNDLE
+export IAMGUARD_SIMULATOR_URL="${url}"
+export AWS_ENDPOINT_URL="${url}"
+export AWS_ACCESS_KEY_ID=testing
+export AWS_SECRET_ACCESS_KEY=testing
+export AWS_DEFAULT_REGION=us-east-1
+export AWS_REGION=us-east-1
+export AWS_CONFIG_FILE=/dev/null
+export AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export AWS_EC2_METADATA_DISABLED=true
+
+# --- seeding ------------------------------------------------------------------------------
+python scripts/demo_seed.py
+
+# --- the demo playbook --------------------------------------------------------------------
+if [[ -f playbooks/demo.yml ]]; then
+    ansible-playbook playbooks/demo.yml "$@"
+else
+    echo "demo: playbooks/demo.yml does not exist yet; nothing to run"
+fi

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The project's test command: bash scripts/test.sh
+#
+# On a fresh clone it sets everything up itself (scripts/venv.sh), then runs
+#   1. pytest over tests/unit, tests/simulator_tests and tests/integration (those that exist)
+#   2. ansible-lint (production profile, offline; configuration in .ansible-lint)
+#   3. ansible-test sanity on Python 3.11 (scripts/sanity.sh)
+# Every step runs even when an earlier one failed; the exit status is non-zero when any
+# step failed. Full logs: .build/logs/.
+#
+# Options: --quick  skip ansible-test sanity (for a fast local loop; CI never passes it)
+# Extra pytest arguments can be given in PYTEST_ADDOPTS.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "${root}" || exit 1
+logs="${root}/.build/logs"
+mkdir -p "${logs}"
+
+quick=0
+for arg in "$@"; do
+    case "${arg}" in
+        --quick) quick=1 ;;
+        *) echo "usage: bash scripts/test.sh [--quick]" >&2; exit 2 ;;
+    esac
+done
+
+started=${SECONDS}
+names=()
+results=()
+durations=()
+failed=0
+
+header() {
+    echo
+    echo "================================================================================"
+    echo "== $*"
+    echo "================================================================================"
+}
+
+# record NAME STATUS SECONDS
+record() {
+    names+=("$1")
+    results+=("$2")
+    durations+=("$3")
+    if [[ "$2" == FAIL ]]; then failed=1; fi
+}
+
+hms() {
+    local s=$1
+    if ((s >= 60)); then printf '%dm%02ds' $((s / 60)) $((s % 60)); else printf '%ds' "${s}"; fi
+}
+
+summary() {
+    header "summary"
+    local i overall=PASS parts=()
+    for i in "${!names[@]}"; do
+        printf '  %-22s %-5s %8s\n' "${names[$i]}" "${results[$i]}" "$(hms "${durations[$i]}")"
+        parts+=("${names[$i]} ${results[$i]}")
+    done
+    if ((failed)); then overall=FAIL; fi
+    local joined
+    joined="$(printf '%s, ' "${parts[@]}")"
+    echo "test.sh: ${overall} in $(hms $((SECONDS - started))) (${joined%, })"
+    # Last line: pytest's counts in the plain 'N passed, N failed' form.
+    echo "${pytest_counts}"
+}
+
+pytest_counts="pytest: did not run"
+
+# --- 0. set-up ------------------------------------------------------------------------
+header "[0/3] set-up: virtual environment (scripts/venv.sh)"
+t=${SECONDS}
+if ! bash scripts/venv.sh </dev/null; then
+    record setup FAIL $((SECONDS - t))
+    summary
+    exit 1
+fi
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
+record setup ok $((SECONDS - t))
+echo "python: $(command -v python) ($(python --version 2>&1)); $(ansible --version | head -n 1)"
+echo "ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH}"
+
+# --- 1. pytest ------------------------------------------------------------------------
+test_dirs=()
+for d in tests/unit tests/simulator_tests tests/integration; do
+    if [[ -d "${d}" ]]; then test_dirs+=("${d}"); fi
+done
+header "[1/3] pytest ${test_dirs[*]}"
+t=${SECONDS}
+if ((${#test_dirs[@]} == 0)); then
+    echo "no test directory found (tests/unit, tests/simulator_tests, tests/integration)"
+    record pytest FAIL 0
+else
+    # pytest.ini: -p no:cacheprovider, -ra. Exit 5 (no tests collected) is a failure too.
+    python -m pytest "${test_dirs[@]}" </dev/null 2>&1 | tee "${logs}/pytest.log"
+    rc=${PIPESTATUS[0]}
+    if ((rc == 0)); then record pytest PASS $((SECONDS - t)); else
+        echo "pytest: exit status ${rc}$( ((rc == 5)) && echo ' (no tests collected)')"
+        record pytest FAIL $((SECONDS - t))
+    fi
+    # e.g. "==== 3 failed, 25 passed, 2 skipped, 1 error in 40.12s ===="
+    line="$(grep -E '^=+ .* in [0-9.]+s.* =+$' "${logs}/pytest.log" | tail -n 1)"
+    if ((rc == 5)); then
+        pytest_counts="pytest: no tests ran (exit status 5)"
+    elif [[ -n "${line}" ]]; then
+        count() { grep -oE "[0-9]+ $1" <<<"${line}" | grep -oE '^[0-9]+' || echo 0; }
+        n_passed=$(count passed)
+        n_failed=$(($(count failed) + $(count errors?)))
+        n_skipped=$(count skipped)
+        pytest_counts="pytest: ${n_passed} passed, ${n_failed} failed, ${n_skipped} skipped"
+    else
+        pytest_counts="pytest: no summary line (exit status ${rc})"
+    fi
+fi
+
+# --- 2. ansible-lint --------------------------------------------------------------------
+header "[2/3] ansible-lint (profile production, offline)"
+t=${SECONDS}
+if ansible-lint --offline --nocolor </dev/null 2>&1 | tee "${logs}/ansible-lint.log"; then
+    record ansible-lint PASS $((SECONDS - t))
+else
+    record ansible-lint FAIL $((SECONDS - t))
+fi
+
+# --- 3. ansible-test sanity ---------------------------------------------------------------
+if ((quick)); then
+    header "[3/3] ansible-test sanity: skipped (--quick)"
+    record "ansible-test sanity" SKIP 0
+else
+    header "[3/3] ansible-test sanity --venv --python 3.11 (scripts/sanity.sh)"
+    t=${SECONDS}
+    # The full output, pip's included, is in the log; the machine's pip configuration
+    # names index directories that do not all exist, and pip warns about each of them.
+    bash scripts/sanity.sh </dev/null 2>&1 | tee "${logs}/sanity.log" \
+        | { grep -v --line-buffered -E "^WARNING: Location '[^']*' is ignored" || true; }
+    rc=${PIPESTATUS[0]}
+    if ((rc == 0)); then
+        record "ansible-test sanity" PASS $((SECONDS - t))
+    else
+        record "ansible-test sanity" FAIL $((SECONDS - t))
+    fi
+fi
+
+summary
+exit "${failed}"

@@ -1,0 +1,605 @@
+"""Where moto 5.2 answers IAM and STS calls differently from AWS, answer as AWS does.
+
+Every deviation from moto lives here. A handler gets the parsed request and `forward`
+(let moto answer; returns its Reply) and returns a Reply; an AwsError it raises becomes
+an AWS error answer. The handlers may read and change moto's in-process IAM state.
+"""
+
+import base64
+import collections
+import datetime
+import io
+import os
+import re
+import secrets
+import string
+import time
+import urllib.parse
+
+import pyotp
+import segno
+from moto.iam.models import VirtualMfaDevice, get_account_id_from, iam_backends
+
+from .protocol import AwsError, error_reply, result_reply
+
+UTC = datetime.timezone.utc
+ACCOUNT_CREATED = datetime.datetime(2020, 1, 1, tzinfo=UTC)
+ROOT_DEVICE_NAME = "root-account-mfa-device"
+MAX_MFA_DEVICES_PER_USER = 8
+MAX_TAGS = 50
+RESYNC_WINDOW = 10  # steps of drift ResyncMFADevice repairs
+SSC_PER_SERVICE = 2
+SSC_SERVICES = ("codecommit.amazonaws.com", "cassandra.amazonaws.com", "bedrock.amazonaws.com")
+TOTP_STEP = 30
+MIN_SESSION, MAX_SESSION, DEFAULT_SESSION = 900, 129600, 43200
+UNKNOWN_CALLER_ID = "AKIAIOSFODNN7EXAMPLE"
+# Calls whose UserName is optional in the API and then means the caller's own user.
+# (moto already resolves the access key calls itself.)
+CALLER_DEFAULT_ACTIONS = ("CreateLoginProfile", "ListMFADevices", "ListSSHPublicKeys", "ListSigningCertificates")
+MFA_UNVERIFIABLE = ("MultiFactorAuthentication failed, unable to validate MFA code. "
+                    "Please verify your MFA serial number is valid and associated with this user.")
+
+Identity = collections.namedtuple("Identity", "arn user_id user_name")
+Session = collections.namedtuple("Session", "access_key_id token identity account mfa expiration")
+
+
+def _now():
+    return datetime.datetime.now(UTC)
+
+
+def _random(alphabet, length):
+    return "".join(secrets.choice(alphabet) for dummy in range(length))
+
+
+def _no_such_entity(message):
+    return AwsError("NoSuchEntity", message, 404)
+
+
+def _validation(message):
+    return AwsError("ValidationError", message, 400)
+
+
+def _serial(account, path_and_name):
+    return f"arn:aws:iam::{account}:mfa{path_and_name}"
+
+
+def _totp(seed, step):
+    return pyotp.TOTP(seed).generate_otp(step)
+
+
+def _step():
+    return int(time.time()) // TOTP_STEP
+
+
+def _consecutive_codes(seed, code1, code2, drift=2):
+    """AWS wants two consecutive codes and tolerates a little clock drift."""
+    return any(_totp(seed, s) == code1 and _totp(seed, s + 1) == code2 for s in range(_step() - drift, _step() + 1))
+
+
+def _current_code(seed, code):
+    return any(_totp(seed, s) == code for s in range(_step() - 1, _step() + 2))
+
+
+def _check_codes(params):
+    codes = (params.get("AuthenticationCode1", ""), params.get("AuthenticationCode2", ""))
+    for index, code in enumerate(codes, 1):
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise _validation(f"1 validation error detected: Value at 'authenticationCode{index}' failed to satisfy constraint: "
+                              "Member must be a string of 6 digits")
+    return codes
+
+
+def _tags(params):
+    """Query-protocol tag list (Tags.member.N.Key / .Value) as a dict."""
+    tags, index = {}, 1
+    while f"Tags.member.{index}.Key" in params:
+        tags[params[f"Tags.member.{index}.Key"]] = params.get(f"Tags.member.{index}.Value", "")
+        index += 1
+    return tags
+
+
+def _tag_list(tags):
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def _qr_png(text):
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="png", scale=4)
+    return buffer.getvalue()
+
+
+def _user_view(user, full=False):
+    """A User element; list calls leave out the permissions boundary and tags (full=False)."""
+    view = {"Path": user.path, "UserName": user.name, "UserId": user.id, "Arn": user.arn,
+            "CreateDate": user.create_date, "PasswordLastUsed": user.password_last_used}
+    if full:
+        view["PermissionsBoundary"] = getattr(user, "permissions_boundary", None)
+        view["Tags"] = user.tags
+    return view
+
+
+def _boundary(arn):
+    return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
+
+
+def _paginate(items, params, key):
+    """Marker/MaxItems paging of sorted items; the marker names the next item, so deletions between pages skip nothing."""
+    try:
+        max_items = int(params.get("MaxItems", 100))
+    except ValueError:
+        max_items = 0
+    if not 1 <= max_items <= 1000:
+        raise _validation("1 validation error detected: Value at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000")
+    if params.get("Marker"):
+        try:
+            start = base64.b64decode(params["Marker"], validate=True).decode()
+        except ValueError:
+            raise _validation("Invalid Marker.") from None
+        items = [item for item in items if key(item) >= start]
+    page, rest = items[:max_items], items[max_items:]
+    more = {"IsTruncated": bool(rest)}
+    if rest:
+        more["Marker"] = base64.b64encode(key(rest[0]).encode()).decode()
+    return page, more
+
+
+class RootMfaDevice(VirtualMfaDevice):
+    """Root's virtual MFA device, which real accounts usually have (moto has none)."""
+
+    def __init__(self, account):
+        super().__init__(account, "us-east-1", "/" + ROOT_DEVICE_NAME)
+        self.account = account
+        self.enable_date = ACCOUNT_CREATED
+
+
+class Realism:
+    """The request handlers that make moto behave like AWS, and the state moto lacks."""
+
+    def __init__(self, options):
+        self.options = options
+        self._credentials = {}
+        self._sessions = {}
+        self._handlers = {f"iam:{action}": self._caller_default for action in CALLER_DEFAULT_ACTIONS}
+        self._handlers.update({
+            "iam:CreateUser": self._create_user,
+            "iam:ListUsers": self._list_users,
+            "iam:DeleteUser": self._delete_user,
+            "iam:PutUserPermissionsBoundary": self._put_boundary,
+            "iam:DeleteUserPermissionsBoundary": self._delete_boundary,
+            "iam:GetLoginProfile": self._login_profile,
+            "iam:DeleteLoginProfile": self._login_profile,
+            "iam:CreateVirtualMFADevice": self._create_virtual_mfa_device,
+            "iam:ListVirtualMFADevices": self._list_virtual_mfa_devices,
+            "iam:DeleteVirtualMFADevice": self._delete_virtual_mfa_device,
+            "iam:EnableMFADevice": self._enable_mfa_device,
+            "iam:DeactivateMFADevice": self._deactivate_mfa_device,
+            "iam:GetMFADevice": self._get_mfa_device,
+            "iam:ResyncMFADevice": self._resync_mfa_device,
+            "iam:TagMFADevice": self._tag_mfa_device,
+            "iam:UntagMFADevice": self._untag_mfa_device,
+            "iam:ListMFADeviceTags": self._list_mfa_device_tags,
+            "iam:CreateServiceSpecificCredential": self._create_credential,
+            "iam:ListServiceSpecificCredentials": self._list_credentials,
+            "iam:DeleteServiceSpecificCredential": self._delete_credential,
+            "iam:UpdateServiceSpecificCredential": self._update_credential,
+            "iam:ResetServiceSpecificCredential": self._reset_credential,
+            "sts:GetSessionToken": self._get_session_token,
+            "sts:GetCallerIdentity": self._get_caller_identity,
+        })
+
+    def reset(self):
+        """Forget the layer's own state (service-specific credentials, STS sessions)."""
+        self._credentials = {}
+        self._sessions = {}
+
+    def handle(self, req, forward):
+        """Answer one IAM/STS call, by a handler or by moto."""
+        if req.service not in ("iam", "sts"):
+            return forward()
+        try:
+            req.account = self._account(req)
+            self._sync_root_device(req.account)
+            handler = self._handlers.get(f"{req.service}:{req.action}")
+            return handler(req, forward) if handler else forward()
+        except AwsError as error:
+            return error_reply(req.service, error)
+
+    # -- who is calling ----------------------------------------------------------------
+
+    def _account(self, req):
+        """The account moto will use; moto cannot place STS session keys, so name their account for it."""
+        if os.environ.get("MOTO_ACCOUNT_ID"):
+            return os.environ["MOTO_ACCOUNT_ID"]
+        if req.environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+            return req.environ["HTTP_X_MOTO_ACCOUNT_ID"]
+        session = self._sessions.get(req.access_key)
+        if session:
+            req.environ["HTTP_X_MOTO_ACCOUNT_ID"] = session.account
+            return session.account
+        return get_account_id_from(req.access_key or "")
+
+    @staticmethod
+    def _backend(account):
+        return iam_backends[account]["aws"]
+
+    def _caller(self, req):
+        session = self._sessions.get(req.access_key)
+        if session:
+            return session.identity
+        user = self._backend(req.account).get_user_from_access_key_id(req.access_key) if req.access_key else None
+        if user is not None:
+            return Identity(user.arn, user.id, user.name)
+        # moto answers GetCallerIdentity this way for keys it did not issue.
+        return Identity(f"arn:aws:sts::{req.account}:user/moto", UNKNOWN_CALLER_ID, None)
+
+    def _user(self, req, name):
+        user = self._backend(req.account).users.get(name)
+        if user is None:
+            raise _no_such_entity(f"The user with name {name} cannot be found.")
+        return user
+
+    def _user_name_or_caller(self, req):
+        """UserName, or the calling user's name (moto looks up user "None" instead)."""
+        name = req.params.get("UserName")
+        if not name:
+            name = self._caller(req).user_name
+            if name is None:
+                raise _validation("Must specify userName when calling with non-User credentials")
+            req.set_param("UserName", name)
+        return name
+
+    def _caller_default(self, req, forward):
+        self._user_name_or_caller(req)
+        return forward()
+
+    # -- root's MFA device -----------------------------------------------------------
+
+    def _sync_root_device(self, account):
+        """moto's accounts have no root MFA device; AWS accounts usually have one (option root_mfa_device)."""
+        backend = self._backend(account)
+        serial = _serial(account, "/" + ROOT_DEVICE_NAME)
+        present = backend.virtual_mfa_devices.get(serial)
+        if self.options.root_mfa_device and present is None:
+            backend.virtual_mfa_devices[serial] = RootMfaDevice(account)
+            backend.account_summary._account_mfa_enabled = 1  # pylint: disable=protected-access
+        elif not self.options.root_mfa_device and isinstance(present, RootMfaDevice):
+            del backend.virtual_mfa_devices[serial]
+            backend.account_summary._account_mfa_enabled = 0  # pylint: disable=protected-access
+
+    # -- users -----------------------------------------------------------------------
+
+    def _list_users(self, req, _forward):
+        """moto ignores MaxItems and Marker (always one page); AWS pages."""
+        prefix = req.params.get("PathPrefix", "/")
+        users = sorted((u for u in self._backend(req.account).users.values() if u.path.startswith(prefix)), key=lambda u: u.name.lower())
+        page, more = _paginate(users, req.params, key=lambda u: u.name.lower())
+        return result_reply("iam", "ListUsers", {"Users": [_user_view(u) for u in page], **more})
+
+    def _delete_user(self, req, forward):
+        """moto only refuses while policies remain; AWS refuses while the user has any dependent (DeleteConflict)."""
+        name = req.params.get("UserName", "")
+        user = self._user(req, name)
+        blockers = (
+            (user.password is not None, "must delete login profile first"),
+            (user.access_keys, "must delete access keys first"),
+            (user.signing_certificates, "must delete signing certificates first"),
+            (user.ssh_public_keys, "must delete SSH public keys first"),
+            (self._credentials_of(req.account, name), "must delete service specific credentials first"),
+            (user.mfa_devices, "must delete MFA device first"),
+            (self._backend(req.account).get_groups_for_user(name), "must remove users from group first"),
+        )
+        for blocked, what in blockers:
+            if blocked:
+                raise AwsError("DeleteConflict", f"Cannot delete entity, {what}.", 409)
+        return forward()  # moto itself refuses while inline or attached managed policies remain
+
+    def _check_boundary_policy(self, req, arn):
+        if not (arn.startswith("arn:aws:iam::aws:policy/") or arn in self._backend(req.account).managed_policies):
+            raise _no_such_entity(f"Policy {arn} does not exist or is not attachable.")
+
+    def _create_user(self, req, forward):
+        """moto ignores CreateUser's PermissionsBoundary (AWS sets it), and its user ids are
+        20 lower-case characters; AWS's are AIDA + 17 upper-case letters and digits."""
+        arn = req.params.get("PermissionsBoundary")
+        if arn:
+            self._check_boundary_policy(req, arn)
+        reply = forward()
+        if reply.status != 200:
+            return reply
+        user = self._user(req, req.params["UserName"])
+        user.id = "AIDA" + _random(string.ascii_uppercase + string.digits, 17)
+        if arn:
+            user.permissions_boundary = _boundary(arn)
+        return result_reply("iam", "CreateUser", {"User": _user_view(user, full=True)})
+
+    def _put_boundary(self, req, _forward):
+        """moto has no user permissions boundaries (NotImplemented); GetUser then shows it, DeleteUser ignores it."""
+        user = self._user(req, req.params.get("UserName", ""))
+        arn = req.params.get("PermissionsBoundary", "")
+        self._check_boundary_policy(req, arn)
+        user.permissions_boundary = _boundary(arn)
+        return result_reply("iam", req.action)
+
+    def _delete_boundary(self, req, _forward):
+        self._user(req, req.params.get("UserName", "")).permissions_boundary = None
+        return result_reply("iam", req.action)
+
+    def _login_profile(self, req, forward):
+        """Same code as moto (NoSuchEntity) but AWS's message, and UserName defaults to the caller."""
+        name = self._user_name_or_caller(req)
+        if self._user(req, name).password is None:
+            raise _no_such_entity(f"Login Profile for User {name} cannot be found.")
+        return forward()
+
+    # -- MFA devices -----------------------------------------------------------------
+
+    def _create_virtual_mfa_device(self, req, forward):
+        """moto's QRCodePNG is random bytes (AWS: a PNG QR code of the otpauth URI), and moto drops the Tags."""
+        tags = _tags(req.params)
+        if len(tags) > MAX_TAGS:
+            raise AwsError("LimitExceeded", f"Cannot exceed quota for TagsPerMFADevice: {MAX_TAGS}", 409)
+        reply = forward()
+        if reply.status != 200:
+            return reply
+        path = req.params.get("Path") or "/"
+        name = req.params["VirtualMFADeviceName"]
+        device = self._backend(req.account).virtual_mfa_devices[_serial(req.account, path + name)]
+        label = urllib.parse.quote(f"{(path + name).lstrip('/')}@{req.account}")
+        device.qr_code_png = _qr_png(f"otpauth://totp/{label}?secret={device.base32_string_seed}&issuer=Amazon%20Web%20Services")
+        device.layer_tags = tags
+        return result_reply("iam", "CreateVirtualMFADevice", {"VirtualMFADevice": {
+            "SerialNumber": device.serial_number,
+            "Base32StringSeed": device.base32_string_seed.encode(),
+            "QRCodePNG": device.qr_code_png,
+            "Tags": _tag_list(tags) or None,
+        }})
+
+    @staticmethod
+    def _device_view(device):
+        view = {"SerialNumber": device.serial_number}
+        if isinstance(device, RootMfaDevice):
+            view["User"] = {"UserId": device.account, "Arn": f"arn:aws:iam::{device.account}:root", "CreateDate": ACCOUNT_CREATED}
+        elif device.user is not None:
+            view["User"] = _user_view(device.user)
+        view["EnableDate"] = device.enable_date
+        return view
+
+    def _list_virtual_mfa_devices(self, req, _forward):
+        """moto returns Base32StringSeed and QRCodePNG (AWS never does) and ends a page that is exactly full with IsTruncated."""
+        status = req.params.get("AssignmentStatus", "Any")
+        if status not in ("Assigned", "Unassigned", "Any"):
+            raise _validation(f"1 validation error detected: Value '{status}' at 'assignmentStatus' failed to satisfy constraint: "
+                              "Member must satisfy enum value set: [Assigned, Unassigned, Any]")
+        devices = sorted(self._backend(req.account).virtual_mfa_devices.values(), key=lambda d: d.serial_number)
+        if status != "Any":
+            devices = [d for d in devices if bool(d.enable_date) == (status == "Assigned")]
+        page, more = _paginate(devices, req.params, key=lambda d: d.serial_number)
+        return result_reply("iam", "ListVirtualMFADevices", {"VirtualMFADevices": [self._device_view(d) for d in page], **more})
+
+    def _delete_virtual_mfa_device(self, req, forward):
+        """moto deletes a device still enabled for a user; AWS answers DeleteConflict. Unknown: AWS's NoSuchEntity message."""
+        serial = req.params.get("SerialNumber", "")
+        device = self._backend(req.account).virtual_mfa_devices.get(serial)
+        if device is None:
+            raise _no_such_entity(f"MFA Device with serial number {serial} does not exist.")
+        if device.enable_date:
+            raise AwsError("DeleteConflict", "MFA device is in use. Deactivate it first.", 409)
+        return forward()
+
+    def _enable_mfa_device(self, req, forward):
+        """moto accepts any codes, reuse of a device enabled for someone else, and any number of devices per user.
+
+        A virtual device needs two consecutive TOTP codes of its seed. Other serials (hardware
+        tokens, passkeys) take any two 6-digit codes: that is how tests seed them. AWS checks a
+        hardware token's codes too, and passkeys can be registered only in the console.
+        """
+        name = req.params.get("UserName", "")
+        serial = req.params.get("SerialNumber", "")
+        codes = _check_codes(req.params)
+        user = self._user(req, name)
+        backend = self._backend(req.account)
+        device = backend.virtual_mfa_devices.get(serial)
+        if serial in user.mfa_devices:
+            raise AwsError("EntityAlreadyExists", f"MFA device {serial} is already enabled for user {name}.", 409)
+        if (device is not None and device.enable_date) or any(serial in u.mfa_devices for u in backend.users.values()):
+            raise AwsError("EntityAlreadyExists", f"MFA device {serial} is already in use.", 409)
+        if len(user.mfa_devices) >= MAX_MFA_DEVICES_PER_USER:
+            raise AwsError("LimitExceeded", f"Cannot exceed quota for MFADevicesPerUser: {MAX_MFA_DEVICES_PER_USER}", 409)
+        if device is not None and not _consecutive_codes(device.base32_string_seed, *codes):
+            raise AwsError("InvalidAuthenticationCode", "Authentication code for device is not valid.", 403)
+        return forward()
+
+    def _has_mfa_session(self, req):
+        session = self._sessions.get(req.access_key)
+        return bool(session and session.mfa and session.token == req.session_token and session.expiration > _now())
+
+    def _deactivate_mfa_device(self, req, forward):
+        """moto evaluates no policy; option require_mfa_session plays an MFA-enforcing policy (SCENARIOS S4)."""
+        name = self._user_name_or_caller(req)
+        if self.options.require_mfa_session and not self._has_mfa_session(req):
+            raise AwsError("AccessDenied", f"User: {self._caller(req).arn} is not authorized to perform: iam:DeactivateMFADevice on resource: "
+                           f"user {name}. To complete this action, please ensure that you are authenticated with an MFA device "
+                           "that is enabled for this user.", 403)
+        return forward()
+
+    def _get_mfa_device(self, req, _forward):
+        """Not implemented in moto (HTTP 500). AWS accepts only passkey / security key serials here."""
+        serial = req.params.get("SerialNumber", "")
+        name = self._user_name_or_caller(req)
+        device = self._user(req, name).mfa_devices.get(serial)
+        if device is None or ":u2f/" not in serial:
+            raise _no_such_entity(f"MFA Device with serial number {serial} does not exist.")
+        return result_reply("iam", "GetMFADevice", {"UserName": name, "SerialNumber": serial, "EnableDate": device.enable_date})
+
+    def _resync_mfa_device(self, req, _forward):
+        """Not implemented in moto (HTTP 500). A virtual device's two consecutive codes may lag by several steps."""
+        codes = _check_codes(req.params)
+        serial = req.params.get("SerialNumber", "")
+        if serial not in self._user(req, req.params.get("UserName", "")).mfa_devices:
+            raise _no_such_entity(f"MFA Device with serial number {serial} does not exist.")
+        device = self._backend(req.account).virtual_mfa_devices.get(serial)
+        if device is not None and not _consecutive_codes(device.base32_string_seed, *codes, drift=RESYNC_WINDOW):
+            raise AwsError("InvalidAuthenticationCode", "Authentication code for device is not valid.", 403)
+        return result_reply("iam", req.action)
+
+    def _virtual_device(self, req):
+        serial = req.params.get("SerialNumber", "")
+        device = self._backend(req.account).virtual_mfa_devices.get(serial)
+        if device is None or isinstance(device, RootMfaDevice):
+            raise _no_such_entity(f"MFA Device with serial number {serial} does not exist.")
+        if not hasattr(device, "layer_tags"):
+            device.layer_tags = {}
+        return device
+
+    def _tag_mfa_device(self, req, _forward):
+        """Tagging virtual MFA devices is not implemented in moto (HTTP 500)."""
+        device = self._virtual_device(req)
+        tags = {**device.layer_tags, **_tags(req.params)}
+        if len(tags) > MAX_TAGS:
+            raise AwsError("LimitExceeded", f"Cannot exceed quota for TagsPerMFADevice: {MAX_TAGS}", 409)
+        device.layer_tags = tags
+        return result_reply("iam", req.action)
+
+    def _untag_mfa_device(self, req, _forward):
+        device = self._virtual_device(req)
+        index = 1
+        while f"TagKeys.member.{index}" in req.params:
+            device.layer_tags.pop(req.params[f"TagKeys.member.{index}"], None)
+            index += 1
+        return result_reply("iam", req.action)
+
+    def _list_mfa_device_tags(self, req, _forward):
+        return result_reply("iam", req.action, {"Tags": _tag_list(self._virtual_device(req).layer_tags), "IsTruncated": False})
+
+    # -- service-specific credentials (not implemented in moto: HTTP 500) -------------
+
+    def _credentials_of(self, account, user_name=None):
+        return [c for c in self._credentials.get(account, {}).values() if user_name is None or c["UserName"] == user_name]
+
+    @staticmethod
+    def _credential_view(credential, secret=False):
+        return {k: v for k, v in credential.items() if secret or k != "ServicePassword"}
+
+    def _create_credential(self, req, _forward):
+        name = self._user_name_or_caller(req)
+        self._user(req, name)
+        service = req.params.get("ServiceName", "")
+        if service not in SSC_SERVICES:
+            raise AwsError("NotSupportedService", f"No such service {service} is supported for Service-Specific Credentials", 404)
+        if len([c for c in self._credentials_of(req.account, name) if c["ServiceName"] == service]) >= SSC_PER_SERVICE:
+            raise AwsError("LimitExceeded", f"Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: {SSC_PER_SERVICE}", 409)
+        expiration = None
+        if req.params.get("CredentialAgeDays"):
+            days = int(req.params["CredentialAgeDays"]) if req.params["CredentialAgeDays"].isdigit() else 0
+            if not 1 <= days <= 36600:
+                raise _validation("1 validation error detected: Value at 'credentialAgeDays' failed to satisfy constraint: "
+                                  "Member must have value between 1 and 36600")
+            expiration = _now() + datetime.timedelta(days=days)
+        credential = {
+            "CreateDate": _now(),
+            "ExpirationDate": expiration,
+            "ServiceName": service,
+            "ServiceUserName": f"{name}-at-{req.account}",
+            "ServicePassword": base64.b64encode(secrets.token_bytes(33)).decode(),
+            "ServiceSpecificCredentialId": "ACCA" + _random(string.ascii_uppercase + string.digits, 17),
+            "UserName": name,
+            "Status": "Active",
+        }
+        self._credentials.setdefault(req.account, {})[credential["ServiceSpecificCredentialId"]] = credential
+        return result_reply("iam", req.action, {"ServiceSpecificCredential": self._credential_view(credential, secret=True)})
+
+    def _list_credentials(self, req, _forward):
+        if req.params.get("AllUsers", "").lower() == "true":
+            credentials = self._credentials_of(req.account)
+        else:
+            name = self._user_name_or_caller(req)
+            self._user(req, name)
+            credentials = self._credentials_of(req.account, name)
+        service = req.params.get("ServiceName")
+        credentials = sorted((c for c in credentials if not service or c["ServiceName"] == service), key=lambda c: c["ServiceSpecificCredentialId"])
+        page, more = _paginate(credentials, req.params, key=lambda c: c["ServiceSpecificCredentialId"])
+        return result_reply("iam", req.action, {"ServiceSpecificCredentials": [self._credential_view(c) for c in page], **more})
+
+    def _credential(self, req):
+        name = self._user_name_or_caller(req)
+        self._user(req, name)
+        credential_id = req.params.get("ServiceSpecificCredentialId", "")
+        credential = self._credentials.get(req.account, {}).get(credential_id)
+        if credential is None or credential["UserName"] != name:
+            raise _no_such_entity(f"No such credential {credential_id} exists")
+        return credential
+
+    def _delete_credential(self, req, _forward):
+        credential = self._credential(req)
+        del self._credentials[req.account][credential["ServiceSpecificCredentialId"]]
+        return result_reply("iam", req.action)
+
+    def _update_credential(self, req, _forward):
+        credential = self._credential(req)
+        status = req.params.get("Status", "")
+        if status not in ("Active", "Inactive"):
+            raise _validation(f"1 validation error detected: Value '{status}' at 'status' failed to satisfy constraint: "
+                              "Member must satisfy enum value set: [Active, Inactive]")
+        credential["Status"] = status
+        return result_reply("iam", req.action)
+
+    def _reset_credential(self, req, _forward):
+        credential = self._credential(req)
+        credential["ServicePassword"] = base64.b64encode(secrets.token_bytes(33)).decode()
+        return result_reply("iam", req.action, {"ServiceSpecificCredential": self._credential_view(credential, secret=True)})
+
+    # -- STS -------------------------------------------------------------------------
+
+    def _check_mfa(self, req, caller, serial, code):
+        if not serial or not code:
+            raise AwsError("AccessDenied", MFA_UNVERIFIABLE, 403)
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise _validation("1 validation error detected: Value at 'tokenCode' failed to satisfy constraint: Member must be a string of 6 digits")
+        backend = self._backend(req.account)
+        owner = backend.users.get(caller.user_name) if caller.user_name else None
+        if ":u2f/" in serial or (caller.user_name and (owner is None or serial not in owner.mfa_devices)):
+            raise AwsError("AccessDenied", MFA_UNVERIFIABLE, 403)
+        device = backend.virtual_mfa_devices.get(serial)
+        if device is not None and not _current_code(device.base32_string_seed, code):
+            raise AwsError("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.", 403)
+
+    def _get_session_token(self, req, _forward):
+        """moto hands every caller the same fixed credentials and checks no MFA code; AWS issues fresh ones per call.
+
+        A session made with SerialNumber and TokenCode carries MFA: the caller must own the
+        (TOTP) device, and a virtual device's code must be current (one step of drift allowed).
+        """
+        if req.access_key in self._sessions:
+            raise AwsError("AccessDenied", "Cannot call GetSessionToken with session credentials", 403)
+        duration = req.params.get("DurationSeconds", str(DEFAULT_SESSION))
+        if not duration.isdigit() or not MIN_SESSION <= int(duration) <= MAX_SESSION:
+            raise _validation(f"1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: "
+                              f"Member must have value between {MIN_SESSION} and {MAX_SESSION}")
+        caller = self._caller(req)
+        serial, code = req.params.get("SerialNumber"), req.params.get("TokenCode")
+        mfa = bool(serial or code)
+        if mfa:
+            self._check_mfa(req, caller, serial, code)
+        session = Session(
+            access_key_id="ASIA" + _random(string.ascii_uppercase + string.digits, 16),
+            token=base64.b64encode(secrets.token_bytes(192)).decode(),
+            identity=caller,
+            account=req.account,
+            mfa=mfa,
+            expiration=_now() + datetime.timedelta(seconds=int(duration)),
+        )
+        self._sessions[session.access_key_id] = session
+        return result_reply("sts", "GetSessionToken", {"Credentials": {
+            "AccessKeyId": session.access_key_id,
+            "SecretAccessKey": base64.b64encode(secrets.token_bytes(30)).decode(),
+            "SessionToken": session.token,
+            "Expiration": session.expiration,
+        }})
+
+    def _get_caller_identity(self, req, forward):
+        """moto does not know the session keys issued above; AWS answers the user who got them."""
+        session = self._sessions.get(req.access_key)
+        if session is None:
+            return forward()
+        return result_reply("sts", "GetCallerIdentity", {
+            "UserId": session.identity.user_id, "Account": session.account, "Arn": session.identity.arn})
