@@ -308,6 +308,10 @@ class Enrolment:
         return self.created
 
 
+# --- the two module flows ----------------------------------------------------
+
+SECRET_DESTINATIONS = (("write_qr_code_png", "qr_code_png_path"), ("write_seed", "seed_path"))
+
 
 def device_options(params, task_no_log):
     """Validated iam_mfa_device options, or InvalidInput before any AWS call."""
@@ -329,10 +333,6 @@ def device_options(params, task_no_log):
         if options["generate_codes"] and not options["user_name"]:
             raise validation.InvalidInput("generate_codes", True, "generated codes enable the device for user_name, which is missing")
     return options
-
-# --- the two module flows ----------------------------------------------------
-
-SECRET_DESTINATIONS = (("write_qr_code_png", "qr_code_png_path"), ("write_seed", "seed_path"))
 
 
 def ensure_present(client, options, check_mode, caller_identity):
@@ -361,7 +361,7 @@ def ensure_present(client, options, check_mode, caller_identity):
         "destinations": destinations,
         "return_secret": options["return_secret"],
     }
-    actions = plan_enrolment(request, existing, secret_on_hand=any(os.path.isfile(dest) for _, dest in destinations))
+    actions = plan_enrolment(request, existing, secret_on_hand=any(os.path.isfile(dest) for dummy, dest in destinations))
     kinds = [action.action for action in actions]
     for kind, option in SECRET_DESTINATIONS:
         if kind in kinds:

@@ -142,7 +142,8 @@ def inventory(client, user_name, virtual, detailed=False):
         ],
         "ssh_public_keys": _ssh_keys(client, user_name, doing),
         "signing_certificates": [
-            {"certificate_id": cert["CertificateId"], "status": cert["Status"], "upload_date": _iso(cert.get("UploadDate")), "body": cert.get("CertificateBody")}
+            {"certificate_id": cert["CertificateId"], "status": cert["Status"], "upload_date": _iso(cert.get("UploadDate")),
+             "body": cert.get("CertificateBody")}
             for cert in _list(client, "list_signing_certificates", "Certificates", doing % "signing certificates", user_name)
         ],
         "service_specific_credentials": [
@@ -233,8 +234,8 @@ def plan_user(facts, state, access_keys="delete", remove_permissions=None):
     actions += [on_user("delete_ssh_public_key", key["ssh_public_key_id"], SSHPublicKeyId=key["ssh_public_key_id"]) for key in facts["ssh_public_keys"]]
     actions += [on_user("delete_signing_certificate", cert["certificate_id"], CertificateId=cert["certificate_id"]) for cert in facts["signing_certificates"]]
     actions += [
-        on_user("delete_service_specific_credential", cred["service_specific_credential_id"], ServiceSpecificCredentialId=cred["service_specific_credential_id"])
-        for cred in facts["service_specific_credentials"]
+        on_user("delete_service_specific_credential", credential_id, ServiceSpecificCredentialId=credential_id)
+        for credential_id in (cred["service_specific_credential_id"] for cred in facts["service_specific_credentials"])
     ]
     actions += plan_devices_removal(facts["mfa_devices"])
     if state == "absent" or remove_permissions:
@@ -276,7 +277,7 @@ def summarize_after(facts, actions):
         "%s (%s)" % (key["access_key_id"], "Inactive" if key["access_key_id"] in deactivated else key["status"])
         for key in facts["access_keys"] if ("delete_access_key", key["access_key_id"]) not in removed
     ]
-    targets = {target for _, target in removed}
+    targets = {target for dummy, target in removed}
     for kind in ("ssh_public_keys", "signing_certificates", "service_specific_credentials", "mfa_devices", "groups", "attached_policies"):
         after[kind] = [item for item in after[kind] if item.split(" ")[0] not in targets]
     after["inline_policies"] = [name for name in after["inline_policies"] if ("delete_user_policy", name) not in removed]

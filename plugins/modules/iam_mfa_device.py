@@ -24,7 +24,7 @@ description:
     C(EntityAlreadyExists)) are replaced when a fresh secret is needed, see O(replace_orphan).
   - Check mode and diff mode report the exact list of actions the run would perform.
 author:
-  - iamguard.aws contributors
+  - iamguard maintainers (@iamguard)
 options:
   state:
     description:

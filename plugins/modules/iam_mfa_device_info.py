@@ -18,7 +18,7 @@ description:
     key) with one ListMFADevices call per user; IAM has no account-wide list of non-virtual devices.
   - Reads only; never changes anything, also outside check mode.
 author:
-  - iamguard.aws contributors
+  - iamguard maintainers (@iamguard)
 options:
   user_names:
     description:
@@ -86,7 +86,9 @@ orphans:
   type: list
   elements: dict
 users:
-  description: For each user of O(user_names), its devices, each with C(type) C(virtual), C(hardware) or C(passkey). A missing user maps to an empty list and a warning.
+  description:
+    - For each user of O(user_names), its devices, each with C(type) C(virtual), C(hardware) or C(passkey).
+    - A missing user maps to an empty list and a warning.
   returned: always
   type: dict
   sample: {"alice": [{"serial_number": "arn:aws:iam::123456789012:u2f/user/alice/key-1", "type": "passkey", "user_name": "alice",

@@ -13,7 +13,7 @@ short_description: Delete or disable IAM users completely, in one run, with an e
 description:
   - O(state=absent) removes everything that makes DeleteUser fail with C(DeleteConflict) - login profile, access keys,
     SSH public keys, signing certificates, service-specific credentials, MFA devices, attached managed policies, inline
-    policies and group memberships - then deletes the user. One run is enough whatever the mix of MFA device types:
+    policies and group memberships - then deletes the user. One run is enough whatever the mix of MFA device types;
     every device is deactivated and only virtual devices are deleted (hardware tokens and passkeys cannot be).
   - O(state=disabled) keeps the user (retention, legal hold) and removes every way to authenticate - login profile,
     access keys (deleted, or deactivated with O(access_keys=deactivate)), SSH keys, signing certificates,
@@ -29,7 +29,7 @@ description:
   - Users are processed concurrently (O(max_workers)) over one client whose retry mode absorbs C(Throttling).
   - The permissions boundary and tags do not block DeleteUser and go with the user; they are recorded in the manifest.
 author:
-  - iamguard.aws contributors
+  - iamguard maintainers (@iamguard)
 options:
   user_names:
     description:
@@ -71,7 +71,7 @@ options:
   manifest_dir:
     description:
       - Folder for one JSON manifest per user (C(<account>-<user>-<UTC timestamp>.json)), written with mode 0600 before the
-        first change to that user: path, ARN, id, tags, permissions boundary, login profile dates, access keys with status
+        first change to that user - path, ARN, id, tags, permissions boundary, login profile dates, access keys with status
         and last use, SSH key and signing certificate ids and bodies, service-specific credential ids, MFA serials with
         type, groups, inline policy documents, attached policy ARNs, and the actions. Never a secret value.
       - Not written in check mode.
