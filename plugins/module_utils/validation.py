@@ -15,8 +15,8 @@ from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuar
 # Whole-string matches (fullmatch), ASCII only: IAM's \w is [A-Za-z0-9_].
 USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 DEVICE_NAME = re.compile(r"[\w+=,.@-]{1,226}", re.ASCII)
-# An IAM path is "/" or "/" + printable ASCII + "/", at most 512 characters.
-PATH = re.compile(r"/(?:[\x21-\x7f]*/)?", re.ASCII)
+# An IAM path is "/" or "/" + printable ASCII + "/", at most 512 characters, no empty segment.
+PATH = re.compile(r"(?!.*//)(?=.{1,512}\Z)/(?:[\x21-\x7f]*/)?", re.ASCII | re.DOTALL)
 SERIAL_NUMBER = re.compile(r"[\w+=/:,.@-]{9,256}", re.ASCII)
 USER_ID = re.compile(r"AIDA[A-Z0-9]{4,124}")
 AUTH_CODE = re.compile(r"[0-9]{6}")
@@ -30,34 +30,22 @@ class InvalidInput(IamGuardError):
         self.option = option
 
 
-def user_name(value, option="user_name"):
-    if not isinstance(value, str) or not USER_NAME.fullmatch(value):
-        raise InvalidInput(option, value, "an IAM user name is 1 to 64 characters of letters, digits and +=,.@_-")
-    return value
+def _rule(pattern, rule, default_option):
+    """A checker: returns the value when ``pattern`` matches all of it, else InvalidInput naming ``rule``."""
+
+    def check(value, option=default_option):
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            raise InvalidInput(option, value, rule)
+        return value
+
+    return check
 
 
-def device_name(value, option="name"):
-    if not isinstance(value, str) or not DEVICE_NAME.fullmatch(value):
-        raise InvalidInput(option, value, "a virtual MFA device name is 1 to 226 characters of letters, digits and +=,.@_-")
-    return value
-
-
-def path(value, option="path"):
-    if not isinstance(value, str) or len(value) > 512 or "//" in value or not PATH.fullmatch(value):
-        raise InvalidInput(option, value, "an IAM path starts and ends with '/', holds printable ASCII without '//' and is at most 512 characters")
-    return value
-
-
-def serial_number(value, option="serial_number"):
-    if not isinstance(value, str) or not SERIAL_NUMBER.fullmatch(value):
-        raise InvalidInput(option, value, "an MFA serial number is 9 to 256 characters of letters, digits and +=/:,.@_-")
-    return value
-
-
-def user_id(value, option="user_ids"):
-    if not isinstance(value, str) or not USER_ID.fullmatch(value):
-        raise InvalidInput(option, value, "an IAM user id starts with AIDA followed by upper-case letters and digits")
-    return value
+user_name = _rule(USER_NAME, "an IAM user name is 1 to 64 characters of letters, digits and +=,.@_-", "user_name")
+device_name = _rule(DEVICE_NAME, "a virtual MFA device name is 1 to 226 characters of letters, digits and +=,.@_-", "name")
+path = _rule(PATH, "an IAM path starts and ends with '/', holds printable ASCII without '//' and is at most 512 characters", "path")
+serial_number = _rule(SERIAL_NUMBER, "an MFA serial number is 9 to 256 characters of letters, digits and +=/:,.@_-", "serial_number")
+user_id = _rule(USER_ID, "an IAM user id starts with AIDA followed by upper-case letters and digits", "user_ids")
 
 
 def authentication_code(value, option):

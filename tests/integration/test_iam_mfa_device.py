@@ -11,6 +11,7 @@ import time
 import pyotp
 import pytest
 
+from tests.integration.refusals import assert_each_refused
 from tests.simulator.seed import make_orphan, make_user
 
 MODULE = "iamguard.aws.iam_mfa_device"
@@ -294,10 +295,7 @@ def test_invalid_input_changes_nothing(sim, iam, run_module):
         ({"serial_number": serial("olga"), "state": "present", "user_name": "olga"}, "serial_number"),
         ({"user_name": "olga", "seed_path": "/nonexistent-folder/olga.seed"}, "does not exist"),
     ]
-    for args, fragment in cases:
-        result = run_module(MODULE, args)
-        assert result["failed"] is True, args
-        assert fragment in result["msg"], (args, result["msg"])
+    assert_each_refused(run_module, MODULE, cases)
     assert virtual_devices(iam) == before
 
 

@@ -6,6 +6,7 @@ import stat
 
 import pytest
 
+from tests.integration.refusals import assert_each_refused
 from tests.simulator.seed import account_snapshot, caller_user, make_user
 
 MODULE = "iamguard.aws.iam_user_purge"
@@ -237,10 +238,7 @@ def test_invalid_input_changes_nothing(sim, iam, run_module, tmp_path):
         ({"user_names": ["ivan"], "manifest_dir": str(tmp_path / "missing")}, "manifest_dir"),
         ({"user_names": ["ivan"], "state": "gone"}, "state"),
     ]
-    for args, fragment in cases:
-        result = run_module(MODULE, args)
-        assert result["failed"] is True, args
-        assert fragment in result["msg"], (args, result["msg"])
+    assert_each_refused(run_module, MODULE, cases)
     assert account_snapshot(iam) == before
 
 
