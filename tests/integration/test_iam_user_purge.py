@@ -254,3 +254,27 @@ def test_api_calls_for_a_typical_user(sim, iam, run_module, record_property):
     print("API calls for one typical user: %d (%d mutating): %s" % (calls, mutating, json.dumps(counts, sort_keys=True)))
     assert mutating == 8  # profile, key, deactivate+delete MFA, detach, inline, group, user
     assert calls <= 22
+
+
+def test_dependent_appearing_during_the_run_is_removed_and_recorded(sim, iam, run_module, tmp_path):
+    make_user(iam, "judy", login_profile=True, groups=("staff",))
+    sim.configure(race_before_delete_user=["judy"])  # an access key appears just before DeleteUser
+    result = run_module(MODULE, {"user_names": "judy", "manifest_dir": str(tmp_path)})
+    judy = by_user(result)["judy"]
+    assert judy["status"] == "deleted", judy
+    assert kinds(judy) == ["delete_login_profile", "remove_user_from_group", "delete_user", "delete_access_key"]
+    assert users(iam) == []
+    manifest = json.load(open(judy["manifest"]))
+    assert manifest["login_profile"] and manifest["groups"] == ["staff"]  # the first inventory stays
+    appeared = manifest["appeared_during_run"][0]
+    assert len(appeared["access_keys"]) == 1 and appeared["actions"][0]["action"] == "delete_access_key"
+
+
+def test_conflict_retries_are_bounded(sim, iam, run_module):
+    make_user(iam, "kim")
+    sim.configure(race_before_delete_user=["kim"])
+    result = run_module(MODULE, {"user_names": "kim", "max_conflict_retries": 0})
+    assert result["failed"] is True
+    kim = by_user(result)["kim"]
+    assert kim["status"] == "failed" and "DeleteConflict" in kim["error"] and "0 re-inventories" in kim["error"]
+    assert users(iam) == ["kim"]

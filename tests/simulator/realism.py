@@ -159,6 +159,7 @@ class Realism:
         self.options = options
         self._credentials = {}
         self._sessions = {}
+        self._raced = set()
         self._handlers = {f"iam:{action}": self._caller_default for action in CALLER_DEFAULT_ACTIONS}
         self._handlers.update({
             "iam:CreateUser": self._create_user,
@@ -191,6 +192,7 @@ class Realism:
         """Forget the layer's own state (service-specific credentials, STS sessions)."""
         self._credentials = {}
         self._sessions = {}
+        self._raced = set()
 
     def handle(self, req, forward):
         """Answer one IAM/STS call, by a handler or by moto."""
@@ -279,6 +281,11 @@ class Realism:
         """moto only refuses while policies remain; AWS refuses while the user has any dependent (DeleteConflict)."""
         name = req.params.get("UserName", "")
         user = self._user(req, name)
+        if name in self.options.race_before_delete_user and name not in self._raced:
+            # Fault injection, not a deviation: another process adds a credential between the
+            # caller's last read and its DeleteUser (once per user), as happens in busy accounts.
+            self._raced.add(name)
+            self._backend(req.account).create_access_key(name)
         blockers = (
             (user.password is not None, "must delete login profile first"),
             (user.access_keys, "must delete access keys first"),

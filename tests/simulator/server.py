@@ -22,7 +22,8 @@ DUMMY_KEY, DUMMY_SECRET = "testing", "testing"
 class Options:
     """Run-time options; see Simulator."""
 
-    DEFAULTS = {"latency": 0.0, "throttle_rate": None, "throttle_burst": None, "require_mfa_session": False, "root_mfa_device": True}
+    DEFAULTS = {"latency": 0.0, "throttle_rate": None, "throttle_burst": None, "require_mfa_session": False, "root_mfa_device": True,
+                "race_before_delete_user": ()}
 
     def __init__(self, **options):
         self.__dict__.update(self.DEFAULTS)
@@ -45,6 +46,11 @@ class Options:
                 raise ValueError("throttle_burst must be at least 1")
         if "latency" in values and values["latency"] is None:
             values["latency"] = 0.0
+        if "race_before_delete_user" in values:
+            names = values["race_before_delete_user"] or ()
+            if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+                raise ValueError("race_before_delete_user must be a list of user names")
+            values["race_before_delete_user"] = tuple(names)
         for name in ("require_mfa_session", "root_mfa_device"):
             if name in values and not isinstance(values[name], bool):
                 raise ValueError(f"{name} must be true or false")
@@ -200,7 +206,8 @@ class Simulator:
     Options (also settable with configure()): latency (s slept before each API call),
     throttle_rate (calls/s over IAM+STS, None = off) and throttle_burst (bucket size, default
     the rate), require_mfa_session (DeactivateMFADevice needs an MFA STS session),
-    root_mfa_device (the account has root's virtual MFA device).
+    root_mfa_device (the account has root's virtual MFA device), race_before_delete_user (user
+    names: another process adds an access key to each just before its first DeleteUser).
     """
 
     def __init__(self, latency=0.0, throttle_rate=None, throttle_burst=None, require_mfa_session=False, root_mfa_device=True):

@@ -18,7 +18,8 @@ def simulator():
 def sim(simulator):
     simulator.reset()
     yield simulator
-    simulator.configure(latency=0.0, throttle_rate=None, throttle_burst=None, require_mfa_session=False, root_mfa_device=True)
+    simulator.configure(latency=0.0, throttle_rate=None, throttle_burst=None, require_mfa_session=False, root_mfa_device=True,
+                        race_before_delete_user=())
 
 
 @pytest.fixture

@@ -109,3 +109,13 @@ def test_user_ids_look_like_aws(iam):
     assert re.fullmatch(r"AIDA[A-Z0-9]{17}", created)
     assert iam.get_user(UserName="ids")["User"]["UserId"] == created
     assert [u["UserId"] for u in iam.list_users()["Users"]] == [created]
+
+
+def test_race_before_delete_user_adds_a_key_once(sim, iam):
+    iam.create_user(UserName="racer")
+    sim.configure(race_before_delete_user=["racer"])
+    assert aws_error(iam.delete_user, UserName="racer") == ("DeleteConflict", "Cannot delete entity, must delete access keys first.", 409)
+    keys = iam.list_access_keys(UserName="racer")["AccessKeyMetadata"]
+    assert len(keys) == 1
+    iam.delete_access_key(UserName="racer", AccessKeyId=keys[0]["AccessKeyId"])
+    iam.delete_user(UserName="racer")
