@@ -396,7 +396,7 @@ def ensure_present(client, options, check_mode, caller_identity):
             if rolled_back:
                 e.message += " The device %s created by this run was deleted again, so no orphan is left." % rolled_back
         raise
-    if enabled and "enable_mfa_device" in kinds:
+    if "enable_mfa_device" in kinds:
         enabled_now = [d for d in user_devices(client, user_name, virtual) or [] if d["serial_number"] == after["serial_number"]]
         after["enable_date"] = enabled_now[0]["enable_date"] if enabled_now else None
     if options["return_secret"]:
@@ -434,15 +434,16 @@ def ensure_absent(client, options, check_mode):
             raise IamGuardError(
                 "MFA device %s is enabled for user %s, not %s; nothing was changed." % (device["serial_number"], device["user_name"], user_name)
             )
-    actions = plan_devices_removal(devices)
+    plans = [(device, plan_device_removal(device)) for device in devices]
+    actions = [action for dummy, plan in plans for action in plan]
     result = {
         "changed": bool(actions),
         "actions": report(actions),
         "devices": devices,
         "warnings": warnings,
         "diff": {
-            "before": {"devices": [_diff_view(d) for d in devices]},
-            "after": {"devices": [_diff_view(d) for d in (device_after(d, plan_device_removal(d)) for d in devices) if d]},
+            "before": {"devices": [_diff_view(device) for device in devices]},
+            "after": {"devices": [_diff_view(after) for after in (device_after(device, plan) for device, plan in plans) if after]},
         },
     }
     if not check_mode:

@@ -265,22 +265,30 @@ def summarize(facts):
     }
 
 
-def summarize_after(facts, actions):
-    """The summary the plan leads to: {} once DeleteUser is planned."""
-    if any(action.action == "delete_user" for action in actions):
-        return {}
-    after = summarize(facts)
-    removed = {(action.action, action.target) for action in actions}
-    deactivated = {action.target for action in actions if action.action == "update_access_key"}
-    after["login_profile"] = after["login_profile"] and ("delete_login_profile", facts["user"]["user_name"]) not in removed
-    after["access_keys"] = [
-        "%s (%s)" % (key["access_key_id"], "Inactive" if key["access_key_id"] in deactivated else key["status"])
-        for key in facts["access_keys"] if ("delete_access_key", key["access_key_id"]) not in removed
-    ]
-    targets = {target for dummy, target in removed}
-    for kind in ("ssh_public_keys", "signing_certificates", "service_specific_credentials", "mfa_devices", "groups", "attached_policies"):
-        after[kind] = [item for item in after[kind] if item.split(" ")[0] not in targets]
-    after["inline_policies"] = [name for name in after["inline_policies"] if ("delete_user_policy", name) not in removed]
+# What each removal takes away: the kind of fact, and the key of the item's id (None: the item is its id).
+REMOVES = {
+    "delete_access_key": ("access_keys", "access_key_id"),
+    "delete_ssh_public_key": ("ssh_public_keys", "ssh_public_key_id"),
+    "delete_signing_certificate": ("signing_certificates", "certificate_id"),
+    "delete_service_specific_credential": ("service_specific_credentials", "service_specific_credential_id"),
+    "deactivate_mfa_device": ("mfa_devices", "serial_number"),
+    "detach_user_policy": ("attached_policies", None),
+    "remove_user_from_group": ("groups", None),
+}
+
+
+def facts_after(facts, actions):
+    """The facts the plan leads to (pure): None once DeleteUser is planned."""
+    done = {(action.action, action.target) for action in actions}
+    if any(kind == "delete_user" for kind, dummy in done):
+        return None
+    after = dict(facts)
+    if ("delete_login_profile", facts["user"]["user_name"]) in done:
+        after["login_profile"] = None
+    for action, (kind, key) in REMOVES.items():
+        after[kind] = [item for item in facts[kind] if (action, item[key] if key else item) not in done]
+    after["access_keys"] = [dict(key, status="Inactive") if ("update_access_key", key["access_key_id"]) in done else key for key in after["access_keys"]]
+    after["inline_policies"] = {name: document for name, document in facts["inline_policies"].items() if ("delete_user_policy", name) not in done}
     return after
 
 
@@ -359,7 +367,7 @@ class Batch:
         result["warnings"] += facts.pop("warnings")
         actions = self.plan(facts)
         result["actions"] = report(actions)
-        result["diff"] = {"before": summarize(facts), "after": summarize_after(facts, actions)}
+        result["diff"] = {"before": summarize(facts), "after": summarize(facts_after(facts, actions))}
         result["status"] = "deleted" if self.options["state"] == "absent" else "disabled"
         if self.check_mode or not actions:
             return
@@ -388,7 +396,7 @@ class Batch:
                 return
             facts.pop("warnings")
             actions = self.plan(facts)
-            result["actions"] += report(actions[:-1])
+            result["actions"] += report(action for action in actions if action.action != "delete_user")
             if manifest:
                 # Every removed dependent is in a manifest written before its removal: the first
                 # inventory stays, what appeared since is added.

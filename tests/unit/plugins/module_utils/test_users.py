@@ -409,14 +409,17 @@ def test_summarize_and_after():
     assert before["mfa_devices"] == ["%s (virtual)" % mfa_serial("alice"), "%s (passkey)" % PASSKEY]
     assert before["inline_policies"] == ["alpha", "zeta"]
     assert users.summarize(None) == {}
-    assert users.summarize_after(facts, users.plan_user(facts, "absent")) == {}
-    after = users.summarize_after(facts, users.plan_user(facts, "disabled", access_keys="deactivate"))
+    assert users.facts_after(facts, users.plan_user(facts, "absent")) is None
+    after = users.summarize(users.facts_after(facts, users.plan_user(facts, "disabled", access_keys="deactivate")))
     assert after["login_profile"] is False
     assert after["access_keys"] == ["%s (Inactive)" % key_id(1), "%s (Inactive)" % key_id(2)]
     assert after["ssh_public_keys"] == [] and after["signing_certificates"] == [] and after["service_specific_credentials"] == []
     assert after["mfa_devices"] == []
     assert after["groups"] == ["devs"] and after["attached_policies"] == [POLICY] and after["inline_policies"] == ["alpha", "zeta"]
-    assert users.summarize_after(facts, []) == before
+    assert users.summarize(users.facts_after(facts, [])) == before
+    stripped = users.facts_after(facts, users.plan_user(facts, "disabled", remove_permissions=True))
+    assert stripped["groups"] == [] and stripped["attached_policies"] == [] and stripped["inline_policies"] == {}
+    assert stripped["access_keys"] == [] and stripped["login_profile"] is None
 
 
 def test_manifest_document_and_path():
