@@ -69,10 +69,19 @@ export AWS_EC2_METADATA_DISABLED=true
 
 # --- seeding ------------------------------------------------------------------------------
 python scripts/demo_seed.py
+curl -fsS -X DELETE "${url}/_iamguard/counters" >/dev/null  # count the playbook's calls only
 
 # --- the demo playbook --------------------------------------------------------------------
-if [[ -f playbooks/demo.yml ]]; then
-    ansible-playbook playbooks/demo.yml "$@"
-else
-    echo "demo: playbooks/demo.yml does not exist yet; nothing to run"
-fi
+ansible-playbook playbooks/demo.yml "$@"
+
+# --- what it cost: IAM/STS calls the playbook made, from the simulator's counters -----------
+curl -fsS "${url}/_iamguard/counters" | python -c '
+import json, sys
+counts = json.load(sys.stdin)
+calls = {k: v for k, v in counts.items() if ":" in k}
+print("demo: %d IAM/STS API calls by the playbook:" % sum(calls.values()))
+for name, count in sorted(calls.items(), key=lambda item: (-item[1], item[0])):
+    print("  %4d  %s" % (count, name))
+'
+echo "demo: files written (mode 0600) in ${demo_dir}:"
+ls -l "${demo_dir}" | grep -v simulator.log

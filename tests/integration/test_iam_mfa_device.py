@@ -358,3 +358,23 @@ def test_module_defaults_group_reaches_both_collections(sim, iam, run_playbook, 
                   {"ansible.builtin.assert": {"that": ["info.orphans | length == 1", "caller.account == '123456789012'"]}}],
     }], env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, check=check)
     assert run.rc == 0, run.stdout
+
+
+def test_tags_and_path_of_a_new_device(sim, iam, run_module, tmp_path):
+    iam.create_user(UserName="tina")
+    args = {"user_name": "tina", "path": "/team/", "generate_codes": True, "seed_path": str(tmp_path / "tina.seed"),
+            "tags": {"owner": "security", "ticket": "SEC-42"}}
+    result = run_module(MODULE, args)
+    assert result["device"]["serial_number"] == serial("tina", "/team/")
+    assert user_serials(iam, "tina") == [serial("tina", "/team/")]
+    tags = iam.list_mfa_device_tags(SerialNumber=serial("tina", "/team/"))["Tags"]
+    assert {t["Key"]: t["Value"] for t in tags} == {"owner": "security", "ticket": "SEC-42"}
+    assert run_module(MODULE, args)["changed"] is False
+
+
+def test_enrolment_for_a_missing_user_changes_nothing(sim, iam, run_module, tmp_path):
+    for check in (True, False):
+        result = run_module(MODULE, {"user_name": "nobody", "generate_codes": True, "seed_path": str(tmp_path / "x.seed")}, check=check)
+        assert result["failed"] is True and "does not exist" in result["msg"]
+    assert serial("nobody") not in virtual_devices(iam)
+    assert not (tmp_path / "x.seed").exists()

@@ -278,3 +278,18 @@ def test_conflict_retries_are_bounded(sim, iam, run_module):
     kim = by_user(result)["kim"]
     assert kim["status"] == "failed" and "DeleteConflict" in kim["error"] and "0 re-inventories" in kim["error"]
     assert users(iam) == ["kim"]
+
+
+@pytest.mark.parametrize("max_workers", [1, 16])
+def test_batch_under_throttling_converges(sim, iam, run_module, max_workers):
+    names = ["load-%02d" % i for i in range(12)]
+    for name in names:
+        make_user(iam, name, login_profile=True, access_keys=1, virtual_mfa=1, hardware_mfa=1, groups=("staff",))
+    sim.configure(throttle_rate=25, throttle_burst=5)  # IAM-like: excess calls answered "Throttling: Rate exceeded"
+    result = run_module(MODULE, {"user_names": names, "max_workers": max_workers})
+    sim.configure(throttle_rate=None)
+    assert result.get("failed") is not True, result.get("msg")
+    assert all(user["status"] == "deleted" for user in result["users"])
+    assert users(iam) == [] and orphans(iam) == []
+    if max_workers > 1:
+        assert sim.counters().get("throttled", 0) > 0  # the throttle really bit, and botocore's retries absorbed it
