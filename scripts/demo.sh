@@ -84,4 +84,6 @@ for name, count in sorted(calls.items(), key=lambda item: (-item[1], item[0])):
     print("  %4d  %s" % (count, name))
 '
 echo "demo: files written (mode 0600) in ${demo_dir}:"
-ls -l "${demo_dir}" | grep -v simulator.log
+for written in "${demo_dir}"/*; do
+    if [[ "${written}" != "${sim_log}" ]]; then ls -l "${written}"; fi
+done

@@ -44,7 +44,10 @@ def test_unattended_enrolment_check_apply_idempotent(sim, iam, run_module, tmp_p
     seed_path = str(tmp_path / "svc.seed")
     args = {"user_name": "svc-backup", "generate_codes": True, "seed_path": seed_path}
 
+    sim.reset_counters()
     planned = run_module(MODULE, args, check=True)
+    called = [key.split(":")[-1] for key in sim.counters()]
+    assert called and all(action.startswith(("Get", "List")) for action in called), called  # check mode only reads
     assert planned["changed"] is True
     assert actions(planned) == [
         ("create_virtual_mfa_device", serial("svc-backup")),

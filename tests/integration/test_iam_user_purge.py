@@ -39,7 +39,10 @@ def test_every_dependent_check_apply_idempotent(sim, iam, run_module):
     make_user(iam, "bystander", **EVERYTHING)
     before = account_snapshot(iam)
 
+    sim.reset_counters()
     planned = run_module(MODULE, {"user_names": "alice"}, check=True)
+    called = [key.split(":")[-1] for key in sim.counters()]
+    assert called and all(action.startswith(("Get", "List")) for action in called), called  # check mode only reads
     assert planned["changed"] is True
     alice = by_user(planned)["alice"]
     assert alice["status"] == "deleted" and alice["manifest"] is None
