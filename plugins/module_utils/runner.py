@@ -11,7 +11,9 @@ from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuar
 def run(module, work):
     """Call ``work()`` and exit with its result, or fail with its IamGuardError.
 
-    ``work`` returns the result dict; a ``warnings`` list in it goes to module.warn.
+    ``work`` returns the result dict; a ``warnings`` list in it goes to module.warn,
+    and a ``failure`` message (some targets of a batch failed) fails the task with
+    the rest of the result still returned.
     """
     try:
         result = work()
