@@ -77,6 +77,11 @@ def _marker_pages(client, operation, params):
         yield page
 
 
+def iso_date(value):
+    """A boto3 datetime as ISO 8601 text (results are JSON); anything else as it is."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def error_code(exception):
     if isinstance(exception, ClientError):
         return exception.response.get("Error", {}).get("Code")

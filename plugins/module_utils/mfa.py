@@ -18,7 +18,7 @@ import threading
 import time
 
 from ansible_collections.iamguard.aws.plugins.module_utils import validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, read
+from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, iso_date, read
 from ansible_collections.iamguard.aws.plugins.module_utils.files import check_destination, write_private_file
 from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action, apply, report
 
@@ -27,10 +27,6 @@ HARDWARE = "hardware"
 PASSKEY = "passkey"
 ROOT_DEVICE_NAME = "root-account-mfa-device"
 TOTP_STEP = 30
-
-
-def _iso(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def same_user(name_a, name_b):
@@ -59,7 +55,7 @@ def describe_virtual(raw):
         "serial_number": raw["SerialNumber"],
         "type": VIRTUAL,
         "user_name": None if is_root_device(raw) else user.get("UserName"),
-        "enable_date": _iso(raw.get("EnableDate")),
+        "enable_date": iso_date(raw.get("EnableDate")),
         "assigned": bool(raw.get("EnableDate") or user),
         "root": is_root_device(raw),
     }
@@ -71,7 +67,7 @@ def describe_user_device(raw, user_name, virtual_serials):
         "serial_number": raw["SerialNumber"],
         "type": device_type(raw["SerialNumber"], virtual_serials),
         "user_name": user_name,
-        "enable_date": _iso(raw.get("EnableDate")),
+        "enable_date": iso_date(raw.get("EnableDate")),
         "assigned": True,
         "root": False,
     }

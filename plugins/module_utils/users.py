@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.iamguard.aws.plugins.module_utils import validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, error_code, is_conflict, read
+from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, error_code, is_conflict, iso_date, read
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
 from ansible_collections.iamguard.aws.plugins.module_utils.mfa import VirtualDevices, plan_devices_removal, user_devices
 from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action, apply, report
@@ -28,10 +28,6 @@ MAX_CONFLICT_RETRIES = 10
 # Kinds of credential, in the order a purge removes them: sign-in first.
 CREDENTIAL_KINDS = ("login_profile", "access_keys", "ssh_public_keys", "signing_certificates", "service_specific_credentials", "mfa_devices")
 PERMISSION_KINDS = ("attached_policies", "inline_policies", "groups")
-
-
-def _iso(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 # --- options -----------------------------------------------------------------
@@ -113,7 +109,7 @@ def _user_record(raw):
         "user_id": raw["UserId"],
         "arn": raw["Arn"],
         "path": raw.get("Path", "/"),
-        "create_date": _iso(raw.get("CreateDate")),
+        "create_date": iso_date(raw.get("CreateDate")),
         "tags": {tag["Key"]: tag["Value"] for tag in raw.get("Tags", [])},
         "permissions_boundary": (raw.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
     }
@@ -137,12 +133,12 @@ def inventory(client, user_name, virtual, detailed=False):
         "user": user,
         "login_profile": _login_profile(profile),
         "access_keys": [
-            {"access_key_id": key["AccessKeyId"], "status": key["Status"], "create_date": _iso(key.get("CreateDate"))}
+            {"access_key_id": key["AccessKeyId"], "status": key["Status"], "create_date": iso_date(key.get("CreateDate"))}
             for key in _list(client, "list_access_keys", "AccessKeyMetadata", doing % "access keys", user_name)
         ],
         "ssh_public_keys": _ssh_keys(client, user_name, doing),
         "signing_certificates": [
-            {"certificate_id": cert["CertificateId"], "status": cert["Status"], "upload_date": _iso(cert.get("UploadDate")),
+            {"certificate_id": cert["CertificateId"], "status": cert["Status"], "upload_date": iso_date(cert.get("UploadDate")),
              "body": cert.get("CertificateBody")}
             for cert in _list(client, "list_signing_certificates", "Certificates", doing % "signing certificates", user_name)
         ],
@@ -180,7 +176,7 @@ def _login_profile(response):
     if not response:
         return None
     profile = response["LoginProfile"]
-    return {"create_date": _iso(profile.get("CreateDate")), "password_reset_required": profile.get("PasswordResetRequired", False)}
+    return {"create_date": iso_date(profile.get("CreateDate")), "password_reset_required": profile.get("PasswordResetRequired", False)}
 
 
 def _ssh_keys(client, user_name, doing):
@@ -190,7 +186,7 @@ def _ssh_keys(client, user_name, doing):
         if error_code(e.exception) == "InvalidAction":
             return None
         raise
-    return [{"ssh_public_key_id": key["SSHPublicKeyId"], "status": key["Status"], "upload_date": _iso(key.get("UploadDate"))} for key in keys]
+    return [{"ssh_public_key_id": key["SSHPublicKeyId"], "status": key["Status"], "upload_date": iso_date(key.get("UploadDate"))} for key in keys]
 
 
 def _add_details(client, facts, doing):
@@ -198,7 +194,7 @@ def _add_details(client, facts, doing):
     for key in facts["access_keys"]:
         used = call(client, "get_access_key_last_used", doing % "access key last use", missing_ok=True, AccessKeyId=key["access_key_id"])
         last = (used or {}).get("AccessKeyLastUsed", {})
-        key["last_used"] = {"date": _iso(last.get("LastUsedDate")), "service": last.get("ServiceName"), "region": last.get("Region")}
+        key["last_used"] = {"date": iso_date(last.get("LastUsedDate")), "service": last.get("ServiceName"), "region": last.get("Region")}
     for key in facts["ssh_public_keys"]:
         body = call(client, "get_ssh_public_key", doing % "an SSH public key", missing_ok=True,
                     UserName=user_name, SSHPublicKeyId=key["ssh_public_key_id"], Encoding="SSH")
