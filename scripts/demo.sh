@@ -55,17 +55,9 @@ fi
 echo "demo: simulator listening on ${url} (log: ${sim_log})"
 
 # --- AWS SDK -> simulator, never a real account -----------------------------------------
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN \
-    AWS_ENDPOINT_URL_IAM AWS_ENDPOINT_URL_STS AWS_CA_BUNDLE
+iamguard_sdk_to_simulator
 export IAMGUARD_SIMULATOR_URL="${url}"
 export AWS_ENDPOINT_URL="${url}"
-export AWS_ACCESS_KEY_ID=testing
-export AWS_SECRET_ACCESS_KEY=testing
-export AWS_DEFAULT_REGION=us-east-1
-export AWS_REGION=us-east-1
-export AWS_CONFIG_FILE=/dev/null
-export AWS_SHARED_CREDENTIALS_FILE=/dev/null
-export AWS_EC2_METADATA_DISABLED=true
 
 # --- seeding ------------------------------------------------------------------------------
 python scripts/demo_seed.py

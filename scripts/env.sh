@@ -51,3 +51,18 @@ export ANSIBLE_LOCALHOST_WARNING=False
 export ANSIBLE_INVENTORY_UNPARSED_WARNING=False
 # Nothing from the network: ansible-lint stays offline, pip stays quiet about itself.
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# The AWS SDK aimed at a local simulator with dummy credentials, never a real account:
+# the one definition the demo and the integration fixtures use. The caller exports
+# AWS_ENDPOINT_URL itself (the simulator's port is only known once it listens).
+iamguard_sdk_to_simulator() {
+    unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN \
+        AWS_ENDPOINT_URL_IAM AWS_ENDPOINT_URL_STS AWS_CA_BUNDLE
+    export AWS_ACCESS_KEY_ID=testing
+    export AWS_SECRET_ACCESS_KEY=testing
+    export AWS_DEFAULT_REGION=us-east-1
+    export AWS_REGION=us-east-1
+    export AWS_CONFIG_FILE=/dev/null
+    export AWS_SHARED_CREDENTIALS_FILE=/dev/null
+    export AWS_EC2_METADATA_DISABLED=true
+}

@@ -160,12 +160,12 @@ class ModuleResult(dict):
 
 
 def _env_sh_variables(venv):
-    """What scripts/env.sh exports, evaluated in an otherwise empty environment."""
+    """What scripts/env.sh exports (with the SDK aimed at the simulator), evaluated in an otherwise empty environment."""
     clean = {"HOME": os.environ.get("HOME", "/root"), "PATH": os.environ.get("PATH", os.defpath)}
     if venv:
         clean["IAMGUARD_VENV"] = venv
     out = subprocess.run(
-        ["bash", "-c", '. "$1" >/dev/null && env -0', "env.sh", ENV_SH],
+        ["bash", "-c", '. "$1" >/dev/null && iamguard_sdk_to_simulator && env -0', "env.sh", ENV_SH],
         env=clean, check=True, capture_output=True, stdin=subprocess.DEVNULL,
     ).stdout.decode()
     return dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
@@ -186,7 +186,7 @@ def ansible_base_env(tmp_path_factory):
     for key in ("PATH", "VIRTUAL_ENV", "PIP_DISABLE_PIP_VERSION_CHECK"):
         if key in shared:
             env[key] = shared[key]
-    env.update({k: v for k, v in shared.items() if k.startswith(("ANSIBLE_", "IAMGUARD_"))})
+    env.update({k: v for k, v in shared.items() if k.startswith(("ANSIBLE_", "IAMGUARD_", "AWS_"))})
 
     venv = shared.get("IAMGUARD_VENV")
     playbook_bin = os.path.join(venv, "bin", "ansible-playbook") if venv else None
@@ -200,13 +200,6 @@ def ansible_base_env(tmp_path_factory):
     inventory.write_text("", encoding="utf-8")
 
     env.update({
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        "AWS_EC2_METADATA_DISABLED": "true",
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
         "ANSIBLE_INVENTORY": str(inventory),
