@@ -34,6 +34,11 @@ def same_user(name_a, name_b):
     return (name_a or "").lower() == (name_b or "").lower()
 
 
+def device_name(serial):
+    """The last segment of a virtual device's serial (arn:...:mfa/<path>/<name>)."""
+    return serial.rsplit("/", 1)[-1]
+
+
 def device_type(serial, virtual_serials):
     if serial in virtual_serials:
         return VIRTUAL
@@ -106,9 +111,18 @@ class VirtualDevices:
     def described(self):
         return [describe_virtual(raw) for raw in sorted(self.by_serial.values(), key=lambda raw: raw["SerialNumber"])]
 
-    def orphans(self):
-        """Unassigned virtual devices (S1); root's device is never one."""
+    def unassigned(self):
+        """Virtual devices enabled for nobody; root's device is never among them."""
         return [device for device in self.described() if not device["assigned"] and not device["root"]]
+
+    def orphans(self):
+        """Unassigned virtual devices (S1)."""
+        return self.unassigned()
+
+    def unassigned_of(self, user_name):
+        """Unassigned virtual devices that belong to ``user_name``: named after the user, the default of the
+        console and of this collection. A deactivation whose DeleteVirtualMFADevice never ran leaves one."""
+        return [device for device in self.unassigned() if same_user(device_name(device["serial_number"]), user_name)]
 
 
 def user_devices(client, user_name, virtual):

@@ -200,6 +200,13 @@ def test_unassigned_root_device_is_not_an_orphan(iam, stub):
     assert virtual.get(ROOT_SERIAL)["root"] is True
 
 
+def test_unassigned_of_a_user_is_matched_by_device_name_in_any_case_and_path(iam, stub):
+    stub_virtual(stub, assigned(serial("bob"), "bob"), orphan(serial("Bob", "/team/")), orphan(serial("bobby")), orphan(ROOT_SERIAL))
+    virtual = mfa.VirtualDevices(iam)
+    assert [d["serial_number"] for d in virtual.unassigned_of("bob")] == [serial("Bob", "/team/")]
+    assert virtual.unassigned_of("carol") == []
+
+
 def test_virtual_devices_read_error_is_iamguard_error(iam, stub):
     stub.add_client_error("list_virtual_mfa_devices", "AccessDenied", "not authorized to perform: iam:ListVirtualMFADevices", 403,
                           expected_params={"AssignmentStatus": "Any"})
