@@ -58,3 +58,20 @@ def assert_refused(run_playbook, iam, name, extra_vars, *fragments):
     assert account_snapshot(iam) == before
     # Refused before any AWS call: the only task that ran is the check of the variables.
     assert [record["task"] for record in run.results] == ["Check the variables"], run.results
+
+
+def device_seed(account, serial):
+    """The Base32 seed of a virtual device, as the person's app holds it after scanning the QR code.
+
+    Read from moto's state (the simulator runs in this process): IAM never returns a seed
+    after creation, and the test cannot scan the PNG.
+    """
+    from moto.iam.models import iam_backends  # pylint: disable=import-outside-toplevel
+
+    return iam_backends[account]["aws"].virtual_mfa_devices[serial].base32_string_seed
+
+
+def virtual_serials(iam, status="Any"):
+    """Serial numbers of the account's virtual devices (root's included), sorted."""
+    pages = iam.get_paginator("list_virtual_mfa_devices").paginate(AssignmentStatus=status)
+    return sorted(d["SerialNumber"] for page in pages for d in page["VirtualMFADevices"])

@@ -32,7 +32,7 @@ def test_check_then_real_run_with_a_survey_string(iam, run_playbook, tmp_path):
 
     before = account_snapshot(iam)
     planned = run_playbook(OFFBOARD, extra_vars=extra, check=True)
-    assert planned.rc == 0, planned
+    assert planned.rc == 0, failure_messages(planned)
     assert account_snapshot(iam) == before
     assert not manifests.exists()
     alice, bob = plan_lines(planned)
@@ -41,7 +41,7 @@ def test_check_then_real_run_with_a_survey_string(iam, run_playbook, tmp_path):
     assert bob == "%s bob: would be deleted - 2 actions: delete_login_profile bob, delete_user bob" % MAIN_ACCOUNT
 
     done = run_playbook(OFFBOARD, extra_vars=extra)
-    assert done.rc == 0, done
+    assert done.rc == 0, failure_messages(done)
     assert users(iam) == ["carol"]
     purged = done.task(PURGE_TASK)["users"]
     assert [u["actions"] for u in purged] == [u["actions"] for u in planned.task(PURGE_TASK)["users"]]
@@ -60,7 +60,7 @@ def test_check_then_real_run_with_a_survey_string(iam, run_playbook, tmp_path):
 def test_disable_keeps_the_user_without_credentials(iam, run_playbook, tmp_path):
     make_user(iam, "dave", login_profile=True, access_keys=1, groups=("staff",))
     run = run_playbook(OFFBOARD, extra_vars={"offboard_users": ["dave"], "offboard_mode": "disable", "manifest_dir": str(tmp_path)})
-    assert run.rc == 0, run
+    assert run.rc == 0, failure_messages(run)
     left = account_snapshot(iam)["users"]["dave"]
     assert left["login_profile"] is False and left["access_keys"] == {} and left["groups"] == ["staff"]
     assert plan_lines(run)[0].startswith("%s dave: disabled - manifest " % MAIN_ACCOUNT)
@@ -76,13 +76,13 @@ def test_two_accounts_check_then_real(sim, iam, run_playbook, tmp_path):
     extra = {"offboard_users": ["leaver"], "manifest_dir": str(manifests)}
 
     planned = run_playbook(OFFBOARD, extra_vars=extra, inventory=inventory, check=True)
-    assert planned.rc == 0, planned
+    assert planned.rc == 0, failure_messages(planned)
     assert users(iam) == users(other) == ["leaver", "stays"]
     assert plan_lines(planned, "main")[0].startswith("%s leaver: would be deleted" % MAIN_ACCOUNT)
     assert plan_lines(planned, "other")[0].startswith("%s leaver: would be deleted" % OTHER_ACCOUNT)
 
     done = run_playbook(OFFBOARD, extra_vars=extra, inventory=inventory)
-    assert done.rc == 0, done
+    assert done.rc == 0, failure_messages(done)
     assert users(iam) == users(other) == ["stays"]
     # One manifest per account, each naming its own account.
     written = sorted(os.listdir(manifests))
