@@ -13,6 +13,7 @@ RANDOM_PARTS = (
     (re.compile(r"\b\d{8}T\d{6}Z\b"), "<time>"),        # report and manifest time stamps
     (re.compile(r"127\.0\.0\.1:\d+"), "<simulator>"),   # a free port per run
     (re.compile(r"\b[A-Za-z0-9]{16,}\b"), "<id>"),      # access key, SSH key, certificate, passkey ids
+    (re.compile(r"\bGAHT[0-9]+\b"), "<hardware serial>"),
 )
 
 
