@@ -208,6 +208,24 @@ def test_orphan_cleanup_in_two_accounts(sim, iam, run_playbook, tmp_path):
     assert virtual_serials(iam) == [root_serial()] and virtual_serials(other) == [root_serial(OTHER_ACCOUNT)]
 
 
+def test_pending_enrolments_are_never_orphans_and_unknown_age_is_a_choice(iam, run_playbook, tmp_path):
+    """A person's enrolment this collection started is never swept; a device of unknown age goes only if allowed."""
+    iam.create_user(UserName="alice")
+    started = run_playbook(ENROL, extra_vars={"enroll_user_name": "alice", "enroll_secret_dir": str(tmp_path)})
+    assert started.rc == 0, failure_messages(started)
+    make_orphan(iam, "old-laptop")  # made outside this collection: its age is unknown
+
+    kept = run_playbook(ORPHANS, extra_vars={"orphan_include_unknown_age": "false"})  # a survey gives text
+    assert kept.rc == 0, failure_messages(kept)
+    assert "kept, age unknown: ['%s']" % serial("old-laptop") in kept.task(CHOSEN_TASK)["msg"]
+    assert virtual_serials(iam, "Unassigned") == [serial("alice"), serial("old-laptop")]
+
+    swept = run_playbook(ORPHANS)
+    assert swept.rc == 0, failure_messages(swept)
+    assert "pending enrolments, never deleted here: ['%s']" % serial("alice") in swept.task(CHOSEN_TASK)["msg"]
+    assert virtual_serials(iam, "Unassigned") == [serial("alice")]
+
+
 def test_orphan_variables_are_refused_before_any_call(iam, run_playbook):
     make_orphan(iam, "old-laptop")
     cases = [

@@ -147,3 +147,17 @@ def test_malformed_account_variables_fail_before_any_change(iam, run_playbook, t
     (message,) = failure_messages(run)
     assert message == "aws_role_arn must be an IAM role ARN (arn:aws:iam::<12-digit account id>:role/<name>)"
     assert run.stats["other"]["failures"] == 1
+
+
+def test_protected_user_is_reported_and_the_others_are_offboarded(iam, run_playbook, tmp_path):
+    """A protected target gets status protected with its reason, in check mode and for real; the run goes on."""
+    make_user(iam, "leaver", login_profile=True)
+    make_user(iam, "break-glass-admin", login_profile=True)
+    extra = {"offboard_users": "leaver,break-glass-admin", "protected_users": "break-glass-*", "manifest_dir": str(tmp_path)}
+    for check in (True, False):
+        run = run_playbook(OFFBOARD, extra_vars=extra, check=check)
+        assert run.rc == 0, failure_messages(run)
+        leaver, protected = plan_lines(run)
+        assert leaver.startswith("%s leaver: %s" % (MAIN_ACCOUNT, "would be deleted" if check else "deleted"))
+        assert protected.startswith("%s break-glass-admin: protected - " % MAIN_ACCOUNT) and "break-glass-*" in protected
+    assert users(iam) == ["break-glass-admin"]
