@@ -75,3 +75,10 @@ def virtual_serials(iam, status="Any"):
     """Serial numbers of the account's virtual devices (root's included), sorted."""
     pages = iam.get_paginator("list_virtual_mfa_devices").paginate(AssignmentStatus=status)
     return sorted(d["SerialNumber"] for page in pages for d in page["VirtualMFADevices"])
+
+
+def role_session_secrets(account):
+    """The secret keys and session tokens of every role session issued into an account, from moto's state."""
+    from moto.sts.models import sts_backends  # pylint: disable=import-outside-toplevel
+
+    return [secret for session in sts_backends[account]["aws"].assumed_roles for secret in (session.secret_access_key, session.session_token)]
