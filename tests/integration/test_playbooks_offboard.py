@@ -158,3 +158,13 @@ def test_protected_user_is_reported_and_the_others_are_offboarded(iam, run_playb
         assert leaver.startswith("%s leaver: %s" % (MAIN_ACCOUNT, "would be deleted" if check else "deleted"))
         assert protected.startswith("%s break-glass-admin: protected - " % MAIN_ACCOUNT) and "break-glass-*" in protected
     assert users(iam) == ["break-glass-admin"]
+
+
+def test_the_example_inventory(sim, run_playbook):
+    """The shipped example: its role hosts act in their own accounts; the caller's own account here is not 111111111111."""
+    run = run_playbook(OFFBOARD, extra_vars={"offboard_users": "leaver"}, check=True,
+                       inventory=os.path.join(os.path.dirname(OFFBOARD), "inventory", "accounts.example.yml"))
+    assert run.stats["production"]["failures"] == run.stats["staging"]["failures"] == 0
+    assert [line.split()[0] for host in ("production", "staging") for line in plan_lines(run, host)] == ["222222222222", "333333333333"]
+    assert run.stats["security-tooling"]["failures"] == 1
+    assert "aws_account_id is 111111111111" in failure_messages(run)[0]
