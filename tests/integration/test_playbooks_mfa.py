@@ -230,6 +230,7 @@ def test_orphan_variables_are_refused_before_any_call(iam, run_playbook):
     make_orphan(iam, "old-laptop")
     cases = [
         ({"orphan_name_patterns": []}, "orphan_name_patterns must be a non-empty list"),
+        ({"orphan_name_patterns": 5}, "orphan_name_patterns must be a non-empty list"),
         ({"orphan_name_patterns": ["team/x"]}, "each without /"),
         ({"orphan_path_patterns": ["team/"]}, "each starting with / or *"),
         ({"orphan_min_age_minutes": "-5"}, "orphan_min_age_minutes must be a whole number of minutes, 0 or more (got -5)"),
