@@ -14,11 +14,12 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.iamguard.aws.plugins.module_utils import validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, error_code, is_conflict, iso_date, read
+from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, error_code, is_conflict, iso_date, read, with_mfa_hint
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
 from ansible_collections.iamguard.aws.plugins.module_utils.mfa import VirtualDevices, plan_devices_removal, user_devices
 from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action, apply, report
@@ -36,7 +37,8 @@ PERMISSION_KINDS = ("attached_policies", "inline_policies", "groups")
 def purge_options(params):
     """Validated iam_user_purge options, or InvalidInput before any AWS call."""
     options = dict(params)
-    options["user_names"] = _unique(validation.user_name(name, "user_names") for name in options["user_names"] or [])
+    names = validation.name_list(options["user_names"], "user_names")
+    options["user_names"] = _unique(validation.user_name(name, "user_names") for name in names)
     options["user_ids"] = _unique(validation.user_id(user_id, "user_ids") for user_id in options["user_ids"] or [])
     if not options["user_names"] and not options["user_ids"]:
         raise validation.InvalidInput("user_names", [], "give at least one user name or user id")
@@ -47,8 +49,8 @@ def purge_options(params):
         raise validation.InvalidInput("max_workers", options["max_workers"], "between 1 and %d" % MAX_WORKERS)
     if not 0 <= options["max_conflict_retries"] <= MAX_CONFLICT_RETRIES:
         raise validation.InvalidInput("max_conflict_retries", options["max_conflict_retries"], "between 0 and %d" % MAX_CONFLICT_RETRIES)
-    if options["state"] == "absent" and options["access_keys"] == "deactivate":
-        raise validation.InvalidInput("access_keys", "deactivate", "state=absent deletes the user and so its keys; deactivate is for state=disabled")
+    if options["state"] == "absent" and options["access_key_action"] == "deactivate":
+        raise validation.InvalidInput("access_key_action", "deactivate", "state=absent deletes the user and so its keys; deactivate is for state=disabled")
     if options["state"] == "absent" and options["remove_permissions"] is False:
         raise validation.InvalidInput("remove_permissions", False, "state=absent must remove permissions to delete the user")
     if options["manifest_dir"]:
@@ -118,9 +120,10 @@ def _user_record(raw):
 # --- inventory -------------------------------------------------------------------
 
 
-def inventory(client, user_name, virtual, detailed=False):
+def inventory(client, user_name, virtual, detailed=False, known_serials=()):
     """Everything about one user that blocks DeleteUser (S6), or None if the user is gone.
 
+    ``mfa_devices`` also holds the user's leftover devices (see ``leftover_devices``).
     ``detailed`` also reads what only the manifest needs: access-key last use,
     SSH key bodies and inline policy documents.
     """
@@ -151,7 +154,7 @@ def inventory(client, user_name, virtual, detailed=False):
             }
             for cred in _list(client, "list_service_specific_credentials", "ServiceSpecificCredentials", doing % "service-specific credentials", user_name)
         ],
-        "mfa_devices": user_devices(client, user_name, virtual) or [],
+        "mfa_devices": (user_devices(client, user_name, virtual) or []) + leftover_devices(virtual, user_name, known_serials),
         "groups": [group["GroupName"] for group in _list(client, "list_groups_for_user", "Groups", doing % "groups", user_name)],
         "inline_policies": {name: None for name in _list(client, "list_user_policies", "PolicyNames", doing % "inline policies", user_name)},
         "attached_policies": [
@@ -165,6 +168,40 @@ def inventory(client, user_name, virtual, detailed=False):
     if detailed:
         _add_details(client, facts, doing)
     return facts
+
+
+def leftover_devices(virtual, user_name, known_serials=()):
+    """Unassigned virtual devices of ``user_name``: named after the user, or named in an earlier manifest of the user.
+
+    A run stopped between DeactivateMFADevice and DeleteVirtualMFADevice leaves
+    such a device, which no longer shows through the user; left alone it would
+    outlive the user as an orphan. Deleting it finishes that run's plan.
+    """
+    leftovers = virtual.unassigned_of(user_name)
+    named = {device["serial_number"] for device in leftovers}
+    return leftovers + [device for device in virtual.unassigned() if device["serial_number"] in known_serials and device["serial_number"] not in named]
+
+
+def manifest_serials(folder, account, user_name):
+    """Serials of the virtual devices the earlier manifests of ``user_name`` in ``folder`` name."""
+    if not folder:
+        return set()
+    serials = set()
+    prefix = "%s-" % account
+    for entry in sorted(os.listdir(folder)):
+        # <account>-<user>-<YYYYmmddTHHMMSSZ>.json; user names hold '-' too, so the stamp is cut from the right.
+        if not (entry.startswith(prefix) and entry.endswith(".json")) or entry[len(prefix):].rsplit("-", 1)[0].lower() != user_name.lower():
+            continue
+        try:
+            with open(os.path.join(folder, entry), encoding="utf-8") as handle:
+                document = json.load(handle)
+        except (OSError, ValueError):
+            continue  # unreadable or not JSON: it names nothing
+        if not isinstance(document, dict):
+            continue
+        for part in [document] + document.get("appeared_during_run", []):
+            serials.update(device["serial_number"] for device in part.get("mfa_devices", []) if device.get("type") == "virtual")
+    return serials
 
 
 def _list(client, operation, key, doing, user_name):
@@ -207,7 +244,7 @@ def _add_details(client, facts, doing):
 # --- plan (pure) ---------------------------------------------------------------
 
 
-def plan_user(facts, state, access_keys="delete", remove_permissions=None):
+def plan_user(facts, state, access_key_action="delete", remove_permissions=None):
     """The ordered actions for one user, from facts alone.
 
     Credentials go first, so a failure half-way never leaves a user who can
@@ -222,7 +259,7 @@ def plan_user(facts, state, access_keys="delete", remove_permissions=None):
     if facts["login_profile"]:
         actions.append(on_user("delete_login_profile", user_name))
     for key in facts["access_keys"]:
-        if state == "disabled" and access_keys == "deactivate":
+        if state == "disabled" and access_key_action == "deactivate":
             if key["status"] == "Active":
                 actions.append(on_user("update_access_key", key["access_key_id"], AccessKeyId=key["access_key_id"], Status="Inactive"))
         else:
@@ -268,6 +305,7 @@ REMOVES = {
     "delete_signing_certificate": ("signing_certificates", "certificate_id"),
     "delete_service_specific_credential": ("service_specific_credentials", "service_specific_credential_id"),
     "deactivate_mfa_device": ("mfa_devices", "serial_number"),
+    "delete_virtual_mfa_device": ("mfa_devices", "serial_number"),
     "detach_user_policy": ("attached_policies", None),
     "remove_user_from_group": ("groups", None),
 }
@@ -282,7 +320,7 @@ def facts_after(facts, actions):
     if ("delete_login_profile", facts["user"]["user_name"]) in done:
         after["login_profile"] = None
     for action, (kind, key) in REMOVES.items():
-        after[kind] = [item for item in facts[kind] if (action, item[key] if key else item) not in done]
+        after[kind] = [item for item in after[kind] if (action, item[key] if key else item) not in done]
     after["access_keys"] = [dict(key, status="Inactive") if ("update_access_key", key["access_key_id"]) in done else key for key in after["access_keys"]]
     after["inline_policies"] = {name: document for name, document in facts["inline_policies"].items() if ("delete_user_policy", name) not in done}
     return after
@@ -322,15 +360,25 @@ def manifest_path(folder, account, user_name):
 class Batch:
     """What every user of one module run shares: one client, one virtual-device read, the caller."""
 
-    def __init__(self, client, options, check_mode, caller):
+    def __init__(self, client, options, check_mode, caller, lacks_mfa=lambda: False):
         self.client = client
         self.options = options
         self.check_mode = check_mode
         self.caller = caller
         self.virtual = VirtualDevices(client)
+        self._lacks_mfa = lacks_mfa
+        self._lacks_mfa_answer = []
+        self._lock = threading.Lock()
+
+    def lacks_mfa(self):
+        """Whether the session carries no MFA, worked out once per run, on the first MFA-gated denial."""
+        with self._lock:
+            if not self._lacks_mfa_answer:
+                self._lacks_mfa_answer.append(self._lacks_mfa())
+            return self._lacks_mfa_answer[0]
 
     def plan(self, facts):
-        return plan_user(facts, self.options["state"], self.options["access_keys"], self.options["remove_permissions"])
+        return plan_user(facts, self.options["state"], self.options["access_key_action"], self.options["remove_permissions"])
 
     def process(self, target):
         """The result of one user. Never raises: a failure is that user's result."""
@@ -338,27 +386,37 @@ class Batch:
                   "arn": None, "status": None, "actions": [], "manifest": None, "error": None, "warnings": [], "diff": None}
         reason = guard(target.get("user_name"), target.get("user_id"), self.caller, self.options["protected_users"])
         if reason:
-            return dict(result, status="protected", error=reason)
+            return _protected(result, reason)
         if target.get("user_name") is None:
             return dict(result, status="absent")
         try:
             self._purge(target["user_name"], result)
         except IamGuardError as e:
-            result.update(status="failed", error=e.message)
+            result.update(status="failed", error=with_mfa_hint(e, self.lacks_mfa).message)
+        except Exception as e:  # pylint: disable=broad-exception-caught
+            # Whatever went wrong is this user's failure: the results of the users
+            # already done (and deleted) must still be reported.
+            result.update(status="failed", error="unexpected error while purging %s: %s: %s" % (target["requested"], type(e).__name__, e))
         return result
 
     def _purge(self, user_name, result):
         detailed = bool(self.options["manifest_dir"]) and not self.check_mode
-        facts = inventory(self.client, user_name, self.virtual, detailed)
+        known = manifest_serials(self.options["manifest_dir"], self.caller["account"], user_name)
+        facts = inventory(self.client, user_name, self.virtual, detailed, known)
         if facts is None:
+            # Gone already, maybe deleted by a run that stopped before deleting its virtual device.
             result["status"] = "absent"
+            actions = plan_devices_removal(leftover_devices(self.virtual, user_name, known))
+            result["actions"] = report(actions)
+            if not self.check_mode:
+                apply(self.client, actions)
             return
         user_name = facts["user"]["user_name"]  # as IAM spells it
         result.update(user_name=user_name, user_id=facts["user"]["user_id"], arn=facts["user"]["arn"])
         # Again with IAM's own name and id: a target given by id, or spelt in another case, is guarded too.
         reason = guard(user_name, facts["user"]["user_id"], self.caller, self.options["protected_users"])
         if reason:
-            result.update(status="protected", error=reason)
+            _protected(result, reason)
             return
         result["warnings"] += facts.pop("warnings")
         actions = self.plan(facts)
@@ -372,9 +430,9 @@ class Batch:
             manifest = {"path": manifest_path(self.options["manifest_dir"], self.caller["account"], user_name),
                         "document": manifest_document(facts, actions, self.caller)}
             result["manifest"] = write_private_file(manifest["path"], _json(manifest["document"]), "manifest_dir")
-        self._apply(user_name, actions, result, manifest)
+        self._apply(user_name, actions, result, manifest, known)
 
-    def _apply(self, user_name, actions, result, manifest):
+    def _apply(self, user_name, actions, result, manifest, known_serials):
         """Apply; on DeleteConflict (a dependent appeared) inventory and plan again, bounded."""
         retries = self.options["max_conflict_retries"]
         for attempt in range(retries + 1):
@@ -387,7 +445,7 @@ class Batch:
                         e.message += " (still in conflict after %d re-inventories: something keeps adding dependents to %s)" % (retries, user_name)
                     raise
             # A fresh virtual-device read: a device enabled meanwhile must be typed (and deleted) as virtual.
-            facts = inventory(self.client, user_name, VirtualDevices(self.client), detailed=bool(manifest))
+            facts = inventory(self.client, user_name, VirtualDevices(self.client), detailed=bool(manifest), known_serials=known_serials)
             if facts is None:
                 return
             facts.pop("warnings")
@@ -398,6 +456,12 @@ class Batch:
                 # inventory stays, what appeared since is added.
                 manifest["document"].setdefault("appeared_during_run", []).append(manifest_document(facts, actions, self.caller))
                 write_private_file(manifest["path"], _json(manifest["document"]), "manifest_dir", force=True)
+
+
+def _protected(result, reason):
+    result.update(status="protected", error=reason)
+    result["warnings"].append("%s was not touched: %s" % (result["requested"], reason))
+    return result
 
 
 def _json(document):
@@ -427,10 +491,13 @@ def _once_per_user(targets):
     return unique
 
 
-def purge(client, caller_identity, options, check_mode):
-    """The iam_user_purge module result for validated ``options``."""
+def purge(client, caller_identity, options, check_mode, lacks_mfa=lambda: False):
+    """The iam_user_purge module result for validated ``options``.
+
+    ``lacks_mfa()`` tells whether the session is known to carry no MFA (client.credentials_lack_mfa).
+    """
     caller = caller_of(caller_identity())
-    batch = Batch(client, options, check_mode, caller)
+    batch = Batch(client, options, check_mode, caller, lacks_mfa)
     targets = resolve_targets(client, options)
     with ThreadPoolExecutor(max_workers=min(options["max_workers"], len(targets))) as pool:
         users = list(pool.map(batch.process, targets))
@@ -442,7 +509,8 @@ def purge(client, caller_identity, options, check_mode):
         "warnings": warnings,
         "diff": {"before": {name: diff["before"] for name, diff in diffs if diff}, "after": {name: diff["after"] for name, diff in diffs if diff}},
     }
-    failed = [user for user in users if user["status"] in ("failed", "protected")]
+    failing = ("failed", "protected") if options["fail_on_protected"] else ("failed",)
+    failed = [user for user in users if user["status"] in failing]
     if failed:
         result["failure"] = "%d of %d users could not be %s: %s" % (
             len(failed), len(users), "deleted" if options["state"] == "absent" else "disabled",

@@ -19,12 +19,12 @@ def test_paginate_reads_every_page(iam, stub):
     stub.add_response(
         "list_virtual_mfa_devices",
         {"VirtualMFADevices": [{"SerialNumber": SERIAL_1}, {"SerialNumber": SERIAL_2}], "IsTruncated": True, "Marker": "page-2"},
-        {"AssignmentStatus": "Any"},
+        {"AssignmentStatus": "Any", "MaxItems": 1000},
     )
     stub.add_response(
         "list_virtual_mfa_devices",
         {"VirtualMFADevices": [{"SerialNumber": SERIAL_3}], "IsTruncated": False},
-        {"AssignmentStatus": "Any", "Marker": "page-2"},
+        {"AssignmentStatus": "Any", "Marker": "page-2", "MaxItems": 1000},
     )
     items = iam_paginate(iam)
     assert [item["SerialNumber"] for item in items] == [SERIAL_1, SERIAL_2, SERIAL_3]
@@ -35,7 +35,7 @@ def iam_paginate(client):
 
 
 def test_paginate_page_without_result_key_is_empty(iam, stub):
-    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": False}, {"UserName": "alice"})
+    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": False}, {"UserName": "alice", "MaxItems": 1000})
     assert client_utils.paginate(iam, "list_mfa_devices", "MFADevices", UserName="alice") == []
 
 
@@ -46,17 +46,17 @@ def test_paginate_follows_markers_without_a_botocore_paginator(iam, stub):
     }
     second = dict(credential, ServiceSpecificCredentialId="ACCAEXAMPLEEXAMPLE02")
     stub.add_response(
-        "list_service_specific_credentials", {"ServiceSpecificCredentials": [credential], "IsTruncated": True, "Marker": "m1"}, {"UserName": "alice"}
+        "list_service_specific_credentials", {"ServiceSpecificCredentials": [credential], "IsTruncated": True, "Marker": "m1"}, {"UserName": "alice", "MaxItems": 1000}
     )
     stub.add_response(
-        "list_service_specific_credentials", {"ServiceSpecificCredentials": [second], "IsTruncated": False}, {"UserName": "alice", "Marker": "m1"}
+        "list_service_specific_credentials", {"ServiceSpecificCredentials": [second], "IsTruncated": False}, {"UserName": "alice", "Marker": "m1", "MaxItems": 1000}
     )
     items = client_utils.paginate(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", UserName="alice")
     assert [item["ServiceSpecificCredentialId"] for item in items] == ["ACCAEXAMPLEEXAMPLE01", "ACCAEXAMPLEEXAMPLE02"]
 
 
 def test_paginate_without_paginator_single_page(iam, stub):
-    stub.add_response("list_service_specific_credentials", {"ServiceSpecificCredentials": []}, {"UserName": "alice"})
+    stub.add_response("list_service_specific_credentials", {"ServiceSpecificCredentials": []}, {"UserName": "alice", "MaxItems": 1000})
     assert client_utils.paginate(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", UserName="alice") == []
 
 
@@ -179,31 +179,31 @@ def test_call_missing_ok_still_raises_other_errors(iam, stub):
 
 
 def test_read_all_pages(iam, stub):
-    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": True, "Marker": "m"}, {"UserName": "alice"})
+    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": True, "Marker": "m"}, {"UserName": "alice", "MaxItems": 1000})
     stub.add_response(
         "list_mfa_devices",
         {"MFADevices": [{"UserName": "alice", "SerialNumber": SERIAL_1, "EnableDate": "2024-01-02T03:04:05Z"}], "IsTruncated": False},
-        {"UserName": "alice", "Marker": "m"},
+        {"UserName": "alice", "Marker": "m", "MaxItems": 1000},
     )
     devices = client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", UserName="alice")
     assert [device["SerialNumber"] for device in devices] == [SERIAL_1]
 
 
 def test_read_missing_ok_returns_none(iam, stub):
-    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404, expected_params={"UserName": "ghost"})
+    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404, expected_params={"UserName": "ghost", "MaxItems": 1000})
     assert client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", missing_ok=True, UserName="ghost") is None
 
 
 def test_read_missing_not_ok_raises(iam, stub):
-    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404, expected_params={"UserName": "ghost"})
+    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404, expected_params={"UserName": "ghost", "MaxItems": 1000})
     with pytest.raises(client_utils.IamGuardError) as caught:
         client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices for ghost", UserName="ghost")
     assert caught.value.message.startswith("ListMFADevices for ghost failed: NoSuchEntity")
 
 
 def test_read_error_on_a_later_page_raises(iam, stub):
-    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": True, "Marker": "m"}, {"UserName": "alice"})
-    stub.add_client_error("list_mfa_devices", "ServiceFailure", "boom", 500, expected_params={"UserName": "alice", "Marker": "m"})
+    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": True, "Marker": "m"}, {"UserName": "alice", "MaxItems": 1000})
+    stub.add_client_error("list_mfa_devices", "ServiceFailure", "boom", 500, expected_params={"UserName": "alice", "Marker": "m", "MaxItems": 1000})
     with pytest.raises(client_utils.IamGuardError) as caught:
         client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", missing_ok=True, UserName="alice")
     assert client_utils.error_code(caught.value.exception) == "ServiceFailure"

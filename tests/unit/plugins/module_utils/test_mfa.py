@@ -63,16 +63,16 @@ ROOT_RAW = {
 
 
 def stub_virtual(stub, *devices):
-    stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": list(devices), "IsTruncated": False}, {"AssignmentStatus": "Any"})
+    stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": list(devices), "IsTruncated": False}, {"AssignmentStatus": "Any", "MaxItems": 1000})
 
 
 def stub_user_devices(stub, name, *serials):
     devices = [{"UserName": name, "SerialNumber": s, "EnableDate": DATE} for s in serials]
-    stub.add_response("list_mfa_devices", {"MFADevices": devices, "IsTruncated": False}, {"UserName": name})
+    stub.add_response("list_mfa_devices", {"MFADevices": devices, "IsTruncated": False}, {"UserName": name, "MaxItems": 1000})
 
 
 def stub_no_user(stub, name):
-    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name %s cannot be found." % name, 404, expected_params={"UserName": name})
+    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name %s cannot be found." % name, 404, expected_params={"UserName": name, "MaxItems": 1000})
 
 
 def stub_create(stub, name, path="/", tags=None, serial_number=None):
@@ -168,12 +168,12 @@ def test_virtual_devices_read_once_across_uses(iam, stub):
     stub.add_response(
         "list_virtual_mfa_devices",
         {"VirtualMFADevices": [assigned(serial("alice"), "alice"), ROOT_RAW], "IsTruncated": True, "Marker": "p2"},
-        {"AssignmentStatus": "Any"},
+        {"AssignmentStatus": "Any", "MaxItems": 1000},
     )
     stub.add_response(
         "list_virtual_mfa_devices",
         {"VirtualMFADevices": [orphan(serial("test")), orphan(serial("alice", "/team/"))], "IsTruncated": False},
-        {"AssignmentStatus": "Any", "Marker": "p2"},
+        {"AssignmentStatus": "Any", "Marker": "p2", "MaxItems": 1000},
     )
     virtual = mfa.VirtualDevices(iam)
     assert set(virtual.by_serial) == {serial("alice"), ROOT_SERIAL, serial("test"), serial("alice", "/team/")}
@@ -209,7 +209,7 @@ def test_unassigned_of_a_user_is_matched_by_device_name_in_any_case_and_path(iam
 
 def test_virtual_devices_read_error_is_iamguard_error(iam, stub):
     stub.add_client_error("list_virtual_mfa_devices", "AccessDenied", "not authorized to perform: iam:ListVirtualMFADevices", 403,
-                          expected_params={"AssignmentStatus": "Any"})
+                          expected_params={"AssignmentStatus": "Any", "MaxItems": 1000})
     with pytest.raises(IamGuardError) as caught:
         mfa.VirtualDevices(iam).orphans()
     assert "ListVirtualMFADevices" in caught.value.message

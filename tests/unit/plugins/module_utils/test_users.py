@@ -82,33 +82,33 @@ def stub_inventory(stub, name, spec, virtual=None):
     else:
         stub.add_client_error("get_login_profile", "NoSuchEntity", "Login Profile for User %s cannot be found." % name, 404, expected_params={"UserName": name})
     keys = [{"UserName": name, "AccessKeyId": key, "Status": status, "CreateDate": DATE} for key, status in spec.get("keys", [])]
-    stub.add_response("list_access_keys", {"AccessKeyMetadata": keys, "IsTruncated": False}, {"UserName": name})
+    stub.add_response("list_access_keys", {"AccessKeyMetadata": keys, "IsTruncated": False}, {"UserName": name, "MaxItems": 1000})
     if spec.get("ssh_invalid"):
-        stub.add_client_error("list_ssh_public_keys", "InvalidAction", "not available", 400, expected_params={"UserName": name})
+        stub.add_client_error("list_ssh_public_keys", "InvalidAction", "not available", 400, expected_params={"UserName": name, "MaxItems": 1000})
     else:
         ssh = [{"UserName": name, "SSHPublicKeyId": key, "Status": "Active", "UploadDate": DATE} for key in spec.get("ssh", [])]
-        stub.add_response("list_ssh_public_keys", {"SSHPublicKeys": ssh, "IsTruncated": False}, {"UserName": name})
+        stub.add_response("list_ssh_public_keys", {"SSHPublicKeys": ssh, "IsTruncated": False}, {"UserName": name, "MaxItems": 1000})
     certs = [{"UserName": name, "CertificateId": cert, "CertificateBody": "-----BEGIN CERTIFICATE-----", "Status": "Active"} for cert in spec.get("certs", [])]
-    stub.add_response("list_signing_certificates", {"Certificates": certs, "IsTruncated": False}, {"UserName": name})
+    stub.add_response("list_signing_certificates", {"Certificates": certs, "IsTruncated": False}, {"UserName": name, "MaxItems": 1000})
     creds = [
         {"UserName": name, "Status": "Active", "CreateDate": DATE, "ServiceSpecificCredentialId": cred, "ServiceName": "codecommit.amazonaws.com",
          "ServiceUserName": "%s-at-%s" % (name, ACCOUNT)}
         for cred in spec.get("creds", [])
     ]
-    stub.add_response("list_service_specific_credentials", {"ServiceSpecificCredentials": creds}, {"UserName": name})
+    stub.add_response("list_service_specific_credentials", {"ServiceSpecificCredentials": creds}, {"UserName": name, "MaxItems": 1000})
     devices = [{"UserName": name, "SerialNumber": serial, "EnableDate": DATE} for serial in spec.get("mfa", [])]
-    stub.add_response("list_mfa_devices", {"MFADevices": devices, "IsTruncated": False}, {"UserName": name})
+    stub.add_response("list_mfa_devices", {"MFADevices": devices, "IsTruncated": False}, {"UserName": name, "MaxItems": 1000})
     if devices and virtual is not None:
-        stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": virtual, "IsTruncated": False}, {"AssignmentStatus": "Any"})
+        stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": virtual, "IsTruncated": False}, {"AssignmentStatus": "Any", "MaxItems": 1000})
     groups = [
         {"Path": "/", "GroupName": group, "GroupId": ("AGPA" + group.upper() + "0" * 16)[:20], "Arn": "arn:aws:iam::%s:group/%s" % (ACCOUNT, group),
          "CreateDate": DATE}
         for group in spec.get("groups", [])
     ]
-    stub.add_response("list_groups_for_user", {"Groups": groups, "IsTruncated": False}, {"UserName": name})
-    stub.add_response("list_user_policies", {"PolicyNames": list(spec.get("inline", [])), "IsTruncated": False}, {"UserName": name})
+    stub.add_response("list_groups_for_user", {"Groups": groups, "IsTruncated": False}, {"UserName": name, "MaxItems": 1000})
+    stub.add_response("list_user_policies", {"PolicyNames": list(spec.get("inline", [])), "IsTruncated": False}, {"UserName": name, "MaxItems": 1000})
     attached = [{"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn} for arn in spec.get("attached", [])]
-    stub.add_response("list_attached_user_policies", {"AttachedPolicies": attached, "IsTruncated": False}, {"UserName": name})
+    stub.add_response("list_attached_user_policies", {"AttachedPolicies": attached, "IsTruncated": False}, {"UserName": name, "MaxItems": 1000})
 
 
 def stub_missing_user(stub, name):
@@ -245,8 +245,8 @@ def test_guard_without_caller():
 
 
 def test_index_users_by_id_reads_every_page(iam, stub):
-    stub.add_response("list_users", {"Users": [raw_user("alice")], "IsTruncated": True, "Marker": "m"}, {})
-    stub.add_response("list_users", {"Users": [raw_user("bob")], "IsTruncated": False}, {"Marker": "m"})
+    stub.add_response("list_users", {"Users": [raw_user("alice")], "IsTruncated": True, "Marker": "m"}, {"MaxItems": 1000})
+    stub.add_response("list_users", {"Users": [raw_user("bob")], "IsTruncated": False}, {"Marker": "m", "MaxItems": 1000})
     assert sorted(users.index_users_by_id(iam)) == sorted([user_id("alice"), user_id("bob")])
 
 
@@ -271,7 +271,7 @@ def test_resolve_targets_names_need_no_call(iam, stub):  # pylint: disable=unuse
 
 
 def test_resolve_targets_ids_share_one_list_users_walk(iam, stub):
-    stub.add_response("list_users", {"Users": [raw_user("alice"), raw_user("bob")], "IsTruncated": False}, {})
+    stub.add_response("list_users", {"Users": [raw_user("alice"), raw_user("bob")], "IsTruncated": False}, {"MaxItems": 1000})
     unknown = "AIDAUNKNOWN0000000000"
     targets = users.resolve_targets(iam, _options(user_names=["carol"], user_ids=[user_id("bob"), unknown, user_id("alice")]))
     assert targets == [
@@ -319,8 +319,8 @@ def test_inventory_ssh_invalid_action_is_a_warning(iam, stub):
 def test_inventory_other_ssh_error_raises(iam, stub):
     stub.add_response("get_user", {"User": raw_user("bob")}, {"UserName": "bob"})
     stub.add_client_error("get_login_profile", "NoSuchEntity", "", 404, expected_params={"UserName": "bob"})
-    stub.add_response("list_access_keys", {"AccessKeyMetadata": []}, {"UserName": "bob"})
-    stub.add_client_error("list_ssh_public_keys", "AccessDenied", "denied", 403, expected_params={"UserName": "bob"})
+    stub.add_response("list_access_keys", {"AccessKeyMetadata": []}, {"UserName": "bob", "MaxItems": 1000})
+    stub.add_client_error("list_ssh_public_keys", "AccessDenied", "denied", 403, expected_params={"UserName": "bob", "MaxItems": 1000})
     with pytest.raises(IamGuardError, match="reading SSH public keys of user bob failed: AccessDenied"):
         users.inventory(iam, "bob", VirtualDevices(iam))
 
@@ -482,7 +482,7 @@ def test_purge_protected_targets_make_no_call_and_fail(iam, stub):  # pylint: di
 
 
 def test_purge_caller_found_by_id_is_protected_after_lookup(iam, stub):
-    stub.add_response("list_users", {"Users": [raw_user("admin", UserId=CALLER["UserId"])], "IsTruncated": False}, {})
+    stub.add_response("list_users", {"Users": [raw_user("admin", UserId=CALLER["UserId"])], "IsTruncated": False}, {"MaxItems": 1000})
     result = _purge(iam, False, user_ids=[CALLER["UserId"]])
     assert result["users"][0]["status"] == "protected"
     assert "identity running this task" in result["failure"]
