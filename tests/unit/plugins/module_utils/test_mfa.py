@@ -218,9 +218,10 @@ def test_virtual_devices_read_error_is_iamguard_error(iam, stub):
 class _SlowListClient:
     """Answers ListVirtualMFADevices slowly, counting reads, to expose a missing lock."""
 
-    def __init__(self):
+    def __init__(self, iam):
         self.reads = 0
         self._count_lock = threading.Lock()
+        self.meta = iam.meta  # the API model: the largest page size comes from it
 
     def can_paginate(self, operation):
         return operation == "list_virtual_mfa_devices"
@@ -230,15 +231,15 @@ class _SlowListClient:
         return self
 
     def paginate(self, **params):
-        assert params == {"AssignmentStatus": "Any"}
+        assert params == {"AssignmentStatus": "Any", "MaxItems": 1000}
         with self._count_lock:
             self.reads += 1
         time.sleep(0.05)
         return [{"VirtualMFADevices": [orphan(serial("test")), assigned(serial("alice"), "alice")]}]
 
 
-def test_virtual_devices_read_once_from_many_threads():
-    client = _SlowListClient()
+def test_virtual_devices_read_once_from_many_threads(iam):
+    client = _SlowListClient(iam)
     virtual = mfa.VirtualDevices(client)
     start = threading.Barrier(8)
     seen = []

@@ -11,6 +11,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -60,8 +61,8 @@ def cred_id(n):
 
 def _params(**overrides):
     params = {
-        "user_names": [], "user_ids": [], "state": "absent", "access_keys": "delete", "remove_permissions": None,
-        "protected_users": [], "manifest_dir": None, "max_workers": 1, "max_conflict_retries": 3,
+        "user_names": [], "user_ids": [], "state": "absent", "access_key_action": "delete", "remove_permissions": None,
+        "protected_users": [], "fail_on_protected": False, "manifest_dir": None, "max_workers": 1, "max_conflict_retries": 3,
     }
     params.update(overrides)
     return params
@@ -74,8 +75,12 @@ def _options(**overrides):
 # --- Stubber helpers: the exact inventory reads of one user --------------------------------
 
 
-def stub_inventory(stub, name, spec, virtual=None):
-    """Stub the reads ``inventory`` makes for ``name``; ``virtual`` (raw devices) is stubbed when the user has a device."""
+def stub_inventory(stub, name, spec, virtual=()):
+    """Stub the reads ``inventory`` makes for ``name``.
+
+    ``virtual``: the raw devices of the account-wide virtual list, read once per VirtualDevices (for typing the
+    user's devices and finding leftovers); None when the run has read it already.
+    """
     stub.add_response("get_user", {"User": raw_user(name)}, {"UserName": name})
     if spec.get("login"):
         stub.add_response("get_login_profile", {"LoginProfile": {"UserName": name, "CreateDate": DATE, "PasswordResetRequired": False}}, {"UserName": name})
@@ -98,8 +103,8 @@ def stub_inventory(stub, name, spec, virtual=None):
     stub.add_response("list_service_specific_credentials", {"ServiceSpecificCredentials": creds}, {"UserName": name, "MaxItems": 1000})
     devices = [{"UserName": name, "SerialNumber": serial, "EnableDate": DATE} for serial in spec.get("mfa", [])]
     stub.add_response("list_mfa_devices", {"MFADevices": devices, "IsTruncated": False}, {"UserName": name, "MaxItems": 1000})
-    if devices and virtual is not None:
-        stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": virtual, "IsTruncated": False}, {"AssignmentStatus": "Any", "MaxItems": 1000})
+    if virtual is not None:
+        stub_virtual(stub, virtual)
     groups = [
         {"Path": "/", "GroupName": group, "GroupId": ("AGPA" + group.upper() + "0" * 16)[:20], "Arn": "arn:aws:iam::%s:group/%s" % (ACCOUNT, group),
          "CreateDate": DATE}
@@ -109,6 +114,10 @@ def stub_inventory(stub, name, spec, virtual=None):
     stub.add_response("list_user_policies", {"PolicyNames": list(spec.get("inline", [])), "IsTruncated": False}, {"UserName": name, "MaxItems": 1000})
     attached = [{"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn} for arn in spec.get("attached", [])]
     stub.add_response("list_attached_user_policies", {"AttachedPolicies": attached, "IsTruncated": False}, {"UserName": name, "MaxItems": 1000})
+
+
+def stub_virtual(stub, virtual):
+    stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": list(virtual), "IsTruncated": False}, {"AssignmentStatus": "Any", "MaxItems": 1000})
 
 
 def stub_missing_user(stub, name):
@@ -172,7 +181,10 @@ def test_purge_options_good_and_deduplicated():
         ({"user_names": ["alice"], "max_workers": 33}, "max_workers"),
         ({"user_names": ["alice"], "max_conflict_retries": -1}, "max_conflict_retries"),
         ({"user_names": ["alice"], "max_conflict_retries": 11}, "max_conflict_retries"),
-        ({"user_names": ["alice"], "access_keys": "deactivate"}, "access_keys"),
+        ({"user_names": ["alice"], "access_key_action": "deactivate"}, "access_key_action"),
+        ({"user_names": "x,y"}, "user_names"),
+        ({"user_names": ["alice", 7]}, "user_names"),
+        ({"user_names": {"alice": 1}}, "user_names"),
         ({"user_names": ["alice"], "remove_permissions": False}, "remove_permissions"),
     ],
 )
@@ -188,8 +200,19 @@ def test_purge_options_limits_are_inclusive(workers, retries):
 
 
 def test_purge_options_disabled_may_deactivate_and_keep_permissions():
-    options = _options(user_names=["alice"], state="disabled", access_keys="deactivate", remove_permissions=False)
-    assert options["access_keys"] == "deactivate"
+    options = _options(user_names=["alice"], state="disabled", access_key_action="deactivate", remove_permissions=False)
+    assert options["access_key_action"] == "deactivate"
+
+
+def test_purge_options_one_string_is_one_name():
+    assert _options(user_names="alice")["user_names"] == ["alice"]
+    assert _options(user_names=["x,y"])["user_names"] == ["x,y"]  # a legal IAM name, given as a list
+
+
+def test_purge_options_refuse_a_string_that_would_split():
+    with pytest.raises(validation.InvalidInput) as caught:
+        _options(user_names="x,y")
+    assert "YAML list" in caught.value.message and "Nothing was changed" in caught.value.message
 
 
 def test_purge_options_manifest_dir(tmp_path):
@@ -390,7 +413,7 @@ def test_plan_absent_of_bare_user_is_delete_only():
 
 
 def test_plan_disabled_deactivates_active_keys_and_keeps_permissions():
-    calls = _calls(users.plan_user(_facts(), "disabled", access_keys="deactivate"))
+    calls = _calls(users.plan_user(_facts(), "disabled", access_key_action="deactivate"))
     assert ("update_access_key", {"UserName": "alice", "AccessKeyId": key_id(1), "Status": "Inactive"}) in calls
     assert not [c for c in calls if c[0] == "update_access_key" and c[1]["AccessKeyId"] == key_id(2)]
     assert not [c for c in calls if c[0] in ("delete_user", "detach_user_policy", "delete_user_policy", "remove_user_from_group", "delete_access_key")]
@@ -398,7 +421,7 @@ def test_plan_disabled_deactivates_active_keys_and_keeps_permissions():
 
 
 def test_plan_disabled_with_remove_permissions():
-    calls = _calls(users.plan_user(_facts(), "disabled", access_keys="delete", remove_permissions=True))
+    calls = _calls(users.plan_user(_facts(), "disabled", access_key_action="delete", remove_permissions=True))
     assert calls == ALICE_PURGE[:-1]
 
 
@@ -410,7 +433,7 @@ def test_summarize_and_after():
     assert before["inline_policies"] == ["alpha", "zeta"]
     assert users.summarize(None) == {}
     assert users.facts_after(facts, users.plan_user(facts, "absent")) is None
-    after = users.summarize(users.facts_after(facts, users.plan_user(facts, "disabled", access_keys="deactivate")))
+    after = users.summarize(users.facts_after(facts, users.plan_user(facts, "disabled", access_key_action="deactivate")))
     assert after["login_profile"] is False
     assert after["access_keys"] == ["%s (Inactive)" % key_id(1), "%s (Inactive)" % key_id(2)]
     assert after["ssh_public_keys"] == [] and after["signing_certificates"] == [] and after["service_specific_credentials"] == []
@@ -468,24 +491,43 @@ def test_purge_apply_runs_the_same_plan(iam, stub):
 
 def test_purge_absent_user(iam, stub):
     stub_missing_user(stub, "ghost")
+    stub_virtual(stub, [])
     result = _purge(iam, False, user_names=["ghost"])
     assert result["changed"] is False
     assert result["users"][0]["status"] == "absent"
     assert "failure" not in result
 
 
-def test_purge_protected_targets_make_no_call_and_fail(iam, stub):  # pylint: disable=unused-argument
-    result = _purge(iam, False, user_names=["root", "admin", "break-glass-2"], protected_users=["break-glass-*"])
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_purge_protected_targets_make_no_call_and_warn(iam, stub, check_mode):  # pylint: disable=unused-argument
+    result = _purge(iam, check_mode, user_names=["root", "admin", "break-glass-2"], protected_users=["break-glass-*"])
     assert [u["status"] for u in result["users"]] == ["protected"] * 3
-    assert result["failure"].startswith("3 of 3 users could not be deleted: root: ")
+    assert "failure" not in result
+    assert len(result["warnings"]) == 3
+    assert result["warnings"][0].startswith("root was not touched: root names the account's root user")
+    assert "break-glass-2 is protected by protected_users pattern" in result["warnings"][2]
     assert result["changed"] is False
+
+
+def test_purge_protected_targets_fail_with_fail_on_protected(iam, stub):  # pylint: disable=unused-argument
+    result = _purge(iam, True, user_names=["root", "admin"], fail_on_protected=True)
+    assert result["failure"].startswith("2 of 2 users could not be deleted: root: ")
+    assert len(result["warnings"]) == 2
+
+
+def test_purge_protected_target_does_not_hide_the_others_plan(iam, stub):
+    _stub_bare_inventory(stub, "bob", raw_user("bob"))
+    result = _purge(iam, True, user_names=["admin", "bob"])
+    assert [u["status"] for u in result["users"]] == ["protected", "deleted"]
+    assert "failure" not in result and result["changed"] is True
+    assert result["diff"]["before"]["bob"]["arn"].endswith(":user/bob")
 
 
 def test_purge_caller_found_by_id_is_protected_after_lookup(iam, stub):
     stub.add_response("list_users", {"Users": [raw_user("admin", UserId=CALLER["UserId"])], "IsTruncated": False}, {"MaxItems": 1000})
     result = _purge(iam, False, user_ids=[CALLER["UserId"]])
     assert result["users"][0]["status"] == "protected"
-    assert "identity running this task" in result["failure"]
+    assert "identity running this task" in result["warnings"][0]
 
 
 def _stub_bare_inventory(stub, requested, raw):
@@ -496,7 +538,9 @@ def _stub_bare_inventory(stub, requested, raw):
                            ("list_signing_certificates", "Certificates"), ("list_service_specific_credentials", "ServiceSpecificCredentials"),
                            ("list_mfa_devices", "MFADevices"), ("list_groups_for_user", "Groups"), ("list_user_policies", "PolicyNames"),
                            ("list_attached_user_policies", "AttachedPolicies")):
-        stub.add_response(operation, {key: []}, {"UserName": requested})
+        stub.add_response(operation, {key: []}, {"UserName": requested, "MaxItems": 1000})
+        if operation == "list_mfa_devices":
+            stub_virtual(stub, [])
 
 
 def test_purge_reports_and_deletes_the_user_as_iam_spells_it(iam, stub):
@@ -512,7 +556,7 @@ def test_purge_caller_named_in_another_case_is_protected_by_id(iam, stub):
     result = _purge(iam, False, user_names=["ADMIN"])
     assert result["users"][0]["status"] == "protected"
     assert result["users"][0]["actions"] == []
-    assert "identity running this task" in result["failure"]
+    assert "identity running this task" in result["warnings"][0]
 
 
 def test_purge_protected_pattern_ignores_name_case(iam, stub):
@@ -623,6 +667,10 @@ def _error(code, message, operation):
     return ClientError({"Error": {"Code": code, "Message": message}}, operation)
 
 
+def _assert_largest_page(max_items):
+    assert max_items == 1000, "every IAM list asks for its largest page"
+
+
 class _Pages:
     def __init__(self, method):
         self._method = method
@@ -642,7 +690,7 @@ class _FakeIam:
         self.on_delete_user = None
         self.in_flight = 0
         self.peak = 0
-
+        self.meta = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x").meta  # the API model
     def add_user(self, name, keys=(), virtual=(), other_devices=(), attached=()):
         self.users[name] = {"keys": list(keys), "devices": list(virtual) + list(other_devices), "attached": list(attached)}
         for serial in virtual:
@@ -678,7 +726,8 @@ class _FakeIam:
         self._log("get_login_profile", {"UserName": UserName})
         raise _error("NoSuchEntity", "no login profile", "GetLoginProfile")
 
-    def list_access_keys(self, UserName):
+    def list_access_keys(self, UserName, MaxItems):
+        _assert_largest_page(MaxItems)
         self._log("list_access_keys", {"UserName": UserName})
         return {"AccessKeyMetadata": [{"AccessKeyId": key, "Status": "Active"} for key in self._user(UserName, "ListAccessKeys")["keys"]]}
 
@@ -687,30 +736,38 @@ class _FakeIam:
         self._user(UserName, operation)
         return {key: []}
 
-    def list_ssh_public_keys(self, UserName):
+    def list_ssh_public_keys(self, UserName, MaxItems):
+        _assert_largest_page(MaxItems)
         return self._empty("list_ssh_public_keys", "SSHPublicKeys", UserName)
 
-    def list_signing_certificates(self, UserName):
+    def list_signing_certificates(self, UserName, MaxItems):
+        _assert_largest_page(MaxItems)
         return self._empty("list_signing_certificates", "Certificates", UserName)
 
-    def list_service_specific_credentials(self, UserName):
+    def list_service_specific_credentials(self, UserName, MaxItems):
+        _assert_largest_page(MaxItems)
         return self._empty("list_service_specific_credentials", "ServiceSpecificCredentials", UserName)
 
-    def list_groups_for_user(self, UserName):
+    def list_groups_for_user(self, UserName, MaxItems):
+        _assert_largest_page(MaxItems)
         return self._empty("list_groups_for_user", "Groups", UserName)
 
-    def list_user_policies(self, UserName):
+    def list_user_policies(self, UserName, MaxItems):
+        _assert_largest_page(MaxItems)
         return self._empty("list_user_policies", "PolicyNames", UserName)
 
-    def list_attached_user_policies(self, UserName):
+    def list_attached_user_policies(self, UserName, MaxItems):
+        _assert_largest_page(MaxItems)
         self._log("list_attached_user_policies", {"UserName": UserName})
         return {"AttachedPolicies": [{"PolicyArn": arn} for arn in self._user(UserName, "ListAttachedUserPolicies")["attached"]]}
 
-    def list_mfa_devices(self, UserName):
+    def list_mfa_devices(self, UserName, MaxItems):
+        _assert_largest_page(MaxItems)
         self._log("list_mfa_devices", {"UserName": UserName})
         return {"MFADevices": [{"UserName": UserName, "SerialNumber": s, "EnableDate": DATE} for s in self._user(UserName, "ListMFADevices")["devices"]]}
 
-    def list_virtual_mfa_devices(self, AssignmentStatus):
+    def list_virtual_mfa_devices(self, AssignmentStatus, MaxItems):
+        _assert_largest_page(MaxItems)
         self._log("list_virtual_mfa_devices", {"AssignmentStatus": AssignmentStatus})
         with self.lock:
             return {"VirtualMFADevices": [
