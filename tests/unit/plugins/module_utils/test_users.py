@@ -859,3 +859,122 @@ def test_purge_conflict_from_a_new_virtual_device_leaves_no_orphan():
     assert result["users"][0]["status"] == "deleted"
     assert fake.users == {}
     assert fake.virtual == {}
+
+
+# --- issue 12: leftovers of a stopped run, failures that are not IamGuardError, the MFA hint ---------
+
+
+def test_rerun_after_a_stop_between_deactivate_and_delete_removes_the_device():
+    # Fails before the fix: the deactivated device no longer shows through the user, so the
+    # rerun deleted the user and left mfa/erin behind as an orphan.
+    fake = _FakeIam()
+    fake.add_user("erin", virtual=[mfa_serial("erin")])
+    fake.deactivate_mfa_device(UserName="erin", SerialNumber=mfa_serial("erin"))  # the run stopped here
+    fake.calls.clear()
+    planned = users.purge(fake, lambda: CALLER, _options(user_names=["erin"]), True)
+    assert planned["users"][0]["actions"] == [{"action": "delete_virtual_mfa_device", "target": mfa_serial("erin")},
+                                              {"action": "delete_user", "target": "erin"}]
+    assert planned["diff"]["before"]["erin"]["mfa_devices"] == ["%s (virtual)" % mfa_serial("erin")]
+    applied = users.purge(fake, lambda: CALLER, _options(user_names=["erin"]), False)
+    assert applied["users"][0]["actions"] == planned["users"][0]["actions"]
+    assert fake.users == {} and fake.virtual == {}
+
+
+def test_leftover_of_a_user_already_deleted_is_removed_and_reported():
+    # Fails before the fix: a user gone was "absent" with nothing done, and mfa/frank stayed.
+    fake = _FakeIam()
+    fake.virtual[mfa_serial("Frank")] = None  # frank was deleted by the stopped run; the device is named in another case
+    fake.virtual[mfa_serial("frankie")] = None  # someone else's
+    planned = users.purge(fake, lambda: CALLER, _options(user_names=["frank"]), True)
+    assert planned["changed"] is True and fake.mutations() == []
+    [frank] = planned["users"]
+    assert frank["status"] == "absent"
+    assert frank["actions"] == [{"action": "delete_virtual_mfa_device", "target": mfa_serial("Frank")}]
+    applied = users.purge(fake, lambda: CALLER, _options(user_names=["frank"]), False)
+    assert applied["users"][0]["actions"] == frank["actions"]
+    assert list(fake.virtual) == [mfa_serial("frankie")]
+    again = users.purge(fake, lambda: CALLER, _options(user_names=["frank"]), False)
+    assert again["changed"] is False and again["users"][0]["status"] == "absent"
+
+
+def _write_manifest(folder, user_name, serials, stamp="20261124T101500Z"):
+    document = {"format": "iamguard.aws/user-manifest/1", "user": {"user_name": user_name},
+                "mfa_devices": [{"serial_number": serial, "type": "virtual", "enable_date": ISO} for serial in serials]}
+    path = os.path.join(folder, "%s-%s-%s.json" % (ACCOUNT, user_name, stamp))
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(document, handle)
+    return path
+
+
+def test_manifest_serials_of_a_user(tmp_path):
+    _write_manifest(str(tmp_path), "gina", [mfa_serial("phone-of-gina")])
+    _write_manifest(str(tmp_path), "gina-2", [mfa_serial("phone-of-gina-2")])
+    _write_manifest(str(tmp_path), "Gina", [mfa_serial("tablet")], stamp="20261125T080000Z")
+    (tmp_path / ("%s-gina-20261125T090000Z.json" % ACCOUNT)).write_text("{not json")
+    (tmp_path / "notes.txt").write_text("gina")
+    assert users.manifest_serials(str(tmp_path), ACCOUNT, "gina") == {mfa_serial("phone-of-gina"), mfa_serial("tablet")}
+    assert users.manifest_serials(str(tmp_path), "210987654321", "gina") == set()
+    assert users.manifest_serials(None, ACCOUNT, "gina") == set()
+
+
+def test_leftover_named_only_in_an_earlier_manifest_is_removed(tmp_path):
+    fake = _FakeIam()
+    fake.add_user("gina", attached=[POLICY])
+    fake.virtual[mfa_serial("phone-of-gina")] = None  # named by the manifest of the stopped run, not after the user
+    fake.virtual[mfa_serial("phone-of-hal")] = None
+    _write_manifest(str(tmp_path), "gina", [mfa_serial("phone-of-gina")])
+    result = users.purge(fake, lambda: CALLER, _options(user_names=["gina"], manifest_dir=str(tmp_path)), False)
+    assert result["users"][0]["error"] is None, result
+    assert [a["action"] for a in result["users"][0]["actions"]] == ["delete_virtual_mfa_device", "detach_user_policy", "delete_user"]
+    assert list(fake.virtual) == [mfa_serial("phone-of-hal")]
+    manifest = json.load(open(result["users"][0]["manifest"]))
+    assert [d["serial_number"] for d in manifest["mfa_devices"]] == [mfa_serial("phone-of-gina")]  # recorded before its removal
+
+
+def test_an_unexpected_exception_fails_only_that_user():
+    # Fails before the fix: the KeyError escaped pool.map, the module crashed and the
+    # results of the users already deleted were lost.
+    fake = _FakeIam()
+    for name in ("ivy", "jack", "kate"):
+        fake.add_user(name, keys=[key_id(len(name))])
+    answer = fake.list_access_keys
+
+    def malformed_for_jack(UserName, MaxItems):
+        if UserName == "jack":
+            return {"AccessKeyMetadata": [{"Status": "Active"}]}  # no AccessKeyId
+        return answer(UserName=UserName, MaxItems=MaxItems)
+
+    fake.list_access_keys = malformed_for_jack
+    result = users.purge(fake, lambda: CALLER, _options(user_names=["ivy", "jack", "kate"], max_workers=3), False)
+    statuses = {user["requested"]: user["status"] for user in result["users"]}
+    assert statuses == {"ivy": "deleted", "jack": "failed", "kate": "deleted"}
+    jack = result["users"][1]
+    assert jack["error"] == "unexpected error while purging jack: KeyError: 'AccessKeyId'"
+    assert result["failure"].startswith("1 of 3 users could not be deleted: jack: unexpected error")
+    assert sorted(fake.users) == ["jack"]
+
+
+def _deny_deactivation(UserName, SerialNumber):
+    raise ClientError({"Error": {"Code": "AccessDenied", "Message": "User: arn:aws:iam::%s:user/ops/admin is not authorized to perform: "
+                                 "iam:DeactivateMFADevice on resource: user %s with an explicit deny in an identity-based policy" % (ACCOUNT, UserName)}},
+                      "DeactivateMFADevice")
+
+
+@pytest.mark.parametrize("lacks_mfa, hinted", [(True, True), (False, False)])
+def test_batch_gives_the_mfa_hint_when_the_session_lacks_mfa(lacks_mfa, hinted):
+    fake = _FakeIam()
+    fake.add_user("lena", virtual=[mfa_serial("lena")])
+    fake.add_user("mike", virtual=[mfa_serial("mike")])
+    fake.deactivate_mfa_device = _deny_deactivation
+    asked = []
+
+    def session_lacks_mfa():
+        asked.append(True)
+        return lacks_mfa
+
+    result = users.purge(fake, lambda: CALLER, _options(user_names=["lena", "mike"], max_workers=2), False, session_lacks_mfa)
+    for user in result["users"]:
+        assert user["status"] == "failed"
+        assert user["error"].count("with an explicit deny") == 1
+        assert ("get-session-token" in user["error"]) is hinted
+    assert asked == [True]  # worked out once per run
