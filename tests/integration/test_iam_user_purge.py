@@ -3,9 +3,11 @@
 import json
 import os
 import stat
+import time
 
 import pytest
 
+from tests.integration.faults import FaultProxy
 from tests.integration.refusals import assert_each_refused
 from tests.simulator.seed import account_snapshot, caller_user, make_user
 
@@ -384,3 +386,39 @@ def test_purge_of_a_user_deleted_by_the_stopped_run_removes_its_device(sim, iam,
     assert users(iam) == ["bystander"]
     again = run_module(MODULE, {"user_names": "mona"})
     assert again["changed"] is False
+
+
+# The mix of issue 12 (a fault proxy in front of IAM): before the fix 26 of 30 users failed on the first run.
+FAULT_MIX = dict(throttling=0.30, server_500=0.05, server_503=0.05, drop_before=0.03, drop_after=0.03, settling=0.05)
+
+
+def test_batch_purge_converges_through_faults(sim, iam, run_module, record_property):
+    names = ["fault-%02d" % i for i in range(50)]
+    for name in names:
+        make_user(iam, name, login_profile=True, access_keys=1, virtual_mfa=1, hardware_mfa=1, groups=("staff",), inline_policies=1)
+    make_user(iam, "bystander", **EVERYTHING)
+    before = account_snapshot(iam)
+    args = {"user_names": names, "max_workers": 8}
+    with FaultProxy(sim.url, seed=12, **FAULT_MIX) as proxy:
+        env = {"AWS_ENDPOINT_URL": proxy.url}
+        planned = run_module(MODULE, args, check=True, env=env)
+        assert planned.get("failed") is not True, planned.get("msg")
+        assert [user["status"] for user in planned["users"]] == ["deleted"] * 50
+        assert account_snapshot(iam) == before
+
+        started = time.monotonic()
+        result = run_module(MODULE, args, env=env)
+        wall = time.monotonic() - started
+        assert result.get("failed") is not True, result.get("msg")
+        assert [user["actions"] for user in result["users"]] == [user["actions"] for user in planned["users"]]
+        counts = dict(proxy.counts)
+
+        again = run_module(MODULE, args, env=env)
+        assert again.get("failed") is not True, again.get("msg")
+        assert again["changed"] is False and {user["status"] for user in again["users"]} == {"absent"}
+    assert users(iam) == ["bystander"] and orphans(iam) == []
+    assert account_snapshot(iam)["users"]["bystander"] == before["users"]["bystander"]
+    injected = {kind: count for kind, count in counts.items() if kind not in ("requests", "forwarded")}
+    assert injected.get("throttling", 0) > 0.2 * counts["requests"] and injected.get("drop_after", 0) > 0  # the mix really bit
+    record_property("fault_counts", json.dumps(counts, sort_keys=True))
+    print("50-user purge through faults (check, apply, again): %s; apply took %.1f s" % (json.dumps(counts, sort_keys=True), wall))
