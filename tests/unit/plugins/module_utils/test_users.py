@@ -15,7 +15,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ansible_collections.iamguard.aws.plugins.module_utils import users, validation
+from ansible_collections.iamguard.aws.plugins.module_utils import guards, users, validation
+from ansible_collections.iamguard.aws.plugins.module_utils import manifest as manifests
+from ansible_collections.iamguard.aws.plugins.module_utils.plans import user as plans_user
+from ansible_collections.iamguard.aws.plugins.module_utils.sources import per_user
 from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
 from ansible_collections.iamguard.aws.plugins.module_utils.mfa import VirtualDevices
 from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action
@@ -235,12 +238,12 @@ def test_purge_options_manifest_dir_not_writable(tmp_path, monkeypatch):
 
 
 def test_caller_of_user_with_path():
-    assert users.caller_of(CALLER) == {"arn": CALLER["Arn"], "user_id": CALLER["UserId"], "user_name": "admin", "account": ACCOUNT}
+    assert guards.caller_of(CALLER) == {"arn": CALLER["Arn"], "user_id": CALLER["UserId"], "user_name": "admin", "account": ACCOUNT}
 
 
 def test_caller_of_assumed_role_has_no_user_name():
     identity = {"UserId": "AROAEXAMPLE:session", "Account": ACCOUNT, "Arn": "arn:aws:sts::%s:assumed-role/Admin/session" % ACCOUNT}
-    assert users.caller_of(identity)["user_name"] is None
+    assert guards.caller_of(identity)["user_name"] is None
 
 
 @pytest.mark.parametrize(
@@ -256,7 +259,7 @@ def test_caller_of_assumed_role_has_no_user_name():
     ],
 )
 def test_guard(name, uid, protected, expected):
-    reason = users.guard(name, uid, users.caller_of(CALLER), protected)
+    reason = guards.guard(name, uid, guards.caller_of(CALLER), protected)
     if expected is None:
         assert reason is None
     else:
@@ -264,20 +267,20 @@ def test_guard(name, uid, protected, expected):
 
 
 def test_guard_without_caller():
-    assert users.guard("alice", None, None, ()) is None
+    assert guards.guard("alice", None, None, ()) is None
 
 
 def test_index_users_by_id_reads_every_page(iam, stub):
     stub.add_response("list_users", {"Users": [raw_user("alice")], "IsTruncated": True, "Marker": "m"}, {"MaxItems": 1000})
     stub.add_response("list_users", {"Users": [raw_user("bob")], "IsTruncated": False}, {"Marker": "m", "MaxItems": 1000})
-    assert sorted(users.index_users_by_id(iam)) == sorted([user_id("alice"), user_id("bob")])
+    assert sorted(per_user.index_users_by_id(iam)) == sorted([user_id("alice"), user_id("bob")])
 
 
 def test_get_user_record(iam, stub):
     raw = raw_user("alice", Tags=[{"Key": "team", "Value": "ops"}],
                    PermissionsBoundary={"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": POLICY_2})
     stub.add_response("get_user", {"User": raw}, {"UserName": "alice"})
-    assert users.get_user(iam, "alice") == {
+    assert per_user.get_user(iam, "alice") == {
         "user_name": "alice", "user_id": user_id("alice"), "arn": raw["Arn"], "path": "/", "create_date": ISO,
         "tags": {"team": "ops"}, "permissions_boundary": POLICY_2,
     }
@@ -285,7 +288,7 @@ def test_get_user_record(iam, stub):
 
 def test_get_user_missing(iam, stub):
     stub_missing_user(stub, "ghost")
-    assert users.get_user(iam, "ghost") is None
+    assert per_user.get_user(iam, "ghost") is None
 
 
 def test_resolve_targets_names_need_no_call(iam, stub):  # pylint: disable=unused-argument
@@ -310,7 +313,7 @@ def test_resolve_targets_ids_share_one_list_users_walk(iam, stub):
 
 def test_inventory_reads_everything(iam, stub):
     stub_inventory(stub, "alice", ALICE, ALICE_VIRTUAL)
-    facts = users.inventory(iam, "alice", VirtualDevices(iam))
+    facts = per_user.inventory(iam, "alice", VirtualDevices(iam))
     assert facts["user"]["user_name"] == "alice"
     assert facts["login_profile"] == {"create_date": ISO, "password_reset_required": False}
     assert facts["access_keys"] == [
@@ -329,12 +332,12 @@ def test_inventory_reads_everything(iam, stub):
 
 def test_inventory_missing_user_reads_nothing_else(iam, stub):
     stub_missing_user(stub, "ghost")
-    assert users.inventory(iam, "ghost", VirtualDevices(iam)) is None
+    assert per_user.inventory(iam, "ghost", VirtualDevices(iam)) is None
 
 
 def test_inventory_ssh_invalid_action_is_a_warning(iam, stub):
     stub_inventory(stub, "bob", {"ssh_invalid": True})
-    facts = users.inventory(iam, "bob", VirtualDevices(iam))
+    facts = per_user.inventory(iam, "bob", VirtualDevices(iam))
     assert facts["ssh_public_keys"] == []
     assert facts["warnings"] == ["ListSSHPublicKeys is not available in this partition; user bob was taken to have no SSH keys."]
 
@@ -345,7 +348,7 @@ def test_inventory_other_ssh_error_raises(iam, stub):
     stub.add_response("list_access_keys", {"AccessKeyMetadata": []}, {"UserName": "bob", "MaxItems": 1000})
     stub.add_client_error("list_ssh_public_keys", "AccessDenied", "denied", 403, expected_params={"UserName": "bob", "MaxItems": 1000})
     with pytest.raises(IamGuardError, match="reading SSH public keys of user bob failed: AccessDenied"):
-        users.inventory(iam, "bob", VirtualDevices(iam))
+        per_user.inventory(iam, "bob", VirtualDevices(iam))
 
 
 def test_inventory_detailed_reads_what_the_manifest_needs(iam, stub):
@@ -359,7 +362,7 @@ def test_inventory_detailed_reads_what_the_manifest_needs(iam, stub):
     )
     document = '{"Version": "2012-10-17", "Statement": []}'
     stub.add_response("get_user_policy", {"UserName": "bob", "PolicyName": "p", "PolicyDocument": document}, {"UserName": "bob", "PolicyName": "p"})
-    facts = users.inventory(iam, "bob", VirtualDevices(iam), detailed=True)
+    facts = per_user.inventory(iam, "bob", VirtualDevices(iam), detailed=True)
     assert facts["access_keys"][0]["last_used"] == {"date": ISO, "service": "s3", "region": "eu-west-1"}
     assert facts["ssh_public_keys"][0]["body"] == "ssh-ed25519 AAAA"
     assert facts["inline_policies"]["p"] in (document, json.loads(document))
@@ -398,22 +401,22 @@ def _calls(actions):
 
 
 def test_plan_absent_order_locks_out_first_then_permissions_then_delete():
-    assert _calls(users.plan_user(_facts(), "absent")) == ALICE_PURGE
+    assert _calls(plans_user.plan_user(_facts(), "absent")) == ALICE_PURGE
 
 
 def test_plan_absent_never_deletes_a_passkey_as_virtual():
-    actions = users.plan_user(_facts(), "absent")
+    actions = plans_user.plan_user(_facts(), "absent")
     assert ("delete_virtual_mfa_device", PASSKEY) not in [(a.action, a.target) for a in actions]
 
 
 def test_plan_absent_of_bare_user_is_delete_only():
     bare = _facts(login_profile=None, access_keys=[], ssh_public_keys=[], signing_certificates=[], service_specific_credentials=[],
                   mfa_devices=[], groups=[], inline_policies={}, attached_policies=[])
-    assert users.plan_user(bare, "absent") == [Action("delete_user", "alice", {"UserName": "alice"})]
+    assert plans_user.plan_user(bare, "absent") == [Action("delete_user", "alice", {"UserName": "alice"})]
 
 
 def test_plan_disabled_deactivates_active_keys_and_keeps_permissions():
-    calls = _calls(users.plan_user(_facts(), "disabled", access_key_action="deactivate"))
+    calls = _calls(plans_user.plan_user(_facts(), "disabled", access_key_action="deactivate"))
     assert ("update_access_key", {"UserName": "alice", "AccessKeyId": key_id(1), "Status": "Inactive"}) in calls
     assert not [c for c in calls if c[0] == "update_access_key" and c[1]["AccessKeyId"] == key_id(2)]
     assert not [c for c in calls if c[0] in ("delete_user", "detach_user_policy", "delete_user_policy", "remove_user_from_group", "delete_access_key")]
@@ -421,41 +424,41 @@ def test_plan_disabled_deactivates_active_keys_and_keeps_permissions():
 
 
 def test_plan_disabled_with_remove_permissions():
-    calls = _calls(users.plan_user(_facts(), "disabled", access_key_action="delete", remove_permissions=True))
+    calls = _calls(plans_user.plan_user(_facts(), "disabled", access_key_action="delete", remove_permissions=True))
     assert calls == ALICE_PURGE[:-1]
 
 
 def test_summarize_and_after():
     facts = _facts()
-    before = users.summarize(facts)
+    before = plans_user.summarize(facts)
     assert before["access_keys"] == ["%s (Active)" % key_id(1), "%s (Inactive)" % key_id(2)]
     assert before["mfa_devices"] == ["%s (virtual)" % mfa_serial("alice"), "%s (passkey)" % PASSKEY]
     assert before["inline_policies"] == ["alpha", "zeta"]
-    assert users.summarize(None) == {}
-    assert users.facts_after(facts, users.plan_user(facts, "absent")) is None
-    after = users.summarize(users.facts_after(facts, users.plan_user(facts, "disabled", access_key_action="deactivate")))
+    assert plans_user.summarize(None) == {}
+    assert plans_user.facts_after(facts, plans_user.plan_user(facts, "absent")) is None
+    after = plans_user.summarize(plans_user.facts_after(facts, plans_user.plan_user(facts, "disabled", access_key_action="deactivate")))
     assert after["login_profile"] is False
     assert after["access_keys"] == ["%s (Inactive)" % key_id(1), "%s (Inactive)" % key_id(2)]
     assert after["ssh_public_keys"] == [] and after["signing_certificates"] == [] and after["service_specific_credentials"] == []
     assert after["mfa_devices"] == []
     assert after["groups"] == ["devs"] and after["attached_policies"] == [POLICY] and after["inline_policies"] == ["alpha", "zeta"]
-    assert users.summarize(users.facts_after(facts, [])) == before
-    stripped = users.facts_after(facts, users.plan_user(facts, "disabled", remove_permissions=True))
+    assert plans_user.summarize(plans_user.facts_after(facts, [])) == before
+    stripped = plans_user.facts_after(facts, plans_user.plan_user(facts, "disabled", remove_permissions=True))
     assert stripped["groups"] == [] and stripped["attached_policies"] == [] and stripped["inline_policies"] == {}
     assert stripped["access_keys"] == [] and stripped["login_profile"] is None
 
 
 def test_manifest_document_and_path():
     facts = _facts()
-    actions = users.plan_user(facts, "absent")
-    document = users.manifest_document(facts, actions, users.caller_of(CALLER))
+    actions = plans_user.plan_user(facts, "absent")
+    document = manifests.manifest_document(facts, actions, guards.caller_of(CALLER))
     assert document["format"] == "iamguard.aws/user-manifest/1"
     assert document["written_by"] == CALLER["Arn"]
     assert document["attached_policies"] == [POLICY]
     assert document["mfa_devices"][1] == {"serial_number": PASSKEY, "type": "passkey", "enable_date": ISO}
     assert document["actions"][-1] == {"action": "delete_user", "target": "alice"}
     json.dumps(document)
-    path = users.manifest_path("/m", ACCOUNT, "alice")
+    path = manifests.manifest_path("/m", ACCOUNT, "alice")
     assert re.match(r"^/m/123456789012-alice-\d{8}T\d{6}Z\.json$", path)
 
 
@@ -912,9 +915,9 @@ def test_manifest_serials_of_a_user(tmp_path):
     _write_manifest(str(tmp_path), "Gina", [mfa_serial("tablet")], stamp="20261125T080000Z")
     (tmp_path / ("%s-gina-20261125T090000Z.json" % ACCOUNT)).write_text("{not json")
     (tmp_path / "notes.txt").write_text("gina")
-    assert users.manifest_serials(str(tmp_path), ACCOUNT, "gina") == {mfa_serial("phone-of-gina"), mfa_serial("tablet")}
-    assert users.manifest_serials(str(tmp_path), "210987654321", "gina") == set()
-    assert users.manifest_serials(None, ACCOUNT, "gina") == set()
+    assert manifests.manifest_serials(str(tmp_path), ACCOUNT, "gina") == {mfa_serial("phone-of-gina"), mfa_serial("tablet")}
+    assert manifests.manifest_serials(str(tmp_path), "210987654321", "gina") == set()
+    assert manifests.manifest_serials(None, ACCOUNT, "gina") == set()
 
 
 def test_leftover_named_only_in_an_earlier_manifest_is_removed(tmp_path):
