@@ -147,6 +147,12 @@ EXAMPLES = r"""
 - name: Delete a user known only by its id
   iamguard.aws.iam_user_purge:
     user_ids: [AIDAEXAMPLEID1234567]
+
+- name: A user whose name contains a comma, in a run that must fail if any target is protected
+  iamguard.aws.iam_user_purge:
+    user_names: ['contractor,acme']
+    protected_users: ["break-glass-*"]
+    fail_on_protected: true
 """
 
 RETURN = r"""
