@@ -19,7 +19,7 @@ from ansible_collections.iamguard.aws.plugins.module_utils.manifest import manif
 from ansible_collections.iamguard.aws.plugins.module_utils.mfa import VirtualDevices, plan_devices_removal
 from ansible_collections.iamguard.aws.plugins.module_utils.plan import apply, report
 from ansible_collections.iamguard.aws.plugins.module_utils.plans.user import facts_after, plan_user, summarize
-from ansible_collections.iamguard.aws.plugins.module_utils.sources.per_user import inventory, leftover_devices
+from ansible_collections.iamguard.aws.plugins.module_utils.sources.per_user import gone_user_facts, inventory, leftover_devices
 
 
 class Batch:
@@ -70,24 +70,22 @@ class Batch:
         facts = inventory(self.client, user_name, self.virtual, detailed, known)
         if facts is None:
             # Gone already, maybe deleted by a run that stopped before deleting its virtual device.
+            facts = gone_user_facts(user_name, leftover_devices(self.virtual, user_name, known))
+            actions = plan_devices_removal(facts["mfa_devices"])
             result["status"] = "absent"
-            actions = plan_devices_removal(leftover_devices(self.virtual, user_name, known))
-            result["actions"] = report(actions)
-            if not self.check_mode:
-                apply(self.client, actions)
-            return
-        user_name = facts["user"]["user_name"]  # as IAM spells it
-        result.update(user_name=user_name, user_id=facts["user"]["user_id"], arn=facts["user"]["arn"])
-        # Again with IAM's own name and id: a target given by id, or spelt in another case, is guarded too.
-        reason = guard(user_name, facts["user"]["user_id"], self.caller, self.options["protected_users"])
-        if reason:
-            _protected(result, reason)
-            return
+        else:
+            user_name = facts["user"]["user_name"]  # as IAM spells it
+            result.update(user_name=user_name, user_id=facts["user"]["user_id"], arn=facts["user"]["arn"])
+            # Again with IAM's own name and id: a target given by id, or spelt in another case, is guarded too.
+            reason = guard(user_name, facts["user"]["user_id"], self.caller, self.options["protected_users"])
+            if reason:
+                _protected(result, reason)
+                return
+            actions = self.plan(facts)
+            result["diff"] = {"before": summarize(facts), "after": summarize(facts_after(facts, actions))}
+            result["status"] = "deleted" if self.options["state"] == "absent" else "disabled"
         result["warnings"] += facts.pop("warnings")
-        actions = self.plan(facts)
         result["actions"] = report(actions)
-        result["diff"] = {"before": summarize(facts), "after": summarize(facts_after(facts, actions))}
-        result["status"] = "deleted" if self.options["state"] == "absent" else "disabled"
         if self.check_mode or not actions:
             return
         manifest = None

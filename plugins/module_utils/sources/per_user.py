@@ -98,6 +98,13 @@ def leftover_devices(virtual, user_name, known_serials=()):
     return leftovers + [device for device in virtual.unassigned() if device["serial_number"] in known_serials and device["serial_number"] not in named]
 
 
+def gone_user_facts(user_name, leftovers):
+    """The facts of a user IAM no longer has: nothing but the ``leftovers`` found for the name."""
+    user = {"user_name": user_name, "user_id": None, "arn": None, "path": None, "create_date": None, "tags": {}, "permissions_boundary": None}
+    empty = {kind: [] for kind in ("access_keys", "ssh_public_keys", "signing_certificates", "service_specific_credentials", "groups", "attached_policies")}
+    return dict(empty, user=user, login_profile=None, mfa_devices=leftovers, inline_policies={}, warnings=[])
+
+
 def _list(client, operation, key, doing, user_name):
     # A user deleted while we read answers NoSuchEntity: nothing left of that kind.
     return read(client, operation, key, doing, missing_ok=True, UserName=user_name) or []

@@ -981,3 +981,23 @@ def test_batch_gives_the_mfa_hint_when_the_session_lacks_mfa(lacks_mfa, hinted):
         assert user["error"].count("with an explicit deny") == 1
         assert ("get-session-token" in user["error"]) is hinted
     assert asked == [True]  # worked out once per run
+
+
+def test_leftover_of_a_user_already_deleted_is_in_a_manifest_before_its_removal(tmp_path):
+    fake = _FakeIam()
+    fake.virtual[mfa_serial("olga")] = None
+    removed = []
+
+    def delete_and_check(SerialNumber):
+        written = [json.load(open(os.path.join(str(tmp_path), name))) for name in os.listdir(str(tmp_path))]
+        assert [[d["serial_number"] for d in document["mfa_devices"]] for document in written] == [[SerialNumber]]
+        removed.append(SerialNumber)
+        del fake.virtual[SerialNumber]
+
+    fake.delete_virtual_mfa_device = delete_and_check
+    result = users.purge(fake, lambda: CALLER, _options(user_names=["olga"], manifest_dir=str(tmp_path)), False)
+    olga = result["users"][0]
+    assert olga["status"] == "absent" and removed == [mfa_serial("olga")]
+    document = json.load(open(olga["manifest"]))
+    assert document["user"]["user_name"] == "olga" and document["user"]["arn"] is None
+    assert document["actions"] == [{"action": "delete_virtual_mfa_device", "target": mfa_serial("olga")}]
