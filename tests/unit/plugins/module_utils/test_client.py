@@ -51,10 +51,12 @@ def test_paginate_follows_markers_without_a_botocore_paginator(iam, stub):
     }
     second = dict(credential, ServiceSpecificCredentialId="ACCAEXAMPLEEXAMPLE02")
     stub.add_response(
-        "list_service_specific_credentials", {"ServiceSpecificCredentials": [credential], "IsTruncated": True, "Marker": "m1"}, {"UserName": "alice", "MaxItems": 1000}
+        "list_service_specific_credentials", {"ServiceSpecificCredentials": [credential], "IsTruncated": True, "Marker": "m1"},
+        {"UserName": "alice", "MaxItems": 1000},
     )
     stub.add_response(
-        "list_service_specific_credentials", {"ServiceSpecificCredentials": [second], "IsTruncated": False}, {"UserName": "alice", "Marker": "m1", "MaxItems": 1000}
+        "list_service_specific_credentials", {"ServiceSpecificCredentials": [second], "IsTruncated": False},
+        {"UserName": "alice", "Marker": "m1", "MaxItems": 1000},
     )
     items = client_utils.paginate(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", UserName="alice")
     assert [item["ServiceSpecificCredentialId"] for item in items] == ["ACCAEXAMPLEEXAMPLE01", "ACCAEXAMPLEEXAMPLE02"]
@@ -201,12 +203,14 @@ def test_read_all_pages(iam, stub):
 
 
 def test_read_missing_ok_returns_none(iam, stub):
-    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404, expected_params={"UserName": "ghost", "MaxItems": 1000})
+    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404,
+                          expected_params={"UserName": "ghost", "MaxItems": 1000})
     assert client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", missing_ok=True, UserName="ghost") is None
 
 
 def test_read_missing_not_ok_raises(iam, stub):
-    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404, expected_params={"UserName": "ghost", "MaxItems": 1000})
+    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404,
+                          expected_params={"UserName": "ghost", "MaxItems": 1000})
     with pytest.raises(client_utils.IamGuardError) as caught:
         client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices for ghost", UserName="ghost")
     assert caught.value.message.startswith("ListMFADevices for ghost failed: NoSuchEntity")

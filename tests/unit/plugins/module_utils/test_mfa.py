@@ -72,7 +72,8 @@ def stub_user_devices(stub, name, *serials):
 
 
 def stub_no_user(stub, name):
-    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name %s cannot be found." % name, 404, expected_params={"UserName": name, "MaxItems": 1000})
+    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name %s cannot be found." % name, 404,
+                          expected_params={"UserName": name, "MaxItems": 1000})
 
 
 def stub_create(stub, name, path="/", tags=None, serial_number=None):

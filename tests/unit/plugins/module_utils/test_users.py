@@ -694,6 +694,7 @@ class _FakeIam:
         self.in_flight = 0
         self.peak = 0
         self.meta = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x").meta  # the API model
+
     def add_user(self, name, keys=(), virtual=(), other_devices=(), attached=()):
         self.users[name] = {"keys": list(keys), "devices": list(virtual) + list(other_devices), "attached": list(attached)}
         for serial in virtual:
