@@ -84,13 +84,16 @@ def credentials_lack_mfa(module):
     depends on it is not given.
     """
     dummy, dummy, params = get_aws_connection_info(module)
-    session = boto3.session.Session(
-        profile_name=params.get("profile_name"),
-        aws_access_key_id=params.get("aws_access_key_id"),
-        aws_secret_access_key=params.get("aws_secret_access_key"),
-        aws_session_token=params.get("aws_session_token"),
-    )
-    credentials = session.get_credentials()
+    try:
+        session = boto3.session.Session(
+            profile_name=params.get("profile_name"),
+            aws_access_key_id=params.get("aws_access_key_id"),
+            aws_secret_access_key=params.get("aws_secret_access_key"),
+            aws_session_token=params.get("aws_session_token"),
+        )
+        credentials = session.get_credentials()
+    except BotoCoreError:
+        return False  # unknown: no hint rather than a second failure on top of IAM's
     return credentials is not None and not credentials.get_frozen_credentials().token
 
 

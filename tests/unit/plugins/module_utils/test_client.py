@@ -347,3 +347,11 @@ def test_long_term_keys_lack_mfa(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     assert client_utils.credentials_lack_mfa(_FakeModule(access_key="AKIAEXAMPLE", secret_key="s")) is True
     assert client_utils.credentials_lack_mfa(_FakeModule(access_key="ASIAEXAMPLE", secret_key="s", session_token="token")) is False
+
+
+def test_unknown_credentials_do_not_claim_a_lack_of_mfa(monkeypatch):
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    assert client_utils.credentials_lack_mfa(_FakeModule(profile="no-such-profile")) is False
