@@ -89,7 +89,7 @@ playbook_args=("$@")
 reports="${demo_dir}/reports"
 manifests="${demo_dir}/manifests"
 secrets="${demo_dir}/secrets"
-leavers='["carol"]'
+leavers='["carol", "break-glass-admin"]'  # break-glass-admin is protected: reported, never touched
 
 step "1. MFA audit of the seeded account (read-only; report set in ${reports})" \
     playbooks/mfa_audit.yml -e "report_dir=${reports}"
@@ -101,7 +101,7 @@ step "4. bob lost his phone: reset his devices" \
     playbooks/reset_mfa.yml -e "reset_user_name=bob"
 step "5. orphan cleanup, check mode: what would be deleted (dave's waiting device is not an orphan)" \
     playbooks/orphan_cleanup.yml --check
-step "6. offboarding, check mode: each leaver's exact plan" \
+step "6. offboarding, check mode: each leaver's exact plan (break-glass-admin is protected)" \
     playbooks/offboard.yml --check -e "{\"offboard_users\": ${leavers}, \"protected_users\": [\"break-glass-*\"]}"
 step "7. orphan cleanup, for real" \
     playbooks/orphan_cleanup.yml

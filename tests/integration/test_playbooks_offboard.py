@@ -59,11 +59,17 @@ def test_check_then_real_run_with_a_survey_string(iam, run_playbook, tmp_path):
 
 def test_disable_keeps_the_user_without_credentials(iam, run_playbook, tmp_path):
     make_user(iam, "dave", login_profile=True, access_keys=1, groups=("staff",))
+    erin = make_user(iam, "erin", access_keys=1)
     run = run_playbook(OFFBOARD, extra_vars={"offboard_users": ["dave"], "offboard_mode": "disable", "manifest_dir": str(tmp_path)})
     assert run.rc == 0, failure_messages(run)
     left = account_snapshot(iam)["users"]["dave"]
     assert left["login_profile"] is False and left["access_keys"] == {} and left["groups"] == ["staff"]
     assert plan_lines(run)[0].startswith("%s dave: disabled - manifest " % MAIN_ACCOUNT)
+
+    kept_keys = run_playbook(OFFBOARD, extra_vars={"offboard_users": "erin", "offboard_mode": "disable",
+                                                   "offboard_access_key_action": "deactivate", "manifest_dir": str(tmp_path)})
+    assert kept_keys.rc == 0, failure_messages(kept_keys)
+    assert account_snapshot(iam)["users"]["erin"]["access_keys"] == {erin["access_key_ids"][0]: "Inactive"}
 
 
 def test_two_accounts_check_then_real(sim, iam, run_playbook, tmp_path):
