@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: iam_mfa_audit
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: Audit the MFA and access keys of a whole AWS account, with stable finding ids
 description:
   - Reads the account's IAM credential report, its virtual MFA devices and its users, and returns findings, each with a
