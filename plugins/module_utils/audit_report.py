@@ -32,8 +32,12 @@ def file_name(account_id, at, fmt):
 
 def _cell(value):
     """Markdown table cell text: no pipe or line break can break the table."""
-    text = "" if value is None else (json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else str(value))
+    text = "" if value is None else str(value)
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _detail_text(detail):
+    return ", ".join("%s: %s" % (key, json.dumps(value) if isinstance(value, (list, dict)) else value) for key, value in sorted(detail.items()))
 
 
 def _row(cells):
@@ -67,7 +71,7 @@ def markdown(result, finding_info):
         lines += ["", "No findings."]
     for control, items in controls.items():
         lines += ["", "### %s" % control, "", _row(("Finding", "Severity", "User", "Serial number", "Detail")), _row(("---",) * 5)]
-        lines.extend(_row((i["id"], i["severity"], i["user_name"], i["serial_number"], i["detail"])) for i in items)
+        lines.extend(_row((i["id"], i["severity"], i["user_name"], i["serial_number"], _detail_text(i["detail"]))) for i in items)
     return "\n".join(lines) + "\n"
 
 
