@@ -1,0 +1,145 @@
+"""iamguard.aws.iam_mfa_audit through ansible-playbook against the simulator.
+
+One seeded account holds every kind of finding: users with and without MFA of each type,
+root's virtual device and access keys, orphans, old and unused access keys.
+"""
+
+import csv
+import datetime
+import json
+import os
+import stat
+
+from tests.simulator import realism
+from tests.simulator.seed import make_orphan, make_user
+
+MODULE = "iamguard.aws.iam_mfa_audit"
+ACCOUNT = "123456789012"
+UTC = datetime.timezone.utc
+ROOT_SERIAL = "arn:aws:iam::%s:mfa/root-account-mfa-device" % ACCOUNT
+# Security Hub's own threshold is 45 days; these keys are on either side of it.
+OLD = datetime.datetime.now(UTC) - datetime.timedelta(days=200)
+RECENT = datetime.datetime.now(UTC) - datetime.timedelta(days=10)
+
+
+def seed_account(iam):
+    made = {
+        "console-nomfa": make_user(iam, "console-nomfa", login_profile=True),
+        "api-nomfa": make_user(iam, "api-nomfa", access_keys=1),
+        "virtual-user": make_user(iam, "virtual-user", login_profile=True, virtual_mfa=1),
+        "hardware-user": make_user(iam, "hardware-user", login_profile=True, hardware_mfa=1),
+        "passkey-user": make_user(iam, "passkey-user", passkeys=1),
+        "breakglass-1": make_user(iam, "breakglass-1", login_profile=True, virtual_mfa=1),
+        "breakglass-2": make_user(iam, "breakglass-2", login_profile=True, virtual_mfa=1, hardware_mfa=1),
+        "old-keys": make_user(iam, "old-keys", virtual_mfa=1, access_keys=2),
+    }
+    # a hardware token registered in the console gets an mfa/ ARN serial, like a virtual device
+    token = "arn:aws:iam::%s:mfa/token-hardware" % ACCOUNT
+    iam.enable_mfa_device(UserName="hardware-user", SerialNumber=token, AuthenticationCode1="123456", AuthenticationCode2="654321")
+    never_used, unused = made["old-keys"]["access_key_ids"]
+    realism.backdate_access_key(ACCOUNT, never_used, OLD)
+    realism.backdate_access_key(ACCOUNT, unused, OLD, last_used=OLD + datetime.timedelta(days=1))
+    realism.backdate_access_key(ACCOUNT, made["api-nomfa"]["access_key_ids"][0], OLD, last_used=RECENT)
+    realism.seed_root(ACCOUNT, access_keys=[{"created": OLD, "last_used": RECENT}])
+    made["orphan"] = make_orphan(iam, "cancelled-enrolment")
+    made["token"] = token
+    return made
+
+
+def found(result):
+    return sorted((f["id"], f["user_name"] or "", f["serial_number"] or "") for f in result["findings"])
+
+
+def test_audit_finds_every_kind_check_mode_equals_normal_mode(sim, iam, run_module, tmp_path):
+    made = seed_account(iam)
+    secrets = [secret for user in made.values() if isinstance(user, dict) for secret in user.get("secrets", [])]
+    args = {"require_hardware_for": ["BreakGlass-*"], "report_dir": str(tmp_path / "check")}
+    os.mkdir(tmp_path / "check")
+    sim.reset_counters()
+    checked = run_module(MODULE, args, check=True)
+    assert not checked.get("failed"), checked
+    called = sim.counters()
+    assert all(action.split(":")[1].startswith(("Generate", "Get", "List")) for action in called), called
+    # account-wide reads, ListMFADevices only for the users no account-wide source types
+    assert called.get("iam:ListMFADevices") == 4, called  # hardware-user, passkey-user, breakglass-1, breakglass-2
+    assert called.get("iam:ListUsers") == 1 and called.get("iam:ListVirtualMFADevices") == 1
+
+    os.mkdir(tmp_path / "real")
+    applied = run_module(MODULE, dict(args, report_dir=str(tmp_path / "real")))
+    for result in (checked, applied):
+        assert result["changed"] is False
+    assert found(checked) == found(applied)
+    assert checked["counts"] == applied["counts"]
+
+    assert found(applied) == sorted([
+        ("access_key_without_mfa", "api-nomfa", ""),
+        ("console_user_without_mfa", "console-nomfa", ""),
+        ("orphaned_virtual_mfa_device", "", made["orphan"]["serial_number"]),
+        ("root_access_key", "", ""),
+        ("root_virtual_mfa", "", ROOT_SERIAL),
+        ("unused_access_key", "old-keys", ""),
+        ("unused_access_key", "old-keys", ""),
+        ("user_without_mfa", "api-nomfa", ""),
+        ("user_without_mfa", "console-nomfa", ""),
+        ("virtual_mfa_where_hardware_required", "breakglass-1", "arn:aws:iam::%s:mfa/breakglass-1" % ACCOUNT),
+    ])
+    assert applied["account_id"] == ACCOUNT and applied["users_audited"] == 8
+    assert applied["counts"]["root_without_mfa"] == 0 and set(applied["counts"]) == {
+        "console_user_without_mfa", "user_without_mfa", "root_without_mfa", "root_virtual_mfa", "root_access_key",
+        "orphaned_virtual_mfa_device", "virtual_mfa_where_hardware_required", "unused_access_key", "access_key_without_mfa"}
+    # virtual: root, virtual-user, breakglass-1, breakglass-2, old-keys; hardware: two of hardware-user, one of breakglass-2
+    assert applied["device_mix"] == {"virtual": 5, "hardware": 3, "passkey": 1}
+    assert applied["type_differences"] == [
+        {"user_name": "hardware-user", "serial_number": made["token"], "type": "hardware", "prowler_type": "virtual"}]
+    unused = sorted(f["detail"]["days_unused"] for f in applied["findings"] if f["id"] == "unused_access_key")
+    assert unused == [199, 200]
+    assert 0 <= applied["credential_report"]["age_hours"] < 1
+    assert any("root_virtual_mfa: 1" in line for line in applied["summary"])
+
+    for folder, result in (("check", checked), ("real", applied)):
+        files = result["report_files"]
+        assert sorted(files) == ["csv", "json", "markdown"]
+        assert sorted(os.listdir(tmp_path / folder)) == sorted(os.path.basename(path) for path in files.values())
+        for path in files.values():
+            assert os.path.dirname(path) == str(tmp_path / folder)
+            assert os.path.basename(path).startswith("mfa-audit-%s-" % ACCOUNT)
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+            assert not [secret for secret in secrets if secret in text]
+    with open(applied["report_files"]["json"], encoding="utf-8") as handle:
+        assert json.load(handle)["counts"] == applied["counts"]
+    with open(applied["report_files"]["csv"], encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == len(applied["findings"])
+    for secret in secrets:
+        assert secret not in applied.stdout
+
+
+def test_root_without_mfa_and_report_age_limit(sim, iam, run_module):
+    sim.configure(root_mfa_device=False)
+    make_user(iam, "alice", virtual_mfa=1)
+    first = run_module(MODULE)
+    assert found(first) == [("root_without_mfa", "", "")]
+    assert first["device_mix"] == {"virtual": 1, "hardware": 0, "passkey": 0}
+    # The report is 3 hours old now: IAM makes no new one before 4 hours, so a 2-hour limit cannot be met.
+    realism.backdate_credential_report(ACCOUNT, 3)
+    refused = run_module(MODULE, {"max_report_age_hours": 2})
+    assert refused["failed"] and "max_report_age_hours=2" in refused["msg"] and "at most every 4 hours" in refused["msg"]
+    accepted = run_module(MODULE, {"max_report_age_hours": 4})
+    assert not accepted.get("failed") and 3 <= accepted["credential_report"]["age_hours"] < 3.1
+
+
+def test_root_hardware_mfa_no_root_finding_and_report_not_ready(sim, iam, run_module):
+    sim.configure(root_mfa_device=False)
+    realism.seed_root(ACCOUNT, hardware_mfa=True)
+    not_ready = run_module(MODULE, {"report_wait_seconds": 0})
+    assert not_ready["failed"] and "report_wait_seconds=0" in not_ready["msg"]
+    result = run_module(MODULE)
+    assert result["findings"] == [] and result["summary"][1] == "No findings."
+
+
+def test_bad_option_is_refused_before_any_call(sim, run_module):
+    sim.reset_counters()
+    result = run_module(MODULE, {"unused_access_key_days": 0})
+    assert result["failed"] and "unused_access_key_days" in result["msg"]
+    assert sim.counters() == {}
