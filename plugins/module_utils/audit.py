@@ -274,7 +274,8 @@ def audit(client, options, now=None):
     new_users = sorted(current - reported)
     if new_users:
         warnings.append(
-            "%d user(s) created after the credential report was generated are not audited: %s%s. Run again after the next report (IAM makes one at most every 4 hours)."
+            "%d user(s) created after the credential report was generated are not audited: %s%s. "
+            "Run again after the next report (IAM makes one at most every 4 hours)."
             % (len(new_users), ", ".join(new_users[:NEW_USERS_SHOWN]), ", ..." if len(new_users) > NEW_USERS_SHOWN else "")
         )
     virtual = mfa.VirtualDevices(client, page_size=PAGE_SIZE)

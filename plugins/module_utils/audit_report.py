@@ -62,7 +62,9 @@ def markdown(result, finding_info):
     lines += ["", "MFA devices: %s virtual, %s hardware, %s passkey." % (mix["virtual"], mix["hardware"], mix["passkey"])]
     if result["type_differences"]:
         lines += ["", "Devices whose type by serial shape alone would differ:", ""]
-        lines.extend("- %s (%s): %s here, %s by serial shape" % (d["serial_number"], d["user_name"], d["type"], d["prowler_type"]) for d in result["type_differences"])
+        lines.extend(
+            "- %s (%s): %s here, %s by serial shape" % (d["serial_number"], d["user_name"], d["type"], d["prowler_type"]) for d in result["type_differences"]
+        )
     lines += ["", "## Findings by control"]
     controls = {}
     for item in result["findings"]:

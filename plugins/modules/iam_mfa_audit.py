@@ -191,7 +191,7 @@ from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
 def main():
     argument_spec = dict(
         require_hardware_for=dict(type="list", elements="str", default=[]),
-        unused_access_key_days=dict(type="int", default=45),
+        unused_access_key_days=dict(type="int", default=45, no_log=False),
         max_report_age_hours=dict(type="int"),
         report_wait_seconds=dict(type="int", default=120),
         report_dir=dict(type="path"),
