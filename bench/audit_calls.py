@@ -19,6 +19,7 @@ Not part of the test suite: run it by hand from the repository root with the ven
 """
 
 import argparse
+import datetime
 import os
 import random
 import sys
@@ -26,7 +27,7 @@ import time
 
 from moto.iam.models import iam_backends
 
-from tests.simulator import Simulator
+from tests.simulator import Simulator, realism
 
 ACCOUNT = "123456789012"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,6 +66,8 @@ def seed(users, virtual_share, hardware_share, passkey_share, orphans, rng):
         kinds[kind] += 1
     for index in range(orphans):
         backend.create_virtual_mfa_device(f"cancelled-{index:03d}", "/")
+    # devices enabled long ago, as in a real account (one enabled moments ago may make a reader re-read the virtual list)
+    realism.backdate_mfa_devices(ACCOUNT, datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc))
     return kinds
 
 

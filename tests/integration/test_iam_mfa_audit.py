@@ -41,6 +41,8 @@ def seed_account(iam):
     realism.backdate_access_key(ACCOUNT, unused, OLD, last_used=OLD + datetime.timedelta(days=1))
     realism.backdate_access_key(ACCOUNT, made["api-nomfa"]["access_key_ids"][0], OLD, last_used=RECENT)
     realism.seed_root(ACCOUNT, access_keys=[{"created": OLD, "last_used": RECENT}])
+    # devices enabled long ago, as in a real account (a device enabled moments ago may be re-read as a possible new virtual one)
+    realism.backdate_mfa_devices(ACCOUNT, OLD)
     made["orphan"] = make_orphan(iam, "cancelled-enrolment")
     made["token"] = token
     return made

@@ -190,6 +190,17 @@ def backdate_access_key(account, access_key_id, created, last_used=None):
     key.last_used = last_used
 
 
+def backdate_mfa_devices(account, enabled):
+    """Make every enabled MFA device of the account's users enabled at ``enabled``; real devices are often years old."""
+    backend = iam_backends[account]["aws"]
+    for user in backend.users.values():
+        for device in user.mfa_devices.values():
+            device.enable_date = enabled
+            virtual = backend.virtual_mfa_devices.get(device.serial_number)
+            if virtual is not None:
+                virtual.enable_date = enabled
+
+
 def backdate_credential_report(account, hours):
     """Make the account's newest credential report (and its build) ``hours`` older, as if generated that long ago."""
     report = iam_backends[account]["aws"].iamguard_credential_report

@@ -96,3 +96,12 @@ def test_reset_forgets_report_and_root_seed(sim, iam):
     assert aws_error(iam.get_credential_report)[0] == "ReportNotPresent"
     sim.configure(root_mfa_device=False)
     assert _rows(_ready_report(iam))[0]["mfa_active"] == "false"
+
+
+def test_backdated_mfa_devices(iam):
+    made = seed.make_user(iam, "alice", virtual_mfa=1, hardware_mfa=1)
+    enabled = datetime.datetime(2022, 3, 4, 5, 6, 7, tzinfo=UTC)
+    realism.backdate_mfa_devices("123456789012", enabled)
+    assert {d["EnableDate"] for d in iam.list_mfa_devices(UserName="alice")["MFADevices"]} == {enabled}
+    virtual = made["mfa_devices"][0]["serial_number"]
+    assert [d["EnableDate"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"] if d["SerialNumber"] == virtual] == [enabled]

@@ -13,6 +13,7 @@ from ansible_collections.iamguard.aws.plugins.module_utils import audit, credent
 ACCOUNT = "123456789012"
 NOW = datetime(2026, 11, 25, 9, 0, 0, tzinfo=timezone.utc)
 OPTIONS = {"require_hardware_for": [], "unused_access_key_days": 45}
+LONG_AGO = datetime(2022, 1, 1, tzinfo=timezone.utc)
 ROOT_SERIAL = "arn:aws:iam::%s:mfa/root-account-mfa-device" % ACCOUNT
 
 
@@ -220,14 +221,13 @@ def test_audit_reads_account_wide_and_lists_devices_only_where_needed(iam, stub)
         {"SerialNumber": ROOT_SERIAL, "EnableDate": NOW,
          "User": {"Path": "/", "UserName": "root", "UserId": ACCOUNT + "0000", "Arn": "arn:aws:iam::%s:root" % ACCOUNT, "CreateDate": NOW}},
         {"SerialNumber": alice_serial, "User": users[0], "EnableDate": NOW},
-        {"SerialNumber": "arn:aws:iam::%s:mfa/orphan" % ACCOUNT},
     ]
     stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": virtual, "IsTruncated": False}, {"AssignmentStatus": "Any", "MaxItems": 1000})
-    stub.add_response("list_mfa_devices", {"MFADevices": [{"UserName": "hw", "SerialNumber": "GAHT00000001", "EnableDate": NOW}], "IsTruncated": False},
+    stub.add_response("list_mfa_devices", {"MFADevices": [{"UserName": "hw", "SerialNumber": "GAHT00000001", "EnableDate": LONG_AGO}], "IsTruncated": False},
                       {"UserName": "hw"})
     result = audit.audit(iam, dict(PARAMS, require_hardware_for=[]), NOW)
     assert result["account_id"] == ACCOUNT and result["users_audited"] == 2  # "gone" was deleted since the report
-    assert ids(result["findings"]) == [("root_virtual_mfa", None, ROOT_SERIAL), ("orphaned_virtual_mfa_device", None, "arn:aws:iam::%s:mfa/orphan" % ACCOUNT)]
+    assert ids(result["findings"]) == [("root_virtual_mfa", None, ROOT_SERIAL)]
     assert result["device_mix"] == {"virtual": 2, "hardware": 1, "passkey": 0}
     assert result["credential_report"] == {"generated_time": generated.isoformat(), "age_hours": 1.0}
     assert result["warnings"] and "new" in result["warnings"][0] and result["changed"] is False
