@@ -13,8 +13,9 @@ access key; plus orphaned virtual devices. Then it counts, with the simulator's 
   ListMFADevices per user (the shape of a loop of iam_mfa_device_info or of a script).
 
 The audit's calls: GenerateCredentialReport (more while IAM builds the report) and
-GetCredentialReport, ceil(users / 1000) ListUsers pages, ceil(virtual devices / 1000)
-ListVirtualMFADevices pages, and one ListMFADevices per user with MFA but no virtual device.
+GetCredentialReport, ceil(virtual devices / 1000) ListVirtualMFADevices pages, one ListMFADevices
+per user with MFA but no virtual device, and ceil(users / 1000) ListUsers pages only when the
+report is older than 5 minutes (here it is fresh: the run generates it).
 Not part of the test suite: run it by hand from the repository root with the venv.
 """
 

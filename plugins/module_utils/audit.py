@@ -5,7 +5,8 @@
 
 Its cost grows with pages, not users: the credential report (per user: password, MFA
 active or not, access keys and their use), ListVirtualMFADevices and ListUsers, each
-read with the largest page size. ListMFADevices runs only for the users no account-wide
+read with the largest page size (ListUsers only when the report is older than a few minutes, to
+set it against today's users). ListMFADevices runs only for the users no account-wide
 source can answer for: those with MFA but no virtual device (to tell hardware from
 passkey), and those of ``require_hardware_for`` who have a virtual device (to know whether
 it is their only one).
@@ -24,6 +25,8 @@ from ansible_collections.iamguard.aws.plugins.module_utils.client import iso_dat
 PAGE_SIZE = 1000  # the largest MaxItems IAM accepts
 MAX_REPORT_WAIT_SECONDS = 3600
 NEW_USERS_SHOWN = 10
+# A report this young is today's user list: reading ListUsers to compare would cost pages for nothing.
+FRESH_REPORT_MINUTES = 5
 
 CONSOLE_USER_WITHOUT_MFA = "console_user_without_mfa"
 USER_WITHOUT_MFA = "user_without_mfa"
@@ -260,6 +263,21 @@ def users_to_list(rows, virtual_by_user, patterns):
     return names
 
 
+def current_users_only(client, rows):
+    """An older report against today's users (ListUsers pages): rows of deleted users dropped, new users named in a warning."""
+    current = {user["UserName"].lower() for user in read(client, "list_users", "Users", "ListUsers", PaginationConfig={"PageSize": PAGE_SIZE})}
+    reported = {row["user"].lower() for row in rows}
+    new_users = sorted(current - reported)
+    warnings = []
+    if new_users:
+        warnings.append(
+            "%d user(s) created after the credential report was generated are not audited: %s%s. "
+            "Run again after the next report (IAM makes one at most every 4 hours)."
+            % (len(new_users), ", ".join(new_users[:NEW_USERS_SHOWN]), ", ..." if len(new_users) > NEW_USERS_SHOWN else "")
+        )
+    return [row for row in rows if row["user"] == credential_report.ROOT_USER or row["user"].lower() in current], warnings
+
+
 def audit(client, options, now=None):
     """The audit result (see iam_mfa_audit's RETURN); reads only. ``now`` defaults to the time the report arrived."""
     answer = credential_report.fetch(client, options["report_wait_seconds"])
@@ -268,16 +286,8 @@ def audit(client, options, now=None):
     credential_report.check_age(generated, now, options["max_report_age_hours"])
     rows = credential_report.parse(answer["Content"])
     warnings = []
-    current = {user["UserName"].lower() for user in read(client, "list_users", "Users", "ListUsers", PaginationConfig={"PageSize": PAGE_SIZE})}
-    reported = {row["user"].lower() for row in rows}
-    rows = [row for row in rows if row["user"] == credential_report.ROOT_USER or row["user"].lower() in current]
-    new_users = sorted(current - reported)
-    if new_users:
-        warnings.append(
-            "%d user(s) created after the credential report was generated are not audited: %s%s. "
-            "Run again after the next report (IAM makes one at most every 4 hours)."
-            % (len(new_users), ", ".join(new_users[:NEW_USERS_SHOWN]), ", ..." if len(new_users) > NEW_USERS_SHOWN else "")
-        )
+    if credential_report.age_hours(generated, now) * 60 > FRESH_REPORT_MINUTES:
+        rows, warnings = current_users_only(client, rows)
     virtual = mfa.VirtualDevices(client, page_size=PAGE_SIZE)
     described = virtual.described()
     root_device = next((device for device in described if device["root"] and device["assigned"]), None)

@@ -15,7 +15,8 @@ description:
     stable id, the user or device serial it is about, and the control it maps to (AWS Security Hub, with the CIS AWS
     Foundations Benchmark number of the version named).
   - Its cost grows with pages, not users. GenerateCredentialReport and GetCredentialReport (waiting at most
-    O(report_wait_seconds) while IAM builds the report), ListVirtualMFADevices and ListUsers with 1000 items a page.
+    O(report_wait_seconds) while IAM builds the report) and ListVirtualMFADevices with 1000 items a page; ListUsers, also
+    1000 a page, only when the report is older than 5 minutes, to drop users deleted since and name those created since.
     ListMFADevices runs only for users with MFA but no virtual device (to tell a hardware token from a passkey) and for
     users matching O(require_hardware_for) who have a virtual device (to know whether it is their only one).
   - "Finding ids: C(console_user_without_mfa) (Security Hub IAM.5, CIS AWS Foundations v3.0 1.10): a user with a console
@@ -77,7 +78,8 @@ options:
 notes:
   - "IAM permissions: C(iam:GenerateCredentialReport), C(iam:GetCredentialReport), C(iam:ListVirtualMFADevices),
     C(iam:ListUsers), C(iam:ListMFADevices)."
-  - Facts come from the credential report, which can be up to 4 hours old; users created after it are named in a warning.
+  - Facts come from the credential report, which can be up to 4 hours old; when it is older than 5 minutes, users created
+    after it are named in a warning and users deleted since are left out.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -232,3 +232,13 @@ def test_audit_reads_account_wide_and_lists_devices_only_where_needed(iam, stub)
     assert result["credential_report"] == {"generated_time": generated.isoformat(), "age_hours": 1.0}
     assert result["warnings"] and "new" in result["warnings"][0] and result["changed"] is False
     assert result["summary"][0].startswith("Account %s: 2 users audited" % ACCOUNT)
+
+
+def test_fresh_report_needs_no_user_pages(iam, stub):
+    content = ",".join(row("alice")) + "\n" + ",".join(row("alice").values()) + "\n"
+    stub.add_response("generate_credential_report", {"State": "COMPLETE"}, {})
+    stub.add_response("get_credential_report", {"Content": content.encode(), "GeneratedTime": NOW - timedelta(minutes=5)}, {})
+    stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": [], "IsTruncated": False}, {"AssignmentStatus": "Any", "MaxItems": 1000})
+    result = audit.audit(iam, dict(PARAMS), NOW)
+    assert result["users_audited"] == 1 and result["warnings"] == []
+    assert result["counts"]["user_without_mfa"] == 1
