@@ -5,7 +5,7 @@
 
 Its cost grows with pages, not users: the credential report (per user: password, MFA
 active or not, access keys and their use), ListVirtualMFADevices and ListUsers, each
-read with the largest page size (ListUsers only when the report is older than a few minutes, to
+read with the largest page size (client.paginate; ListUsers only when the report is older than a few minutes, to
 set it against today's users). ListMFADevices runs only for the users no account-wide
 source can answer for: those with MFA but no virtual device (to tell hardware from
 passkey), and those of ``require_hardware_for`` who have a virtual device (to know whether
@@ -22,7 +22,6 @@ from datetime import datetime, timedelta, timezone
 from ansible_collections.iamguard.aws.plugins.module_utils import audit_report, credential_report, mfa, validation
 from ansible_collections.iamguard.aws.plugins.module_utils.client import iso_date, read
 
-PAGE_SIZE = 1000  # the largest MaxItems IAM accepts
 MAX_REPORT_WAIT_SECONDS = 3600
 NEW_USERS_SHOWN = 10
 # A report this young is today's user list: reading ListUsers to compare would cost pages for nothing.
@@ -265,7 +264,7 @@ def users_to_list(rows, virtual_by_user, patterns):
 
 def current_users_only(client, rows):
     """An older report against today's users (ListUsers pages): rows of deleted users dropped, new users named in a warning."""
-    current = {user["UserName"].lower() for user in read(client, "list_users", "Users", "ListUsers", PaginationConfig={"PageSize": PAGE_SIZE})}
+    current = {user["UserName"].lower() for user in read(client, "list_users", "Users", "ListUsers")}
     reported = {row["user"].lower() for row in rows}
     new_users = sorted(current - reported)
     warnings = []
@@ -288,7 +287,7 @@ def audit(client, options, now=None):
     warnings = []
     if credential_report.age_hours(generated, now) * 60 > FRESH_REPORT_MINUTES:
         rows, warnings = current_users_only(client, rows)
-    virtual = mfa.VirtualDevices(client, page_size=PAGE_SIZE)
+    virtual = mfa.VirtualDevices(client)
     described = virtual.described()
     root_device = next((device for device in described if device["root"] and device["assigned"]), None)
     devices_by_user = {}

@@ -81,13 +81,11 @@ def describe_user_device(raw, user_name, virtual_serials):
 class VirtualDevices:
     """The account's virtual devices, read at most once per run, on first use.
 
-    Thread-safe, so a pool purging many users shares one read. ``page_size`` (at most 1000)
-    makes an account-wide audit read thousands of devices in a few calls.
+    Thread-safe, so a pool purging many users shares one read.
     """
 
-    def __init__(self, client, page_size=None):
+    def __init__(self, client):
         self._client = client
-        self._pages = {"PaginationConfig": {"PageSize": page_size}} if page_size else {}
         self._lock = threading.Lock()
         self._by_serial = None
 
@@ -95,7 +93,7 @@ class VirtualDevices:
     def by_serial(self):
         with self._lock:
             if self._by_serial is None:
-                raw = read(self._client, "list_virtual_mfa_devices", "VirtualMFADevices", "ListVirtualMFADevices", AssignmentStatus="Any", **self._pages)
+                raw = read(self._client, "list_virtual_mfa_devices", "VirtualMFADevices", "ListVirtualMFADevices", AssignmentStatus="Any")
                 self._by_serial = {device["SerialNumber"]: device for device in raw}
             return self._by_serial
 

@@ -224,7 +224,7 @@ def test_audit_reads_account_wide_and_lists_devices_only_where_needed(iam, stub)
     ]
     stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": virtual, "IsTruncated": False}, {"AssignmentStatus": "Any", "MaxItems": 1000})
     stub.add_response("list_mfa_devices", {"MFADevices": [{"UserName": "hw", "SerialNumber": "GAHT00000001", "EnableDate": LONG_AGO}], "IsTruncated": False},
-                      {"UserName": "hw"})
+                      {"UserName": "hw", "MaxItems": 1000})
     result = audit.audit(iam, dict(PARAMS, require_hardware_for=[]), NOW)
     assert result["account_id"] == ACCOUNT and result["users_audited"] == 2  # "gone" was deleted since the report
     assert ids(result["findings"]) == [("root_virtual_mfa", None, ROOT_SERIAL)]
