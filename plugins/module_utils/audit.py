@@ -296,7 +296,7 @@ def audit(client, options, now=None):
             devices_by_user.setdefault(device["user_name"].lower(), []).append(device)
     for name in users_to_list(rows, devices_by_user, options["require_hardware_for"]):
         listed = mfa.user_devices(client, name, virtual)
-        if listed is not None:  # None: deleted since ListUsers
+        if listed is not None:  # None: the user was deleted after the report
             devices_by_user[name.lower()] = listed
     user_devices = [device for devices in devices_by_user.values() for device in devices]
     findings = evaluate(rows, devices_by_user, root_device, virtual.orphans(), options, now)

@@ -168,7 +168,7 @@ credential_report:
   type: dict
   sample: {"generated_time": "2026-11-25T08:00:00+00:00", "age_hours": 0.02}
 users_audited:
-  description: The number of users of the credential report that still exist.
+  description: The number of users audited, from the credential report (less those deleted since, for a report older than 5 minutes).
   returned: always
   type: int
 report_files:
