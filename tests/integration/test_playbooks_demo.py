@@ -11,6 +11,7 @@ from tests.integration.playbooks import REPO
 
 RANDOM_PARTS = (
     (re.compile(r"\b\d{8}T\d{6}Z\b"), "<time>"),        # report and manifest time stamps
+    (re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?"), "<time>"),  # credential report time
     (re.compile(r"127\.0\.0\.1:\d+"), "<simulator>"),   # a free port per run
     (re.compile(r"\b[A-Za-z0-9]{16,}\b"), "<id>"),      # access key, SSH key, certificate, passkey ids
     (re.compile(r"\bGAHT[0-9]+\b"), "<hardware serial>"),
