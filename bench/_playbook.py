@@ -16,11 +16,16 @@ def playbook_env(endpoint_url, workdir):
     shared = _env_sh_variables(_current_venv())
     env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_PREFIXES)}
     env.update({k: v for k, v in shared.items() if k.startswith(("ANSIBLE_", "IAMGUARD_", "AWS_")) or k in ("PATH", "VIRTUAL_ENV")})
+    # Ansible unpacks each module into TMPDIR while it runs: a private one, so nothing that cleans /tmp
+    # (another test run on the machine) can pull a module's files away mid-run.
+    private_tmp = os.path.join(workdir, "tmp")
+    os.makedirs(private_tmp, mode=0o700, exist_ok=True)
     inventory = os.path.join(workdir, "empty-inventory.ini")
     with open(inventory, "w", encoding="utf-8"):
         pass
     env.update({"AWS_ENDPOINT_URL": endpoint_url, "ANSIBLE_INVENTORY": inventory, "ANSIBLE_NOCOLOR": "1",
-                "ANSIBLE_RETRY_FILES_ENABLED": "False", "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"})
+                "ANSIBLE_RETRY_FILES_ENABLED": "False", "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+                "TMPDIR": private_tmp, "ANSIBLE_LOCAL_TEMP": private_tmp, "ANSIBLE_REMOTE_TMP": private_tmp})
     return env
 
 
