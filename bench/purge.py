@@ -75,6 +75,7 @@ def measure(name, sim, options, users, workdir, manifest_dir):
     return {
         "users": users, "contender": name, "wall_s": round(wall, 1), "calls": sum(calls.values()), "writes": writes,
         "floor": floor, "calls_per_floor": round(sum(calls.values()) / floor, 2), "wall_per_floor_time": round(wall / floor_time, 2),
+        "wall_per_call_time": round(wall * options.throttle_rate / max(1, sum(calls.values())), 2),
         "throttled": counters.get("throttled", 0), "users_left": len(left["users_left"]),
         "orphans_left": len(left["orphans_left"]), "bystanders_damaged": len(left["bystanders_damaged"]),
         "left": left, "calls_by_action": calls, "note": note,
@@ -83,6 +84,7 @@ def measure(name, sim, options, users, workdir, manifest_dir):
 
 COLUMNS = (("contender", "contender", "s"), ("wall s", "wall_s", ".1f"), ("calls", "calls", "d"), ("writes", "writes", "d"),
            ("calls/floor", "calls_per_floor", ".2f"), ("wall/floor time", "wall_per_floor_time", ".2f"),
+           ("wall/call time", "wall_per_call_time", ".2f"),
            ("throttled", "throttled", "d"), ("users left", "users_left", "d"), ("orphans left", "orphans_left", "d"),
            ("bystanders damaged", "bystanders_damaged", "d"))
 

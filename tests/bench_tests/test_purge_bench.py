@@ -60,7 +60,7 @@ def test_table_has_every_contender_and_column(smoke):
     stdout, rows = smoke
     assert sorted(rows) == ["iam_user", "purge", "purge-manifest", "runbook"]
     header = next(line for line in stdout.splitlines() if line.startswith("| contender |"))
-    for title in ("wall s", "calls", "calls/floor", "wall/floor time", "throttled", "users left", "orphans left", "bystanders damaged"):
+    for title in ("wall s", "calls", "calls/floor", "wall/floor time", "wall/call time", "throttled", "users left", "orphans left", "bystanders damaged"):
         assert f"| {title} |" in header
     for name in rows:
         assert any(line.startswith(f"| {name} |") for line in stdout.splitlines())
