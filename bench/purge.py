@@ -3,6 +3,7 @@
     python -m bench.purge [--users 200] [--bystanders 20] [--latency 0.05] [--throttle-rate 20]
                           [--seed 13] [--contenders purge,purge-manifest,iam_user,runbook]
                           [--curve 50,200,1000] [--manifest DIR] [--json FILE]
+    python -m bench.purge --report FILE [FILE ...]
 
 Every contender gets the same freshly seeded account (the simulator is reset and reseeded with
 no latency and no throttle, then latency and throttle are switched on for the run only). The
@@ -73,6 +74,7 @@ def measure(name, sim, options, users, workdir, manifest_dir):
     floor_time = floor / options.throttle_rate
     left = account.outcome(iam)
     return {
+        "settings": {"latency": options.latency, "throttle_rate": options.throttle_rate, "bystanders": options.bystanders, "seed": options.seed},
         "users": users, "contender": name, "wall_s": round(wall, 1), "calls": sum(calls.values()), "writes": writes,
         "floor": floor, "calls_per_floor": round(sum(calls.values()) / floor, 2), "wall_per_floor_time": round(wall / floor_time, 2),
         "wall_per_call_time": round(wall * options.throttle_rate / max(1, sum(calls.values())), 2),
@@ -147,33 +149,50 @@ def parse_args(argv):
     parser.add_argument("--curve", type=_sizes, help="run at each of these user counts instead of --users, e.g. 50,200,1000")
     parser.add_argument("--manifest", metavar="DIR", help="where purge-manifest writes its manifests (default: a temporary folder)")
     parser.add_argument("--json", metavar="FILE", help="also write every row (with per-action call counts) to FILE")
+    parser.add_argument("--report", metavar="FILE", nargs="+", help="run nothing: print the tables of rows saved with --json (runs of one setting)")
     return parser.parse_args(argv)
+
+
+def report(rows):
+    """The tables of the rows: one per size, and the curve when there are several sizes."""
+    settings = rows[0]["settings"]
+    if any(row["settings"] != settings for row in rows):
+        raise ValueError("rows measured with different settings cannot share a table")
+    sizes = sorted({row["users"] for row in rows})
+    lines = [f"latency {settings['latency']} s per call, throttle {settings['throttle_rate']:g} calls/s, "
+             f"{settings['bystanders']} bystanders, seed {settings['seed']}"]
+    for users in sizes:
+        size_rows = [row for row in rows if row["users"] == users]
+        floor = size_rows[0]["floor"]
+        lines += ["", f"N={users} users, floor {floor} calls = {floor / settings['throttle_rate']:.1f} s at the throttle rate", "",
+                  table(size_rows)]
+    if len(sizes) > 1:
+        lines += ["", "curve", "", curve_table(rows, sizes)]
+    return "\n".join(lines)
 
 
 def main(argv=None):
     options = parse_args(argv)
-    sizes = options.curve or [options.users]
+    if options.report:
+        rows = []
+        for path in options.report:
+            with open(path, encoding="utf-8") as handle:
+                rows += json.load(handle)
+        print(report(rows))
+        return 0
     rows = []
     with Simulator() as sim, tempfile.TemporaryDirectory(prefix="iamguard-bench-") as workdir:
-        for users in sizes:
+        for users in options.curve or [options.users]:
             for name in options.contenders:
                 manifest_dir = options.manifest or os.path.join(workdir, f"manifests-{users}")
                 row = measure(name, sim, options, users, workdir, manifest_dir)
                 rows.append(row)
                 print(f"# N={users} {name}: {row['wall_s']} s, {row['calls']} calls; {row['note']}", file=sys.stderr, flush=True)
-        if options.json:
-            with open(options.json, "w", encoding="utf-8") as handle:
-                json.dump(rows, handle, indent=2, sort_keys=True)
-    print(f"latency {options.latency} s per call, throttle {options.throttle_rate:g} calls/s, {options.bystanders} bystanders, seed {options.seed}")
-    for users in sizes:
-        size_rows = [row for row in rows if row["users"] == users]
-        print(f"\nN={users} users, floor {size_rows[0]['floor']} calls = {size_rows[0]['floor'] / options.throttle_rate:.1f} s at the throttle rate\n")
-        print(table(size_rows))
-    if len(sizes) > 1:
-        print("\ncurve\n")
-        print(curve_table(rows, sizes))
+    if options.json:
+        with open(options.json, "w", encoding="utf-8") as handle:
+            json.dump(rows, handle, indent=2, sort_keys=True)
+    print(report(rows))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

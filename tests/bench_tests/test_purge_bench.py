@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from bench._account import Account, bystander_name, plan_account, target_name
+from bench.purge import report
 from tests.simulator import Simulator
 
 REPO = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -53,11 +54,21 @@ def smoke(tmp_path_factory):
                           cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
     rows = {row["contender"]: row for row in json.loads(out.read_text(encoding="utf-8"))}
-    return done.stdout, rows
+    return done.stdout, rows, out
+
+
+def test_report_reprints_saved_rows(smoke):
+    stdout, rows, saved = smoke
+    done = subprocess.run([sys.executable, "-m", "bench.purge", "--report", str(saved)], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert (done.returncode, done.stdout) == (0, stdout), done.stderr
+    mixed = [dict(row, settings=dict(row["settings"], seed=SEED + 1)) if row["contender"] == "runbook" else row for row in rows.values()]
+    with pytest.raises(ValueError, match="different settings"):
+        report(mixed)
 
 
 def test_table_has_every_contender_and_column(smoke):
-    stdout, rows = smoke
+    stdout, rows = smoke[:2]
     assert sorted(rows) == ["iam_user", "purge", "purge-manifest", "runbook"]
     header = next(line for line in stdout.splitlines() if line.startswith("| contender |"))
     for title in ("wall s", "calls", "calls/floor", "wall/floor time", "wall/call time", "throttled", "users left", "orphans left", "bystanders damaged"):
@@ -67,7 +78,7 @@ def test_table_has_every_contender_and_column(smoke):
 
 
 def test_floor_and_call_counts(smoke):
-    dummy, rows = smoke
+    rows = smoke[1]
     spec = plan_account(USERS, BYSTANDERS, SEED)
     floor = sum(_spec_floor(spec[target_name(i)]) for i in range(USERS))
     for row in rows.values():
@@ -77,7 +88,7 @@ def test_floor_and_call_counts(smoke):
 
 
 def test_iam_user_purge_is_exact(smoke):
-    dummy, rows = smoke
+    rows = smoke[1]
     for name in ("purge", "purge-manifest"):
         row = rows[name]
         assert (row["users_left"], row["orphans_left"], row["bystanders_damaged"]) == (0, 0, 0), row["left"]
@@ -85,7 +96,7 @@ def test_iam_user_purge_is_exact(smoke):
 
 
 def test_alternatives_leave_what_they_are_known_to_leave(smoke):
-    dummy, rows = smoke
+    rows = smoke[1]
     spec = plan_account(USERS, BYSTANDERS, SEED)
     targets = {target_name(i): spec[target_name(i)] for i in range(USERS)}
     # amazon.aws iam_user deactivates virtual devices without deleting them, and removes service-specific
