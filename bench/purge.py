@@ -194,5 +194,6 @@ def main(argv=None):
     print(report(rows))
     return 0
 
+
 if __name__ == "__main__":
     sys.exit(main())
