@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# The demo: bash scripts/demo.sh [extra ansible-playbook options, e.g. -v or --check]
+# The demo: bash scripts/demo.sh [extra ansible-playbook options, e.g. -v]
 #
-# Sets up the venv, starts the local IAM simulator in the background, points the AWS
-# SDK at it with dummy credentials, seeds the demo account and runs
-# playbooks/demo.yml. The simulator is stopped on exit, whatever happens.
-# Output files (simulator log, anything the playbook writes there): demo-output/
-# (IAMGUARD_DEMO_DIR overrides it; IAMGUARD_SIMULATOR_PORT picks a fixed port).
+# Sets up the venv, starts the local IAM simulator in the background, points the AWS SDK
+# at it with dummy credentials, seeds the demo account and runs the playbooks a person
+# would: the MFA audit; enrolments and a lost-device reset; orphan cleanup and offboarding
+# in check mode, then for real; the audit again. It ends by telling where the Markdown
+# report and the manifests are. The simulator is stopped on exit, whatever happens.
+#
+# Everything it writes (QR code, seeds, manifests, reports, simulator log) goes to a fresh
+# folder under ${TMPDIR:-/tmp}, never into the source tree, so no secret can end up in a
+# built collection. IAMGUARD_DEMO_DIR picks the folder (outside the checkout);
+# IAMGUARD_SIMULATOR_PORT picks a fixed port. Every run starts from a freshly seeded
+# account, so a second run tells the same story.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -15,8 +21,17 @@ bash scripts/venv.sh </dev/null
 # shellcheck source=scripts/env.sh
 . scripts/env.sh
 
-demo_dir="${IAMGUARD_DEMO_DIR:-${root}/demo-output}"
-mkdir -p "${demo_dir}"
+if [[ -n "${IAMGUARD_DEMO_DIR:-}" ]]; then
+    demo_dir="$(realpath -m "${IAMGUARD_DEMO_DIR}")"
+    if [[ "${demo_dir}/" == "${root}/"* ]]; then
+        echo "demo: IAMGUARD_DEMO_DIR (${demo_dir}) is inside the checkout; the demo writes MFA secrets there: pick a folder outside ${root}" >&2
+        exit 2
+    fi
+    mkdir -p "${demo_dir}"
+else
+    demo_dir="$(mktemp -d "${TMPDIR:-/tmp}/iamguard-demo.XXXXXX")"
+fi
+chmod 700 "${demo_dir}"
 export IAMGUARD_DEMO_DIR="${demo_dir}"
 sim_log="${demo_dir}/simulator.log"
 
@@ -61,21 +76,55 @@ export AWS_ENDPOINT_URL="${url}"
 
 # --- seeding ------------------------------------------------------------------------------
 python scripts/demo_seed.py
-curl -fsS -X DELETE "${url}/_iamguard/counters" >/dev/null  # count the playbook's calls only
+curl -fsS -X DELETE "${url}/_iamguard/counters" >/dev/null  # count the playbooks' calls only
 
-# --- the demo playbook --------------------------------------------------------------------
-ansible-playbook playbooks/demo.yml "$@"
+# --- the playbooks -------------------------------------------------------------------------
+step() {
+    echo
+    echo "demo: === $1"
+    shift
+    ansible-playbook "$@" "${playbook_args[@]}"
+}
+playbook_args=("$@")
+reports="${demo_dir}/reports"
+manifests="${demo_dir}/manifests"
+secrets="${demo_dir}/secrets"
+leavers='["carol", "break-glass-admin"]'  # break-glass-admin is protected: reported, never touched
 
-# --- what it cost: IAM/STS calls the playbook made, from the simulator's counters -----------
+step "1. MFA audit of the seeded account (read-only; report set in ${reports})" \
+    playbooks/mfa_audit.yml -e "report_dir=${reports}"
+step "2. dave starts enrolling: QR code to a 0600 file, the device waits for his two codes" \
+    playbooks/enroll_mfa.yml -e "enroll_user_name=dave enroll_secret_dir=${secrets} enroll_force=true"
+step "3. svc-deploy is enrolled unattended: seed to a 0600 file" \
+    playbooks/enroll_mfa.yml -e "enroll_user_name=svc-deploy enroll_mode=unattended enroll_secret_dir=${secrets} enroll_force=true"
+step "4. bob lost his phone: reset his devices" \
+    playbooks/reset_mfa.yml -e "reset_user_name=bob"
+step "5. orphan cleanup, check mode: what would be deleted (dave's waiting device is not an orphan)" \
+    playbooks/orphan_cleanup.yml --check
+step "6. offboarding, check mode: each leaver's exact plan (break-glass-admin is protected)" \
+    playbooks/offboard.yml --check -e "{\"offboard_users\": ${leavers}, \"protected_users\": [\"break-glass-*\"]}"
+step "7. orphan cleanup, for real" \
+    playbooks/orphan_cleanup.yml
+step "8. offboarding, for real: manifests first (${manifests})" \
+    playbooks/offboard.yml -e "{\"offboard_users\": ${leavers}, \"protected_users\": [\"break-glass-*\"], \"manifest_dir\": \"${manifests}\"}"
+step "9. MFA audit again" \
+    playbooks/mfa_audit.yml -e "report_dir=${reports}"
+
+# --- what it cost: IAM/STS calls the playbooks made, from the simulator's counters -----------
 curl -fsS "${url}/_iamguard/counters" | python -c '
 import json, sys
 counts = json.load(sys.stdin)
 calls = {k: v for k, v in counts.items() if ":" in k}
-print("demo: %d IAM/STS API calls by the playbook:" % sum(calls.values()))
+print("demo: %d IAM/STS API calls by the playbooks:" % sum(calls.values()))
 for name, count in sorted(calls.items(), key=lambda item: (-item[1], item[0])):
     print("  %4d  %s" % (count, name))
 '
-echo "demo: files written (mode 0600) in ${demo_dir}:"
-for written in "${demo_dir}"/*; do
-    if [[ "${written}" != "${sim_log}" ]]; then ls -l "${written}"; fi
-done
+# The newest per-account Markdown report (not the combined summary): the audit after the changes.
+report=""
+for candidate in "${reports}"/mfa-audit-[0-9]*.md; do report="${candidate}"; done
+echo
+echo "demo: everything this run wrote is in ${demo_dir} (folders 0700, secret files 0600):"
+echo "demo:   the audit report after the changes (Markdown): ${report}"
+echo "demo:   the offboarding manifests: ${manifests}/"
+echo "demo:   QR code and seed files: ${secrets}/"
+echo "demo:   the simulator's log: ${sim_log}"

@@ -1,11 +1,11 @@
-"""Seed the demo account of the simulator with the field scenarios (SCENARIOS.md).
+"""Seed the demo account of the simulator with the field scenarios.
 
 S1: "test" has an orphaned virtual device from a cancelled console enrolment,
     and a stale orphan "old-laptop" is lying around.
 S2: "bob" lost his phone: one virtual device.
 S3: "carol" leaves: passkey, hardware token, virtual device, keys, groups, policies.
-Plus "svc-deploy", a service user to enrol unattended, and "break-glass-admin",
-protected from offboarding. Prints what it made, never a secret.
+Plus "svc-deploy", a service user to enrol unattended, "dave", a person about to enrol,
+and "break-glass-admin", protected from offboarding. Prints what it made, never a secret.
 """
 
 import os
@@ -29,7 +29,8 @@ def main():
               boundary=True, tags={"team": "payments"})
     make_user(iam, "break-glass-admin", login_profile=True, hardware_mfa=1)
     iam.create_user(UserName="svc-deploy")
-    print("demo: seeded users test, bob, carol, break-glass-admin, svc-deploy; orphans mfa/test and mfa/old-laptop")
+    make_user(iam, "dave", login_profile=True)
+    print("demo: seeded users test, bob, carol, break-glass-admin, svc-deploy, dave; orphans mfa/test and mfa/old-laptop")
 
 
 if __name__ == "__main__":

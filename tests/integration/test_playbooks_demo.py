@@ -1,0 +1,74 @@
+"""scripts/demo.sh: the playbooks against the simulator, written outside the checkout, the same story twice."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+
+from tests.integration.playbooks import REPO
+
+RANDOM_PARTS = (
+    (re.compile(r"\b\d{8}T\d{6}Z\b"), "<time>"),        # report and manifest time stamps
+    (re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?"), "<time>"),  # credential report time
+    (re.compile(r"127\.0\.0\.1:\d+"), "<simulator>"),   # a free port per run
+    (re.compile(r"\b[A-Za-z0-9]{16,}\b"), "<id>"),      # access key, SSH key, certificate, passkey ids
+    (re.compile(r"\bGAHT[0-9]+\b"), "<hardware serial>"),
+)
+
+
+def _demo(ansible_base_env, tmp_path, demo_dir=None):
+    env = {key: ansible_base_env[key] for key in ("HOME", "PATH", "IAMGUARD_VENV") if key in ansible_base_env}
+    env["TMPDIR"] = str(tmp_path)
+    if demo_dir:
+        env["IAMGUARD_DEMO_DIR"] = demo_dir
+    return subprocess.run(["bash", os.path.join(REPO, "scripts", "demo.sh")], cwd=str(tmp_path), env=env, capture_output=True,
+                          text=True, check=False, stdin=subprocess.DEVNULL, timeout=900)
+
+
+def _story(stdout):
+    """The steps and what the playbooks said in them, without what differs by nature between runs."""
+    lines = [line for line in stdout.splitlines() if line.startswith("demo: ===") or re.match(r'^\s+"', line)]
+    story = "\n".join(lines)
+    for pattern, replacement in RANDOM_PARTS:
+        story = pattern.sub(replacement, story)
+    return story
+
+
+def _checkout_files():
+    out = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=REPO, capture_output=True,
+                         text=True, check=True, stdin=subprocess.DEVNULL).stdout
+    return {line for line in out.splitlines() if "__pycache__" not in line and ".pytest_cache" not in line}
+
+
+def test_demo_writes_outside_the_checkout_and_tells_the_same_story_twice(ansible_base_env, tmp_path):
+    before = _checkout_files()
+    first = _demo(ansible_base_env, tmp_path)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    (demo_dir,) = [str(path) for path in tmp_path.glob("iamguard-demo.*")]
+    assert stat.S_IMODE(os.stat(demo_dir).st_mode) == 0o700
+    assert _checkout_files() == before
+
+    report = re.search(r"^demo:   the audit report after the changes \(Markdown\): (\S+\.md)$", first.stdout, re.M).group(1)
+    manifests = re.search(r"^demo:   the offboarding manifests: (\S+)/$", first.stdout, re.M).group(1)
+    assert report.startswith(demo_dir + "/") and os.path.getsize(report) > 0
+    assert [name.split("-")[1] for name in os.listdir(manifests)] == ["carol"]
+    for folder, _dirs, files in os.walk(demo_dir):
+        for name in files:
+            if name.endswith((".seed", ".png", ".json")) and "summary" not in name and "mfa-audit" not in name:
+                assert stat.S_IMODE(os.stat(os.path.join(folder, name)).st_mode) == 0o600, name
+
+    # Rerun into the same folder: the old secret and report files are there, the story is the same.
+    second = _demo(ansible_base_env, tmp_path, demo_dir)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert _story(second.stdout) == _story(first.stdout)
+    assert _checkout_files() == before
+
+
+def test_demo_folder_inside_the_checkout_is_refused(ansible_base_env, tmp_path):
+    inside = os.path.join(REPO, "demo-output")
+    refused = _demo(ansible_base_env, tmp_path, inside)
+    assert refused.returncode == 2
+    assert "is inside the checkout" in refused.stderr
+    assert not os.path.exists(inside)

@@ -1,0 +1,241 @@
+"""playbooks/enroll_mfa.yml, reset_mfa.yml and orphan_cleanup.yml against the simulator: one account and two."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pyotp
+
+from tests.integration.playbooks import (MAIN_ACCOUNT, OTHER_ACCOUNT, assert_refused, device_seed, failure_messages,
+                                         other_account_iam, playbook, two_account_inventory, virtual_serials)
+from tests.simulator.seed import account_snapshot, consecutive_codes, make_orphan, make_user
+
+ENROL = playbook("enroll_mfa.yml")
+RESET = playbook("reset_mfa.yml")
+ORPHANS = playbook("orphan_cleanup.yml")
+ENROL_TASK = "Enrol MFA - create (and enable) the device, secret to a 0600 file"
+RESET_TASK = "Reset MFA - deactivate every device, delete the virtual ones"
+CHOSEN_TASK = "Orphan cleanup - what was found"
+
+
+def serial(name, account=MAIN_ACCOUNT, path="/"):
+    return "arn:aws:iam::%s:mfa%s%s" % (account, path, name)
+
+
+def root_serial(account=MAIN_ACCOUNT):
+    return serial("root-account-mfa-device", account)
+
+
+def user_serials(iam, user):
+    return sorted(d["SerialNumber"] for d in iam.list_mfa_devices(UserName=user)["MFADevices"])
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+# -- enroll_mfa.yml ------------------------------------------------------------------------
+
+def test_person_enrols_in_two_steps(iam, run_playbook, tmp_path):
+    iam.create_user(UserName="alice")
+    secrets = tmp_path / "secrets"
+    step_1 = {"enroll_user_name": "alice", "enroll_secret_dir": str(secrets)}
+    qr_code = secrets / ("%s-alice-mfa.png" % MAIN_ACCOUNT)
+
+    planned = run_playbook(ENROL, extra_vars=step_1, check=True)
+    assert planned.rc == 0, failure_messages(planned)
+    assert virtual_serials(iam) == [root_serial()] and not qr_code.exists()
+
+    created = run_playbook(ENROL, extra_vars=step_1)
+    assert created.rc == 0, failure_messages(created)
+    assert mode(qr_code) == 0o600 and mode(secrets) == 0o700
+    assert qr_code.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert user_serials(iam, "alice") == []
+    assert "waits for its two codes; QR code in %s (0600)" % qr_code in created.task("Enrol MFA - what happened and what comes next")["msg"]
+
+    code_1, code_2 = consecutive_codes(device_seed(MAIN_ACCOUNT, serial("alice")))
+    step_2 = dict(step_1, enroll_code_1=code_1, enroll_code_2=code_2)
+    enabled = run_playbook(ENROL, extra_vars=step_2)
+    assert enabled.rc == 0, failure_messages(enabled)
+    assert user_serials(iam, "alice") == [serial("alice")]
+    assert code_1 not in enabled.stdout and code_2 not in enabled.stdout
+    assert run_playbook(ENROL, extra_vars=step_2).task(ENROL_TASK)["changed"] is False
+
+
+def test_unattended_enrolment_in_two_accounts(sim, iam, run_playbook, tmp_path):
+    other = other_account_iam(sim)
+    for client in (iam, other):
+        client.create_user(UserName="svc-deploy")
+    inventory = two_account_inventory(tmp_path / "accounts.yml")
+    extra = {"enroll_user_name": "svc-deploy", "enroll_mode": "unattended", "enroll_secret_dir": str(tmp_path)}
+
+    planned = run_playbook(ENROL, extra_vars=extra, inventory=inventory, check=True)
+    assert planned.rc == 0, failure_messages(planned)
+    assert user_serials(iam, "svc-deploy") == user_serials(other, "svc-deploy") == []
+
+    done = run_playbook(ENROL, extra_vars=extra, inventory=inventory)
+    assert done.rc == 0, failure_messages(done)
+    for client, account in ((iam, MAIN_ACCOUNT), (other, OTHER_ACCOUNT)):
+        assert user_serials(client, "svc-deploy") == [serial("svc-deploy", account)]
+        seed_file = tmp_path / ("%s-svc-deploy-mfa.seed" % account)
+        assert mode(seed_file) == 0o600
+        seed = seed_file.read_text(encoding="utf-8").strip()
+        assert seed == device_seed(account, serial("svc-deploy", account)) and seed not in done.stdout
+        pyotp.TOTP(seed).now()  # a usable Base32 seed
+
+    again = run_playbook(ENROL, extra_vars=extra, inventory=inventory)
+    assert [again.task(ENROL_TASK, host)["changed"] for host in ("main", "other")] == [False, False]
+
+
+def test_enrolment_variables_are_refused_before_any_call(iam, run_playbook, tmp_path):
+    iam.create_user(UserName="alice")
+    base = {"enroll_user_name": "alice", "enroll_secret_dir": str(tmp_path)}
+    cases = [
+        ({"enroll_secret_dir": str(tmp_path)}, "enroll_user_name is required"),
+        (dict(base, enroll_user_name="al ice"), "(got al ice)"),
+        (dict(base, enroll_mode="later"), "enroll_mode must be person or unattended (got later)"),
+        (dict(base, enroll_code_1="123456"), "enroll_code_1 and enroll_code_2 go together"),
+        (dict(base, enroll_code_1="123456", enroll_code_2="123456"), "two different 6-digit codes"),
+        (dict(base, enroll_code_1="12345a", enroll_code_2="123456"), "two different 6-digit codes"),
+        (dict(base, enroll_mode="unattended", enroll_code_1="123456", enroll_code_2="654321"), "only with enroll_mode person"),
+        (dict(base, enroll_secret_dir="secrets"), "enroll_secret_dir must be an absolute path"),
+        (dict(base, enroll_force="sometimes"), "enroll_force must be true or false"),
+    ]
+    for extra, fragment in cases:
+        assert_refused(run_playbook, iam, "enroll_mfa.yml", extra, fragment)
+
+
+# -- reset_mfa.yml -------------------------------------------------------------------------
+
+def test_lost_device_reset_check_then_real_in_two_accounts(sim, iam, run_playbook, tmp_path):
+    other = other_account_iam(sim)
+    for client in (iam, other):
+        make_user(client, "bob", virtual_mfa=1, hardware_mfa=1)
+    inventory = two_account_inventory(tmp_path / "accounts.yml")
+
+    before = (account_snapshot(iam), account_snapshot(other))
+    planned = run_playbook(RESET, extra_vars={"reset_user_name": "bob"}, inventory=inventory, check=True)
+    assert planned.rc == 0, failure_messages(planned)
+    assert (account_snapshot(iam), account_snapshot(other)) == before
+
+    done = run_playbook(RESET, extra_vars={"reset_user_name": "bob"}, inventory=inventory)
+    assert done.rc == 0, failure_messages(done)
+    for client, account, host in ((iam, MAIN_ACCOUNT, "main"), (other, OTHER_ACCOUNT, "other")):
+        assert user_serials(client, "bob") == []
+        assert virtual_serials(client) == [root_serial(account)]  # the virtual one deleted, no orphan; root's kept
+        assert done.task(RESET_TASK, host)["actions"] == planned.task(RESET_TASK, host)["actions"]
+    assert run_playbook(RESET, extra_vars={"reset_user_name": "bob"}).task(RESET_TASK)["changed"] is False
+
+
+def test_reset_under_an_mfa_enforcing_policy_uses_an_mfa_session(sim, iam, run_playbook):
+    """S4: with mfa_serial and mfa_token_code the change runs in a GetSessionToken session that carries MFA."""
+    make_user(iam, "bob", virtual_mfa=1)
+    admin = make_user(iam, "ops-admin", virtual_mfa=1)
+    key = iam.create_access_key(UserName="ops-admin")["AccessKey"]
+    caller = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+    sim.configure(require_mfa_session=True)
+
+    denied = run_playbook(RESET, extra_vars={"reset_user_name": "bob"}, env=caller)
+    assert denied.rc != 0 and "GetSessionToken" in " ".join(failure_messages(denied))
+    assert user_serials(iam, "bob") == [serial("bob")]
+
+    admin_serial = serial("ops-admin")
+    code = pyotp.TOTP(admin["seeds"][admin_serial]).now()
+    extra = {"reset_user_name": "bob", "mfa_serial": admin_serial, "mfa_token_code": code}
+    planned = run_playbook(RESET, extra_vars=extra, env=caller, check=True)
+    assert planned.rc == 0, failure_messages(planned)
+    assert user_serials(iam, "bob") == [serial("bob")]
+    done = run_playbook(RESET, extra_vars=extra, env=caller)
+    assert done.rc == 0, failure_messages(done)
+    assert user_serials(iam, "bob") == [] and user_serials(iam, "ops-admin") == [admin_serial]
+    assert code not in done.stdout
+
+
+def test_reset_variables_are_refused_before_any_call(iam, run_playbook):
+    make_user(iam, "bob", virtual_mfa=1)
+    cases = [
+        ({}, "reset_user_name is required"),
+        ({"reset_user_name": ["bob"]}, "reset_user_name is required"),
+        ({"reset_user_name": "bob", "mfa_serial": "x"}, "mfa_serial must be the ARN or serial number"),
+    ]
+    for extra, fragment in cases:
+        assert_refused(run_playbook, iam, "reset_mfa.yml", extra, fragment)
+    # The account variables are checked by the shared account session, before any change.
+    run = run_playbook(RESET, extra_vars={"reset_user_name": "bob", "mfa_serial": serial("bob"), "mfa_token_code": "12345"})
+    assert run.rc != 0 and failure_messages(run) == ["mfa_token_code must be the 6 digits the MFA device shows"]
+    assert user_serials(iam, "bob") == [serial("bob")]
+
+
+# -- orphan_cleanup.yml --------------------------------------------------------------------
+
+def test_orphan_cleanup_check_then_real(iam, run_playbook):
+    make_orphan(iam, "old-laptop")
+    make_orphan(iam, "test")
+    make_user(iam, "bob", virtual_mfa=1)
+
+    planned = run_playbook(ORPHANS, check=True)
+    assert planned.rc == 0, failure_messages(planned)
+    assert virtual_serials(iam, "Unassigned") == [serial("old-laptop"), serial("test")]
+    assert "to delete: ['%s', '%s']" % (serial("old-laptop"), serial("test")) in planned.task(CHOSEN_TASK)["msg"]
+
+    done = run_playbook(ORPHANS)
+    assert done.rc == 0, failure_messages(done)
+    assert virtual_serials(iam) == [serial("bob"), root_serial()]  # assigned devices and root's stay
+    assert "%s: deleted 2 orphaned virtual devices" % MAIN_ACCOUNT in done.task("Orphan cleanup - done")["msg"]
+    assert run_playbook(ORPHANS).task("Orphan cleanup - done")["msg"].endswith("deleted 0 orphaned virtual devices")
+
+
+def test_orphan_patterns_choose_by_name_and_path(iam, run_playbook):
+    for name, path in (("old-laptop", "/"), ("x1", "/team/"), ("y1", "/team/a/"), ("x2", "/other/")):
+        make_orphan(iam, name, path=path)
+    run = run_playbook(ORPHANS, extra_vars={"orphan_path_patterns": "/team/*", "orphan_name_patterns": "X?, old*"})
+    assert run.rc == 0, failure_messages(run)
+    # /team/* spans folders; the name patterns ignore case as IAM names do; old-laptop is not under /team/.
+    assert virtual_serials(iam, "Unassigned") == [serial("old-laptop"), serial("x2", path="/other/"), serial("y1", path="/team/a/")]
+
+
+def test_orphan_cleanup_in_two_accounts(sim, iam, run_playbook, tmp_path):
+    other = other_account_iam(sim)
+    make_orphan(iam, "old-laptop")
+    make_orphan(other, "old-phone")
+    inventory = two_account_inventory(tmp_path / "accounts.yml")
+    planned = run_playbook(ORPHANS, inventory=inventory, check=True)
+    assert planned.rc == 0, failure_messages(planned)
+    assert virtual_serials(other, "Unassigned") == [serial("old-phone", OTHER_ACCOUNT)]
+    done = run_playbook(ORPHANS, inventory=inventory)
+    assert done.rc == 0, failure_messages(done)
+    assert virtual_serials(iam) == [root_serial()] and virtual_serials(other) == [root_serial(OTHER_ACCOUNT)]
+
+
+def test_pending_enrolments_are_never_orphans_and_unknown_age_is_a_choice(iam, run_playbook, tmp_path):
+    """A person's enrolment this collection started is never swept; a device of unknown age goes only if allowed."""
+    iam.create_user(UserName="alice")
+    started = run_playbook(ENROL, extra_vars={"enroll_user_name": "alice", "enroll_secret_dir": str(tmp_path)})
+    assert started.rc == 0, failure_messages(started)
+    make_orphan(iam, "old-laptop")  # made outside this collection: its age is unknown
+
+    kept = run_playbook(ORPHANS, extra_vars={"orphan_include_unknown_age": "false"})  # a survey gives text
+    assert kept.rc == 0, failure_messages(kept)
+    assert "kept, age unknown: ['%s']" % serial("old-laptop") in kept.task(CHOSEN_TASK)["msg"]
+    assert virtual_serials(iam, "Unassigned") == [serial("alice"), serial("old-laptop")]
+
+    swept = run_playbook(ORPHANS)
+    assert swept.rc == 0, failure_messages(swept)
+    assert "pending enrolments, never deleted here: ['%s']" % serial("alice") in swept.task(CHOSEN_TASK)["msg"]
+    assert virtual_serials(iam, "Unassigned") == [serial("alice")]
+
+
+def test_orphan_variables_are_refused_before_any_call(iam, run_playbook):
+    make_orphan(iam, "old-laptop")
+    cases = [
+        ({"orphan_name_patterns": []}, "orphan_name_patterns must be a non-empty list"),
+        ({"orphan_name_patterns": 5}, "orphan_name_patterns must be a non-empty list"),
+        ({"orphan_name_patterns": ["team/x"]}, "each without /"),
+        ({"orphan_path_patterns": ["team/"]}, "each starting with / or *"),
+        ({"orphan_min_age_minutes": "-5"}, "orphan_min_age_minutes must be a whole number of minutes, 0 or more (got -5)"),
+        ({"orphan_min_age_minutes": "an hour"}, "(got an hour)"),
+        ({"orphan_include_unknown_age": "maybe"}, "orphan_include_unknown_age must be true or false (got maybe)"),
+    ]
+    for extra, fragment in cases:
+        assert_refused(run_playbook, iam, "orphan_cleanup.yml", extra, fragment)

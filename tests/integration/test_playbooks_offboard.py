@@ -1,0 +1,176 @@
+"""playbooks/offboard.yml through ansible-playbook against the simulator: one account and two."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+from tests.integration.playbooks import (MAIN_ACCOUNT, OTHER_ACCOUNT, assert_refused, failure_messages, other_account_iam,
+                                         playbook, role_session_secrets, two_account_inventory)
+from tests.simulator.seed import account_snapshot, make_user
+
+OFFBOARD = playbook("offboard.yml")
+PLAN_TASK = "Offboard - each user's plan (check mode) or outcome"
+PURGE_TASK = "Offboard - purge the users (in check mode, plan them)"
+
+
+def users(iam):
+    return sorted(u["UserName"] for u in iam.list_users()["Users"])
+
+
+def plan_lines(run, host="localhost"):
+    return [item["msg"] for item in run.task(PLAN_TASK, host)["results"]]
+
+
+def test_check_then_real_run_with_a_survey_string(iam, run_playbook, tmp_path):
+    make_user(iam, "alice", login_profile=True, access_keys=1, virtual_mfa=1, groups=("staff",))
+    make_user(iam, "bob", login_profile=True)
+    make_user(iam, "carol")
+    manifests = tmp_path / "manifests"
+    extra = {"offboard_users": "alice,\nbob , ", "manifest_dir": str(manifests)}  # as an AWX survey text area gives it
+
+    before = account_snapshot(iam)
+    planned = run_playbook(OFFBOARD, extra_vars=extra, check=True)
+    assert planned.rc == 0, failure_messages(planned)
+    assert account_snapshot(iam) == before
+    assert not manifests.exists()
+    alice, bob = plan_lines(planned)
+    assert alice.startswith("%s alice: would be deleted - 6 actions: delete_login_profile alice, delete_access_key " % MAIN_ACCOUNT)
+    assert alice.endswith("remove_user_from_group staff, delete_user alice")
+    assert bob == "%s bob: would be deleted - 2 actions: delete_login_profile bob, delete_user bob" % MAIN_ACCOUNT
+
+    done = run_playbook(OFFBOARD, extra_vars=extra)
+    assert done.rc == 0, failure_messages(done)
+    assert users(iam) == ["carol"]
+    purged = done.task(PURGE_TASK)["users"]
+    assert [u["actions"] for u in purged] == [u["actions"] for u in planned.task(PURGE_TASK)["users"]]
+    for user in purged:
+        assert os.path.dirname(user["manifest"]) == str(manifests)
+        assert stat.S_IMODE(os.stat(user["manifest"]).st_mode) == 0o600
+        assert "manifest %s" % user["manifest"] in " ".join(plan_lines(done))
+    assert stat.S_IMODE(os.stat(manifests).st_mode) == 0o700
+    assert done.task("Offboard - where the manifests are")["msg"] == "%s: manifests in %s (2 written by this run)" % (MAIN_ACCOUNT, manifests)
+
+    again = run_playbook(OFFBOARD, extra_vars=extra)
+    assert again.rc == 0 and again.task(PURGE_TASK)["changed"] is False
+    assert [u["status"] for u in again.task(PURGE_TASK)["users"]] == ["absent", "absent"]
+
+
+def test_disable_keeps_the_user_without_credentials(iam, run_playbook, tmp_path):
+    make_user(iam, "dave", login_profile=True, access_keys=1, groups=("staff",))
+    erin = make_user(iam, "erin", access_keys=1)
+    run = run_playbook(OFFBOARD, extra_vars={"offboard_users": ["dave"], "offboard_mode": "disable", "manifest_dir": str(tmp_path)})
+    assert run.rc == 0, failure_messages(run)
+    left = account_snapshot(iam)["users"]["dave"]
+    assert left["login_profile"] is False and left["access_keys"] == {} and left["groups"] == ["staff"]
+    assert plan_lines(run)[0].startswith("%s dave: disabled - manifest " % MAIN_ACCOUNT)
+
+    kept_keys = run_playbook(OFFBOARD, extra_vars={"offboard_users": "erin", "offboard_mode": "disable",
+                                                   "offboard_access_key_action": "deactivate", "manifest_dir": str(tmp_path)})
+    assert kept_keys.rc == 0, failure_messages(kept_keys)
+    assert account_snapshot(iam)["users"]["erin"]["access_keys"] == {erin["access_key_ids"][0]: "Inactive"}
+
+
+def test_two_accounts_check_then_real(sim, iam, run_playbook, tmp_path):
+    other = other_account_iam(sim)
+    for client in (iam, other):
+        make_user(client, "leaver", login_profile=True, access_keys=1)
+        make_user(client, "stays")
+    inventory = two_account_inventory(tmp_path / "accounts.yml")
+    manifests = tmp_path / "manifests"
+    extra = {"offboard_users": ["leaver"], "manifest_dir": str(manifests)}
+
+    planned = run_playbook(OFFBOARD, extra_vars=extra, inventory=inventory, check=True)
+    assert planned.rc == 0, failure_messages(planned)
+    assert users(iam) == users(other) == ["leaver", "stays"]
+    assert plan_lines(planned, "main")[0].startswith("%s leaver: would be deleted" % MAIN_ACCOUNT)
+    assert plan_lines(planned, "other")[0].startswith("%s leaver: would be deleted" % OTHER_ACCOUNT)
+
+    done = run_playbook(OFFBOARD, extra_vars=extra, inventory=inventory)
+    assert done.rc == 0, failure_messages(done)
+    assert users(iam) == users(other) == ["stays"]
+    # One manifest per account, each naming its own account.
+    written = sorted(os.listdir(manifests))
+    assert [name.split("-")[0] for name in written] == sorted([MAIN_ACCOUNT, OTHER_ACCOUNT])
+    for name in written:
+        with open(os.path.join(manifests, name), encoding="utf-8") as handle:
+            assert ":%s:" % name.split("-")[0] in json.dumps(json.load(handle))
+
+
+def test_wrong_account_id_fails_that_host_and_changes_nothing_there(sim, iam, run_playbook, tmp_path):
+    other = other_account_iam(sim)
+    for client in (iam, other):
+        make_user(client, "leaver")
+    inventory = two_account_inventory(tmp_path / "accounts.yml", other={"aws_account_id": "999999999999"})
+    run = run_playbook(OFFBOARD, extra_vars={"offboard_users": "leaver", "manifest_dir": str(tmp_path)}, inventory=inventory)
+    assert run.rc != 0
+    assert users(other) == ["leaver"]
+    assert users(iam) == []  # the other host went on
+    (message,) = failure_messages(run)
+    assert "aws_account_id is 999999999999" in message and "account %s" % OTHER_ACCOUNT in message
+    assert run.stats["other"]["failures"] == 1 and run.stats["main"]["failures"] == 0
+
+
+def test_assumed_role_credentials_never_reach_the_output(sim, run_playbook, tmp_path):
+    make_user(other_account_iam(sim), "leaver")
+    inventory = two_account_inventory(tmp_path / "accounts.yml")
+    for check in (True, False):
+        run = run_playbook(OFFBOARD, extra_vars={"offboard_users": "leaver", "manifest_dir": str(tmp_path)}, inventory=inventory,
+                           check=check, verbosity=3)
+        assert run.rc == 0, failure_messages(run)
+        secrets = role_session_secrets(OTHER_ACCOUNT)
+        assert len(secrets) == 2 * (2 if check else 3)  # the test's own session, then one per run; 2 secrets each
+        for secret in secrets:
+            assert secret not in run.stdout and secret not in run.stderr
+            assert all(secret not in json.dumps(record) for record in run.results)
+
+
+def test_invalid_variables_are_refused_before_any_call(iam, run_playbook, tmp_path):
+    make_user(iam, "alice")
+    cases = [
+        ({}, "offboard_users is required"),
+        ({"offboard_users": " , \n"}, "offboard_users is required"),
+        ({"offboard_users": {"alice": 1}}, "offboard_users is required"),
+        ({"offboard_users": ["alice", "bad name", "x" * 65]}, "refused: bad name, " + "x" * 65),
+        ({"offboard_users": "alice", "offboard_mode": "purge"}, "offboard_mode must be delete or disable (got purge)"),
+        ({"offboard_users": "alice", "offboard_access_key_action": "deactivate"}, "only for offboard_mode disable"),
+        ({"offboard_users": "alice", "protected_users": {"a": 1}}, "protected_users must be a list"),
+        ({"offboard_users": "alice", "manifest_dir": "relative/dir"}, "manifest_dir must be an absolute path (got relative/dir)"),
+    ]
+    for extra, fragment in cases:
+        assert_refused(run_playbook, iam, "offboard.yml", extra, fragment)
+
+
+def test_malformed_account_variables_fail_before_any_change(iam, run_playbook, tmp_path):
+    make_user(iam, "leaver")
+    inventory = two_account_inventory(tmp_path / "accounts.yml", other={"aws_role_arn": "arn:aws:iam::21098765432:role/x"})
+    run = run_playbook(OFFBOARD, extra_vars={"offboard_users": "leaver", "manifest_dir": str(tmp_path)}, inventory=inventory)
+    assert run.rc != 0
+    (message,) = failure_messages(run)
+    assert message == "aws_role_arn must be an IAM role ARN (arn:aws:iam::<12-digit account id>:role/<name>)"
+    assert run.stats["other"]["failures"] == 1
+
+
+def test_protected_user_is_reported_and_the_others_are_offboarded(iam, run_playbook, tmp_path):
+    """A protected target gets status protected with its reason, in check mode and for real; the run goes on."""
+    make_user(iam, "leaver", login_profile=True)
+    make_user(iam, "break-glass-admin", login_profile=True)
+    extra = {"offboard_users": "leaver,break-glass-admin", "protected_users": "break-glass-*", "manifest_dir": str(tmp_path)}
+    for check in (True, False):
+        run = run_playbook(OFFBOARD, extra_vars=extra, check=check)
+        assert run.rc == 0, failure_messages(run)
+        leaver, protected = plan_lines(run)
+        assert leaver.startswith("%s leaver: %s" % (MAIN_ACCOUNT, "would be deleted" if check else "deleted"))
+        assert protected.startswith("%s break-glass-admin: protected - " % MAIN_ACCOUNT) and "break-glass-*" in protected
+    assert users(iam) == ["break-glass-admin"]
+
+
+def test_the_example_inventory(sim, run_playbook):
+    """The shipped example: its role hosts act in their own accounts; the caller's own account here is not 111111111111."""
+    run = run_playbook(OFFBOARD, extra_vars={"offboard_users": "leaver"}, check=True,
+                       inventory=os.path.join(os.path.dirname(OFFBOARD), "inventory", "accounts.example.yml"))
+    assert run.stats["production"]["failures"] == run.stats["staging"]["failures"] == 0
+    assert [line.split()[0] for host in ("production", "staging") for line in plan_lines(run, host)] == ["222222222222", "333333333333"]
+    assert run.stats["security-tooling"]["failures"] == 1
+    assert "aws_account_id is 111111111111" in failure_messages(run)[0]
