@@ -1,10 +1,11 @@
-"""python -m tests.simulator serve [--port N] [--latency S] [--no-root-mfa-device]"""
+"""python -m tests.simulator serve [--port N] [--latency S] [--no-root-mfa-device] | bench [--clients N] [--seconds S]"""
 
 import argparse
 import signal
 import sys
 import threading
 
+from .bench import serve_and_measure
 from .server import Simulator
 
 
@@ -15,7 +16,14 @@ def main(argv=None):
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds slept before each API call")
     serve.add_argument("--no-root-mfa-device", action="store_true", help="the account has no root MFA device")
+    bench = commands.add_parser("bench", help="measure the calls per second a fresh simulator serves to concurrent clients")
+    bench.add_argument("--clients", type=int, default=8, help="concurrent boto3 clients (default 8)")
+    bench.add_argument("--seconds", type=float, default=10.0, help="how long to measure (default 10)")
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        rate = serve_and_measure(args.clients, args.seconds)
+        print(f"{rate:.0f} calls/s with {args.clients} concurrent clients", flush=True)
+        return 0
 
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
