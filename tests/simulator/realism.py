@@ -18,8 +18,11 @@ import urllib.parse
 
 import pyotp
 import segno
+from moto.core import DEFAULT_ACCOUNT_ID as DEFAULT_ACCOUNT
 from moto.iam.models import VirtualMfaDevice, get_account_id_from, iam_backends
+from moto.sts.models import sts_backends
 
+from .faults import RecentlyDeleted
 from .protocol import AwsError, error_reply, result_reply
 
 UTC = datetime.timezone.utc
@@ -160,6 +163,8 @@ class Realism:
         self._credentials = {}
         self._sessions = {}
         self._raced = set()
+        self._root_keys = {}
+        self.recently_deleted = RecentlyDeleted()
         self._handlers = {f"iam:{action}": self._caller_default for action in CALLER_DEFAULT_ACTIONS}
         self._handlers.update({
             "iam:CreateUser": self._create_user,
@@ -193,14 +198,14 @@ class Realism:
         self._credentials = {}
         self._sessions = {}
         self._raced = set()
+        self._root_keys = {}
+        self.recently_deleted.clear()
 
     def handle(self, req, forward):
-        """Answer one IAM/STS call, by a handler or by moto."""
+        """Answer one IAM/STS call, by a handler or by moto; req.account is set (account_of)."""
         if req.service not in ("iam", "sts"):
             return forward()
         try:
-            req.account = self._account(req)
-            self._sync_root_device(req.account)
             handler = self._handlers.get(f"{req.service}:{req.action}")
             return handler(req, forward) if handler else forward()
         except AwsError as error:
@@ -208,26 +213,47 @@ class Realism:
 
     # -- who is calling ----------------------------------------------------------------
 
-    def _account(self, req):
-        """The account moto will use; moto cannot place STS session keys, so name their account for it."""
+    def account_of(self, req):
+        """The account moto will use; moto cannot place the layer's STS session keys and root keys, so name their account for it.
+
+        (Keys from sts:AssumeRole are moto's own: it places them in the role's account.)
+        """
         if os.environ.get("MOTO_ACCOUNT_ID"):
             return os.environ["MOTO_ACCOUNT_ID"]
         if req.environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
             return req.environ["HTTP_X_MOTO_ACCOUNT_ID"]
         session = self._sessions.get(req.access_key)
-        if session:
-            req.environ["HTTP_X_MOTO_ACCOUNT_ID"] = session.account
-            return session.account
+        account = session.account if session else self._root_keys.get(req.access_key)
+        if account:
+            req.environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
+            return account
         return get_account_id_from(req.access_key or "")
 
     @staticmethod
     def _backend(account):
         return iam_backends[account]["aws"]
 
+    def root_credentials(self, account):
+        """moto has no root user; AWS accounts do, and root can have access keys. These act as arn:aws:iam::<account>:root."""
+        if not re.fullmatch(r"[0-9]{12}", account):
+            raise ValueError("account must be a 12-digit AWS account id")
+        access_key = "AKIA" + _random(string.ascii_uppercase + string.digits, 16)
+        self._root_keys[access_key] = account
+        return {"access_key": access_key, "secret_key": base64.b64encode(secrets.token_bytes(30)).decode()}
+
+    def _assumed_role(self, req):
+        """The moto AssumedRole whose keys make this call, or None."""
+        return sts_backends[req.account]["aws"].get_assumed_role_from_access_key(req.access_key) if req.access_key else None
+
     def _caller(self, req):
         session = self._sessions.get(req.access_key)
         if session:
             return session.identity
+        if req.access_key in self._root_keys:
+            return Identity(f"arn:aws:iam::{req.account}:root", req.account, None)
+        role = self._assumed_role(req)
+        if role is not None:
+            return Identity(role.arn, role.user_id, None)
         user = self._backend(req.account).get_user_from_access_key_id(req.access_key) if req.access_key else None
         if user is not None:
             return Identity(user.arn, user.id, user.name)
@@ -256,7 +282,12 @@ class Realism:
 
     # -- root's MFA device -----------------------------------------------------------
 
-    def _sync_root_device(self, account):
+    def root_device_in_sync(self, account):
+        """Whether the account's root MFA device matches option root_mfa_device (a read; sync_root_device writes)."""
+        present = self._backend(account).virtual_mfa_devices.get(_serial(account, "/" + ROOT_DEVICE_NAME))
+        return present is not None if self.options.root_mfa_device else not isinstance(present, RootMfaDevice)
+
+    def sync_root_device(self, account):
         """moto's accounts have no root MFA device; AWS accounts usually have one (option root_mfa_device)."""
         backend = self._backend(account)
         serial = _serial(account, "/" + ROOT_DEVICE_NAME)
@@ -273,7 +304,9 @@ class Realism:
     def _list_users(self, req, _forward):
         """moto ignores MaxItems and Marker (always one page); AWS pages."""
         prefix = req.params.get("PathPrefix", "/")
-        users = sorted((u for u in self._backend(req.account).users.values() if u.path.startswith(prefix)), key=lambda u: u.name.lower())
+        live = self._backend(req.account).users
+        users = [*live.values(), *self.recently_deleted.still_listed(req.account, "users", live)]
+        users = sorted((u for u in users if u.path.startswith(prefix)), key=lambda u: u.name.lower())
         page, more = _paginate(users, req.params, key=lambda u: u.name.lower())
         return result_reply("iam", "ListUsers", {"Users": [_user_view(u) for u in page], **more})
 
@@ -298,7 +331,13 @@ class Realism:
         for blocked, what in blockers:
             if blocked:
                 raise AwsError("DeleteConflict", f"Cannot delete entity, {what}.", 409)
-        return forward()  # moto itself refuses while inline or attached managed policies remain
+        return self._linger_if_deleted(req, forward(), "users", name, user)  # moto itself refuses while policies remain
+
+    def _linger_if_deleted(self, req, reply, listing, key, entity):
+        """Fault stale_list (faults.py): the deleted entity stays in its List call for a while, as IAM's eventual consistency shows."""
+        if reply.status == 200 and req.linger_seconds:
+            self.recently_deleted.add(req.account, listing, key, entity, req.linger_seconds)
+        return reply
 
     def _check_boundary_policy(self, req, arn):
         if not (arn.startswith("arn:aws:iam::aws:policy/") or arn in self._backend(req.account).managed_policies):
@@ -377,7 +416,9 @@ class Realism:
         if status not in ("Assigned", "Unassigned", "Any"):
             raise _validation(f"1 validation error detected: Value '{status}' at 'assignmentStatus' failed to satisfy constraint: "
                               "Member must satisfy enum value set: [Assigned, Unassigned, Any]")
-        devices = sorted(self._backend(req.account).virtual_mfa_devices.values(), key=lambda d: d.serial_number)
+        live = self._backend(req.account).virtual_mfa_devices
+        devices = sorted([*live.values(), *self.recently_deleted.still_listed(req.account, "virtual_mfa_devices", live)],
+                         key=lambda d: d.serial_number)
         if status != "Any":
             devices = [d for d in devices if bool(d.enable_date) == (status == "Assigned")]
         page, more = _paginate(devices, req.params, key=lambda d: d.serial_number)
@@ -391,7 +432,7 @@ class Realism:
             raise _no_such_entity(f"MFA Device with serial number {serial} does not exist.")
         if device.enable_date:
             raise AwsError("DeleteConflict", "MFA device is in use. Deactivate it first.", 409)
-        return forward()
+        return self._linger_if_deleted(req, forward(), "virtual_mfa_devices", serial, device)
 
     def _enable_mfa_device(self, req, forward):
         """moto accepts any codes, reuse of a device enabled for someone else, and any number of devices per user.
@@ -421,12 +462,17 @@ class Realism:
         return bool(session and session.mfa and session.token == req.session_token and session.expiration > _now())
 
     def _deactivate_mfa_device(self, req, forward):
-        """moto evaluates no policy; option require_mfa_session plays an MFA-enforcing policy (SCENARIOS S4)."""
+        """moto evaluates no policy; option require_mfa_session plays an MFA-enforcing policy (scenario S4).
+
+        IAM's answer to such a deny names the caller, the action and the resource and says only
+        that an identity-based policy denies it explicitly: nothing in it mentions MFA.
+        """
         name = self._user_name_or_caller(req)
         if self.options.require_mfa_session and not self._has_mfa_session(req):
+            user = self._backend(req.account).users.get(name)
+            resource = user.arn if user is not None else f"arn:aws:iam::{req.account}:user/{name}"
             raise AwsError("AccessDenied", f"User: {self._caller(req).arn} is not authorized to perform: iam:DeactivateMFADevice on resource: "
-                           f"user {name}. To complete this action, please ensure that you are authenticated with an MFA device "
-                           "that is enabled for this user.", 403)
+                           f"{resource} with an explicit deny in an identity-based policy", 403)
         return forward()
 
     def _get_mfa_device(self, req, _forward):
@@ -576,7 +622,7 @@ class Realism:
         A session made with SerialNumber and TokenCode carries MFA: the caller must own the
         (TOTP) device, and a virtual device's code must be current (one step of drift allowed).
         """
-        if req.access_key in self._sessions:
+        if req.access_key in self._sessions or self._assumed_role(req) is not None:
             raise AwsError("AccessDenied", "Cannot call GetSessionToken with session credentials", 403)
         duration = req.params.get("DurationSeconds", str(DEFAULT_SESSION))
         if not duration.isdigit() or not MIN_SESSION <= int(duration) <= MAX_SESSION:
@@ -603,10 +649,7 @@ class Realism:
             "Expiration": session.expiration,
         }})
 
-    def _get_caller_identity(self, req, forward):
-        """moto does not know the session keys issued above; AWS answers the user who got them."""
-        session = self._sessions.get(req.access_key)
-        if session is None:
-            return forward()
-        return result_reply("sts", "GetCallerIdentity", {
-            "UserId": session.identity.user_id, "Account": session.account, "Arn": session.identity.arn})
+    def _get_caller_identity(self, req, _forward):
+        """moto does not know the layer's session keys (AWS answers the user who got them) nor root keys (AWS: the account's root ARN)."""
+        caller = self._caller(req)
+        return result_reply("sts", "GetCallerIdentity", {"UserId": caller.user_id, "Account": req.account, "Arn": caller.arn})
