@@ -1,4 +1,4 @@
-"""python -m tests.simulator serve [--port N] [--latency S] [--no-root-mfa-device] | bench [--clients N] [--seconds S]"""
+"""python -m tests.simulator serve [--port N] [--latency S] [--no-root-mfa-device] | bench [--clients N] [--seconds S] [--concurrency M] [--backend-time S]"""
 
 import argparse
 import signal
@@ -6,6 +6,7 @@ import sys
 import threading
 
 from .bench import serve_and_measure
+from .concurrency import MODES
 from .server import Simulator
 
 
@@ -19,10 +20,13 @@ def main(argv=None):
     bench = commands.add_parser("bench", help="measure the calls per second a fresh simulator serves to concurrent clients")
     bench.add_argument("--clients", type=int, default=8, help="concurrent boto3 clients (default 8)")
     bench.add_argument("--seconds", type=float, default=10.0, help="how long to measure (default 10)")
+    bench.add_argument("--concurrency", choices=MODES, default="accounts", help="simulator option concurrency (default accounts)")
+    bench.add_argument("--backend-time", type=float, default=0.0, help="simulator option backend_time (default 0)")
     args = parser.parse_args(argv)
     if args.command == "bench":
-        rate = serve_and_measure(args.clients, args.seconds)
-        print(f"{rate:.0f} calls/s with {args.clients} concurrent clients", flush=True)
+        rate = serve_and_measure(args.clients, args.seconds, {"concurrency": args.concurrency, "backend_time": args.backend_time})
+        print(f"{rate:.0f} calls/s with {args.clients} concurrent clients, concurrency {args.concurrency}, "
+              f"backend_time {args.backend_time}", flush=True)
         return 0
 
     stopping = threading.Event()

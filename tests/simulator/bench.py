@@ -5,11 +5,13 @@ user of its own, so reads and writes of one account interleave as a thread pool'
 """
 
 import concurrent.futures
+import json
 import os
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 import boto3
 from botocore.config import Config
@@ -41,15 +43,18 @@ def measure(url, clients, seconds):
     return rounds * CALLS_PER_ROUND / (time.monotonic() - started)
 
 
-def serve_and_measure(clients, seconds, serve_args=()):
-    """Start `python -m tests.simulator serve` in its own process (no shared GIL with the clients) and measure it."""
+def serve_and_measure(clients, seconds, options=None):
+    """Start `python -m tests.simulator serve` in its own process (no shared GIL with the clients), set `options`, measure it."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    command = [sys.executable, "-m", "tests.simulator", "serve", *serve_args]
+    command = [sys.executable, "-m", "tests.simulator", "serve"]
     env = {**os.environ, "PYTHONPATH": root}
     with subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True, env=env) as process:
         try:
             url = process.stdout.readline().strip().split("=", 1)[1]
             threading.Thread(target=process.stdout.read, daemon=True).start()
+            request = urllib.request.Request(url + "/_iamguard/config", data=json.dumps(options or {}).encode(), method="POST")
+            with urllib.request.urlopen(request, timeout=10):
+                pass
             return measure(url, clients, seconds)
         finally:
             process.terminate()
