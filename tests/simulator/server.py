@@ -229,7 +229,7 @@ class Layer:
             self._count(req, "throttled")
             return error_reply(req.service, AwsError("Throttling", "Rate exceeded", 400))(start_response)
         fault = self.faults.draw(req)
-        if fault:
+        if fault and fault != STALE_LIST:
             self._count(req, f"fault:{fault}")
         if fault == "drop_before":
             _drop_connection(environ)
@@ -240,6 +240,8 @@ class Layer:
             req.linger_seconds = self.options.linger_seconds
         self._count(req, f"{req.service}:{req.action}")
         reply = self._act(req)
+        if fault == STALE_LIST and reply.status == 200:  # only a Delete that succeeded leaves something lingering
+            self._count(req, f"fault:{fault}")
         if fault == "drop_after":
             _drop_connection(environ)
         return reply(start_response)
