@@ -1,6 +1,7 @@
-"""python -m tests.simulator serve [--port N] [--latency S] [--no-root-mfa-device] | bench [--clients N] [--seconds S] [--concurrency M] [--backend-time S]"""
+"""python -m tests.simulator serve [--port N] [--latency S] [--no-root-mfa-device] [--options JSON] | bench [--clients N] [--seconds S] [--concurrency M] [--backend-time S]"""
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -17,6 +18,8 @@ def main(argv=None):
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds slept before each API call")
     serve.add_argument("--no-root-mfa-device", action="store_true", help="the account has no root MFA device")
+    serve.add_argument("--options", type=json.loads, default={}, metavar="JSON",
+                       help='more simulator options as a JSON object, e.g. \'{"faults": {"throttling": 0.3}, "fault_seed": 1}\'')
     bench = commands.add_parser("bench", help="measure the calls per second a fresh simulator serves to concurrent clients")
     bench.add_argument("--clients", type=int, default=8, help="concurrent boto3 clients (default 8)")
     bench.add_argument("--seconds", type=float, default=10.0, help="how long to measure (default 10)")
@@ -32,7 +35,11 @@ def main(argv=None):
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
-    simulator = Simulator(latency=args.latency, root_mfa_device=not args.no_root_mfa_device).start(port=args.port)
+    try:
+        simulator = Simulator(**{"latency": args.latency, "root_mfa_device": not args.no_root_mfa_device, **args.options})
+    except (TypeError, ValueError) as error:
+        parser.error(f"--options: {error}")
+    simulator.start(port=args.port)
     print(f"IAMGUARD_SIMULATOR_URL={simulator.url}", flush=True)
     while not stopping.wait(0.5):
         pass
