@@ -1,6 +1,10 @@
-"""moto in server mode behind a WSGI layer that counts calls, adds latency and throttling, and applies realism.py."""
+"""moto in server mode behind a WSGI layer that applies realism.py, counts calls, and adds latency, throttling and faults.
+
+A threaded server: calls run concurrently, under the per-account locks of concurrency.py.
+"""
 
 import collections
+import copy
 import json
 import socket
 import threading
@@ -39,7 +43,7 @@ def _seconds(name):
     def check(value):
         value = float(value or 0.0)
         if value < 0:
-            raise ValueError(f"{name} must be positive")
+            raise ValueError(f"{name} must be 0 or more seconds")
         return value
     return check
 
@@ -104,8 +108,7 @@ class Options:
         self.__dict__.update(values)
 
     def as_dict(self):
-        return {name: (dict(value) if isinstance(value, dict) else value)
-                for name, value in ((name, getattr(self, name)) for name in self.DEFAULTS)}
+        return {name: copy.copy(getattr(self, name)) for name in self.DEFAULTS}
 
 
 class TokenBucket:
