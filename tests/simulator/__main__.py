@@ -1,4 +1,8 @@
-"""python -m tests.simulator serve [--port N] [--latency S] [--no-root-mfa-device] [--options JSON] | bench [--clients N] [--seconds S] [--concurrency M] [--backend-time S]"""
+"""Run the simulator from a shell.
+
+python -m tests.simulator serve [--port N] [--latency S] [--no-root-mfa-device] [--options JSON]
+python -m tests.simulator bench [--clients N] [--seconds S] [--concurrency M] [--backend-time S]
+"""
 
 import argparse
 import json

@@ -19,7 +19,6 @@ import urllib.parse
 
 import pyotp
 import segno
-from moto.core import DEFAULT_ACCOUNT_ID as DEFAULT_ACCOUNT
 from moto.iam.models import VirtualMfaDevice, get_account_id_from, iam_backends
 from moto.sts.models import sts_backends
 

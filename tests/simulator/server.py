@@ -12,6 +12,7 @@ import time
 import urllib.parse
 
 import boto3
+from moto.core import DEFAULT_ACCOUNT_ID as DEFAULT_ACCOUNT
 from moto.moto_api._internal import moto_api_backend
 from moto.server import DomainDispatcherApplication, create_backend_app
 from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -21,7 +22,7 @@ from .concurrency import MODES, CallLocks, is_read
 from .faults import STALE_LIST, FaultDraw, check_patterns, check_shares
 from .faults import aws_error as aws_fault
 from .protocol import AwsError, Reply, error_reply, parse_request, read_body
-from .realism import DEFAULT_ACCOUNT, Realism
+from .realism import Realism
 
 CONTROL_PREFIX = "/_iamguard/"
 THROTTLED_SERVICES = ("iam", "sts")
