@@ -13,11 +13,13 @@ arrive). Kinds:
 - drop_after: the backend acts, then the connection is closed (done, the answer is lost).
 - temporarily_unmodifiable: `EntityTemporarilyUnmodifiable`, HTTP 409 (mutating calls only).
 - concurrent_modification: `ConcurrentModification`, HTTP 409 (mutating calls only).
-- stale_list: a DeleteUser / DeleteVirtualMFADevice that succeeds leaves its user / device
-  in ListUsers / ListVirtualMFADevices for `linger_seconds` (IAM is eventually consistent).
+- stale_list: a removal that succeeds leaves what it removed in its List call for
+  `linger_seconds` (IAM is eventually consistent): DeleteUser -> ListUsers,
+  DeleteVirtualMFADevice -> ListVirtualMFADevices, DeactivateMFADevice -> ListMFADevices,
+  DeleteAccessKey -> ListAccessKeys.
 
 A mutating-only kind's share is a share of the mutating calls, stale_list's a share of
-those two Delete calls. Option `fault_actions` (patterns such as "iam:Delete*" or "ListUsers")
+those four removals. Option `fault_actions` (patterns such as "iam:Delete*" or "ListUsers")
 limits faults to the calls it matches; empty: every IAM and STS call.
 """
 
@@ -44,7 +46,7 @@ CALL_FAULTS = {
 }
 MUTATING_ONLY = ("temporarily_unmodifiable", "concurrent_modification")
 STALE_LIST = "stale_list"
-LINGERING_DELETES = ("iam:DeleteUser", "iam:DeleteVirtualMFADevice")
+LINGERING_DELETES = ("iam:DeleteUser", "iam:DeleteVirtualMFADevice", "iam:DeactivateMFADevice", "iam:DeleteAccessKey")
 KINDS = (*CALL_FAULTS, STALE_LIST)
 FAULTED_SERVICES = ("iam", "sts")
 

@@ -166,6 +166,8 @@ class Realism:
         self._root_keys = {}
         self.recently_deleted = RecentlyDeleted()
         self._handlers = {f"iam:{action}": self._caller_default for action in CALLER_DEFAULT_ACTIONS}
+        self._handlers.update({"iam:ListMFADevices": self._list_mfa_devices, "iam:ListAccessKeys": self._list_access_keys,
+                               "iam:DeleteAccessKey": self._delete_access_key})
         self._handlers.update({
             "iam:CreateUser": self._create_user,
             "iam:ListUsers": self._list_users,
@@ -335,7 +337,7 @@ class Realism:
 
     def _linger_if_deleted(self, req, reply, listing, key, entity):
         """Fault stale_list (faults.py): the deleted entity stays in its List call for a while, as IAM's eventual consistency shows."""
-        if reply.status == 200 and req.linger_seconds:
+        if reply.status == 200 and req.linger_seconds and entity:
             self.recently_deleted.add(req.account, listing, key, entity, req.linger_seconds)
         return reply
 
@@ -468,12 +470,48 @@ class Realism:
         that an identity-based policy denies it explicitly: nothing in it mentions MFA.
         """
         name = self._user_name_or_caller(req)
+        user = self._backend(req.account).users.get(name)
         if self.options.require_mfa_session and not self._has_mfa_session(req):
-            user = self._backend(req.account).users.get(name)
             resource = user.arn if user is not None else f"arn:aws:iam::{req.account}:user/{name}"
             raise AwsError("AccessDenied", f"User: {self._caller(req).arn} is not authorized to perform: iam:DeactivateMFADevice on resource: "
                            f"{resource} with an explicit deny in an identity-based policy", 403)
-        return forward()
+        device = user.mfa_devices.get(req.params.get("SerialNumber", "")) if user is not None else None
+        view = device and {"UserName": name, "SerialNumber": device.serial_number, "EnableDate": device.enable_date}
+        return self._linger_if_deleted(req, forward(), "mfa_devices", (name, req.params.get("SerialNumber", "")), view)
+
+    # -- what a removal leaves listed for a while (fault stale_list) ---------------------
+
+    def _lingering_of(self, req, listing, name, live_keys):
+        return [view for view in self.recently_deleted.still_listed(req.account, listing, live_keys) if view["UserName"] == name]
+
+    def _list_mfa_devices(self, req, forward):
+        """UserName defaults to the caller; devices deactivated a moment ago may still be listed (moto answers the rest)."""
+        name = self._user_name_or_caller(req)
+        user = self._backend(req.account).users.get(name)
+        lingering = self._lingering_of(req, "mfa_devices", name, {(name, serial) for serial in user.mfa_devices}) if user else []
+        if not lingering:
+            return forward()
+        devices = [{"UserName": name, "SerialNumber": d.serial_number, "EnableDate": d.enable_date} for d in user.mfa_devices.values()]
+        return result_reply("iam", req.action, {"MFADevices": devices + lingering, "IsTruncated": False})
+
+    @staticmethod
+    def _access_key_view(key):
+        return {"UserName": key.user_name, "AccessKeyId": key.access_key_id, "Status": key.status, "CreateDate": key.create_date}
+
+    def _list_access_keys(self, req, forward):
+        """Access keys deleted a moment ago may still be listed (moto answers the rest)."""
+        name = req.params.get("UserName")
+        user = self._backend(req.account).users.get(name) if name else None
+        lingering = self._lingering_of(req, "access_keys", name, {k.access_key_id for k in user.access_keys}) if user else []
+        if not lingering:
+            return forward()
+        keys = [self._access_key_view(key) for key in user.access_keys] + lingering
+        return result_reply("iam", req.action, {"UserName": name, "AccessKeyMetadata": keys, "IsTruncated": False})
+
+    def _delete_access_key(self, req, forward):
+        key = self._backend(req.account).access_keys.get(req.params.get("AccessKeyId", ""))
+        view = key and self._access_key_view(key)
+        return self._linger_if_deleted(req, forward(), "access_keys", req.params.get("AccessKeyId", ""), view)
 
     def _get_mfa_device(self, req, _forward):
         """Not implemented in moto (HTTP 500). AWS accepts only passkey / security key serials here."""

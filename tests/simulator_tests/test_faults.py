@@ -87,6 +87,29 @@ def test_just_deleted_entities_stay_listed_for_a_moment(sim, iam):
     assert sim.counters()["fault:stale_list"] == 3
 
 
+def test_deactivated_devices_and_deleted_keys_stay_listed_for_a_moment(sim, iam):
+    made = seed.make_user(iam, "carol", access_keys=2, hardware_mfa=1, virtual_mfa=1)
+    devices = {d["type"]: d["serial_number"] for d in made["mfa_devices"]}
+    hardware, virtual = devices["hardware"], devices["virtual"]
+    gone_key, kept_key = made["access_key_ids"]
+    seed.make_user(iam, "dave", access_keys=1, hardware_mfa=1)
+    sim.configure(faults={"stale_list": 1.0}, linger_seconds=0.6)
+    iam.deactivate_mfa_device(UserName="carol", SerialNumber=hardware)
+    iam.delete_access_key(UserName="carol", AccessKeyId=gone_key)
+    listed = iam.list_mfa_devices(UserName="carol")["MFADevices"]
+    assert sorted(d["SerialNumber"] for d in listed) == sorted([hardware, virtual]) and all(d["UserName"] == "carol" for d in listed)
+    keys = iam.list_access_keys(UserName="carol")["AccessKeyMetadata"]
+    assert sorted(k["AccessKeyId"] for k in keys) == sorted([gone_key, kept_key]) and all(k["Status"] == "Active" for k in keys)
+    assert len(iam.list_mfa_devices(UserName="dave")["MFADevices"]) == 1  # other users' lists are untouched
+    assert len(iam.list_access_keys(UserName="dave")["AccessKeyMetadata"]) == 1
+    assert aws_error(iam.deactivate_mfa_device, UserName="carol", SerialNumber=hardware)[0] == "NoSuchEntity"
+    assert aws_error(iam.delete_access_key, UserName="carol", AccessKeyId=gone_key)[0] == "NoSuchEntity"
+    time.sleep(0.7)
+    assert [d["SerialNumber"] for d in iam.list_mfa_devices(UserName="carol")["MFADevices"]] == [virtual]
+    assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="carol")["AccessKeyMetadata"]] == [kept_key]
+    assert sim.counters()["fault:stale_list"] == 2
+
+
 def test_shares_follow_the_seed(sim):
     sts = sim.client("sts", config=Config(retries={"total_max_attempts": 1}))
 
