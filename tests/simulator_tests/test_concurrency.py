@@ -56,7 +56,7 @@ def test_concurrent_mixed_calls_keep_the_state_consistent(sim, iam):
 
     def churn(index):
         client = sim.client("iam", config=NO_RETRIES)
-        for round_ in range(12):
+        for round_ in range(8):
             name = f"churn-{index}-{round_}"
             client.create_user(UserName=name)
             key = client.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"]
@@ -65,11 +65,11 @@ def test_concurrent_mixed_calls_keep_the_state_consistent(sim, iam):
             client.delete_access_key(UserName=name, AccessKeyId=key)
             client.delete_virtual_mfa_device(SerialNumber=f"arn:aws:iam::123456789012:mfa/{name}")
             client.delete_user(UserName=name)
-        return 7 * 12
+        return 7 * 8
 
     def walk():
         client, calls = sim.client("iam", config=NO_RETRIES), 0
-        for dummy in range(15):
+        for dummy in range(10):
             for page in client.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 2}):
                 calls += 1
                 assert all(user["UserName"].startswith(("churn-", "bystander")) for user in page["Users"])
