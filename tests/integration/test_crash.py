@@ -74,7 +74,8 @@ def _had(snapshot_user, user_name):
 
 
 def _start(ansible_base_env, sim, playbook):
-    env = dict(ansible_base_env, AWS_ENDPOINT_URL=sim.url)
+    # A killed module leaves its unpacked payload in TMPDIR: keep that beside the playbook, not in /tmp.
+    env = dict(ansible_base_env, AWS_ENDPOINT_URL=sim.url, TMPDIR=os.path.dirname(playbook))
     env.pop("ANSIBLE_CALLBACKS_ENABLED", None)  # no results file: a killed run has nothing to report
     env["ANSIBLE_STDOUT_CALLBACK"] = "default"
     return subprocess.Popen([ansible_base_env["IAMGUARD_ANSIBLE_PLAYBOOK"], playbook], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
