@@ -53,6 +53,7 @@ class ApiRequest:
         self.params = params
         self.access_key = access_key
         self.account = None
+        self.linger_seconds = 0.0  # fault stale_list drawn for this Delete call (faults.py)
 
     @property
     def session_token(self):

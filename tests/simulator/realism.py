@@ -1,8 +1,9 @@
 """Where moto 5.2 answers IAM and STS calls differently from AWS, answer as AWS does.
 
-Every deviation from moto lives here. A handler gets the parsed request and `forward`
-(let moto answer; returns its Reply) and returns a Reply; an AwsError it raises becomes
-an AWS error answer. The handlers may read and change moto's in-process IAM state.
+Every deviation from moto lives here, and the README's "The simulator" section lists them
+(faults and concurrency are no deviations: see faults.py and concurrency.py). A handler
+gets the parsed request and `forward` (let moto answer; returns its Reply) and returns a
+Reply; an AwsError it raises becomes an AWS error answer. The handlers may read and change moto's in-process IAM state.
 """
 
 import base64
@@ -19,7 +20,9 @@ import urllib.parse
 import pyotp
 import segno
 from moto.iam.models import VirtualMfaDevice, get_account_id_from, iam_backends
+from moto.sts.models import sts_backends
 
+from .faults import RecentlyDeleted
 from .protocol import AwsError, error_reply, result_reply
 
 UTC = datetime.timezone.utc
@@ -225,7 +228,11 @@ class Realism:
         self._credentials = {}
         self._sessions = {}
         self._raced = set()
+        self._root_keys = {}
+        self.recently_deleted = RecentlyDeleted()
         self._handlers = {f"iam:{action}": self._caller_default for action in CALLER_DEFAULT_ACTIONS}
+        self._handlers.update({"iam:ListMFADevices": self._list_mfa_devices, "iam:ListAccessKeys": self._list_access_keys,
+                               "iam:DeleteAccessKey": self._delete_access_key})
         self._handlers.update({
             "iam:CreateUser": self._create_user,
             "iam:ListUsers": self._list_users,
@@ -259,14 +266,14 @@ class Realism:
         self._credentials = {}
         self._sessions = {}
         self._raced = set()
+        self._root_keys = {}
+        self.recently_deleted.clear()
 
     def handle(self, req, forward):
-        """Answer one IAM/STS call, by a handler or by moto."""
+        """Answer one IAM/STS call, by a handler or by moto; req.account is set (account_of)."""
         if req.service not in ("iam", "sts"):
             return forward()
         try:
-            req.account = self._account(req)
-            self._sync_root_device(req.account)
             handler = self._handlers.get(f"{req.service}:{req.action}")
             return handler(req, forward) if handler else forward()
         except AwsError as error:
@@ -274,26 +281,47 @@ class Realism:
 
     # -- who is calling ----------------------------------------------------------------
 
-    def _account(self, req):
-        """The account moto will use; moto cannot place STS session keys, so name their account for it."""
+    def account_of(self, req):
+        """The account moto will use; moto cannot place the layer's STS session keys and root keys, so name their account for it.
+
+        (Keys from sts:AssumeRole are moto's own: it places them in the role's account.)
+        """
         if os.environ.get("MOTO_ACCOUNT_ID"):
             return os.environ["MOTO_ACCOUNT_ID"]
         if req.environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
             return req.environ["HTTP_X_MOTO_ACCOUNT_ID"]
         session = self._sessions.get(req.access_key)
-        if session:
-            req.environ["HTTP_X_MOTO_ACCOUNT_ID"] = session.account
-            return session.account
+        account = session.account if session else self._root_keys.get(req.access_key)
+        if account:
+            req.environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
+            return account
         return get_account_id_from(req.access_key or "")
 
     @staticmethod
     def _backend(account):
         return iam_backends[account]["aws"]
 
+    def root_credentials(self, account):
+        """moto has no root user; AWS accounts do, and root can have access keys. These act as arn:aws:iam::<account>:root."""
+        if not re.fullmatch(r"[0-9]{12}", account):
+            raise ValueError("account must be a 12-digit AWS account id")
+        access_key = "AKIA" + _random(string.ascii_uppercase + string.digits, 16)
+        self._root_keys[access_key] = account
+        return {"access_key": access_key, "secret_key": base64.b64encode(secrets.token_bytes(30)).decode()}
+
+    def _assumed_role(self, req):
+        """The moto AssumedRole whose keys make this call, or None."""
+        return sts_backends[req.account]["aws"].get_assumed_role_from_access_key(req.access_key) if req.access_key else None
+
     def _caller(self, req):
         session = self._sessions.get(req.access_key)
         if session:
             return session.identity
+        if req.access_key in self._root_keys:
+            return Identity(f"arn:aws:iam::{req.account}:root", req.account, None)
+        role = self._assumed_role(req)
+        if role is not None:
+            return Identity(role.arn, role.user_id, None)
         user = self._backend(req.account).get_user_from_access_key_id(req.access_key) if req.access_key else None
         if user is not None:
             return Identity(user.arn, user.id, user.name)
@@ -322,7 +350,12 @@ class Realism:
 
     # -- root's MFA device -----------------------------------------------------------
 
-    def _sync_root_device(self, account):
+    def root_device_in_sync(self, account):
+        """Whether the account's root MFA device matches option root_mfa_device (a read; sync_root_device writes)."""
+        present = self._backend(account).virtual_mfa_devices.get(_serial(account, "/" + ROOT_DEVICE_NAME))
+        return present is not None if self.options.root_mfa_device else not isinstance(present, RootMfaDevice)
+
+    def sync_root_device(self, account):
         """moto's accounts have no root MFA device; AWS accounts usually have one (option root_mfa_device)."""
         backend = self._backend(account)
         serial = _serial(account, "/" + ROOT_DEVICE_NAME)
@@ -339,7 +372,9 @@ class Realism:
     def _list_users(self, req, _forward):
         """moto ignores MaxItems and Marker (always one page); AWS pages."""
         prefix = req.params.get("PathPrefix", "/")
-        users = sorted((u for u in self._backend(req.account).users.values() if u.path.startswith(prefix)), key=lambda u: u.name.lower())
+        live = self._backend(req.account).users
+        users = [*live.values(), *self.recently_deleted.still_listed(req.account, "users", live)]
+        users = sorted((u for u in users if u.path.startswith(prefix)), key=lambda u: u.name.lower())
         page, more = _paginate(users, req.params, key=lambda u: u.name.lower())
         return result_reply("iam", "ListUsers", {"Users": [_user_view(u) for u in page], **more})
 
@@ -364,7 +399,13 @@ class Realism:
         for blocked, what in blockers:
             if blocked:
                 raise AwsError("DeleteConflict", f"Cannot delete entity, {what}.", 409)
-        return forward()  # moto itself refuses while inline or attached managed policies remain
+        return self._linger_if_deleted(req, forward(), "users", name, user)  # moto itself refuses while policies remain
+
+    def _linger_if_deleted(self, req, reply, listing, key, entity):
+        """Fault stale_list (faults.py): the deleted entity stays in its List call for a while, as IAM's eventual consistency shows."""
+        if reply.status == 200 and req.linger_seconds and entity:
+            self.recently_deleted.add(req.account, listing, key, entity, req.linger_seconds)
+        return reply
 
     def _check_boundary_policy(self, req, arn):
         if not (arn.startswith("arn:aws:iam::aws:policy/") or arn in self._backend(req.account).managed_policies):
@@ -443,7 +484,9 @@ class Realism:
         if status not in ("Assigned", "Unassigned", "Any"):
             raise _validation(f"1 validation error detected: Value '{status}' at 'assignmentStatus' failed to satisfy constraint: "
                               "Member must satisfy enum value set: [Assigned, Unassigned, Any]")
-        devices = sorted(self._backend(req.account).virtual_mfa_devices.values(), key=lambda d: d.serial_number)
+        live = self._backend(req.account).virtual_mfa_devices
+        devices = sorted([*live.values(), *self.recently_deleted.still_listed(req.account, "virtual_mfa_devices", live)],
+                         key=lambda d: d.serial_number)
         if status != "Any":
             devices = [d for d in devices if bool(d.enable_date) == (status == "Assigned")]
         page, more = _paginate(devices, req.params, key=lambda d: d.serial_number)
@@ -457,7 +500,7 @@ class Realism:
             raise _no_such_entity(f"MFA Device with serial number {serial} does not exist.")
         if device.enable_date:
             raise AwsError("DeleteConflict", "MFA device is in use. Deactivate it first.", 409)
-        return forward()
+        return self._linger_if_deleted(req, forward(), "virtual_mfa_devices", serial, device)
 
     def _enable_mfa_device(self, req, forward):
         """moto accepts any codes, reuse of a device enabled for someone else, and any number of devices per user.
@@ -487,13 +530,54 @@ class Realism:
         return bool(session and session.mfa and session.token == req.session_token and session.expiration > _now())
 
     def _deactivate_mfa_device(self, req, forward):
-        """moto evaluates no policy; option require_mfa_session plays an MFA-enforcing policy (SCENARIOS S4)."""
+        """moto evaluates no policy; option require_mfa_session plays an MFA-enforcing policy (scenario S4).
+
+        IAM's answer to such a deny names the caller, the action and the resource and says only
+        that an identity-based policy denies it explicitly: nothing in it mentions MFA.
+        """
         name = self._user_name_or_caller(req)
+        user = self._backend(req.account).users.get(name)
         if self.options.require_mfa_session and not self._has_mfa_session(req):
+            resource = user.arn if user is not None else f"arn:aws:iam::{req.account}:user/{name}"
             raise AwsError("AccessDenied", f"User: {self._caller(req).arn} is not authorized to perform: iam:DeactivateMFADevice on resource: "
-                           f"user {name}. To complete this action, please ensure that you are authenticated with an MFA device "
-                           "that is enabled for this user.", 403)
-        return forward()
+                           f"{resource} with an explicit deny in an identity-based policy", 403)
+        device = user.mfa_devices.get(req.params.get("SerialNumber", "")) if user is not None else None
+        view = device and {"UserName": name, "SerialNumber": device.serial_number, "EnableDate": device.enable_date}
+        return self._linger_if_deleted(req, forward(), "mfa_devices", (name, req.params.get("SerialNumber", "")), view)
+
+    # -- what a removal leaves listed for a while (fault stale_list) ---------------------
+
+    def _lingering_of(self, req, listing, name, live_keys):
+        return [view for view in self.recently_deleted.still_listed(req.account, listing, live_keys) if view["UserName"] == name]
+
+    def _list_mfa_devices(self, req, forward):
+        """UserName defaults to the caller; devices deactivated a moment ago may still be listed (moto answers the rest)."""
+        name = self._user_name_or_caller(req)
+        user = self._backend(req.account).users.get(name)
+        lingering = self._lingering_of(req, "mfa_devices", name, {(name, serial) for serial in user.mfa_devices}) if user else []
+        if not lingering:
+            return forward()
+        devices = [{"UserName": name, "SerialNumber": d.serial_number, "EnableDate": d.enable_date} for d in user.mfa_devices.values()]
+        return result_reply("iam", req.action, {"MFADevices": devices + lingering, "IsTruncated": False})
+
+    @staticmethod
+    def _access_key_view(key):
+        return {"UserName": key.user_name, "AccessKeyId": key.access_key_id, "Status": key.status, "CreateDate": key.create_date}
+
+    def _list_access_keys(self, req, forward):
+        """Access keys deleted a moment ago may still be listed (moto answers the rest)."""
+        name = req.params.get("UserName")
+        user = self._backend(req.account).users.get(name) if name else None
+        lingering = self._lingering_of(req, "access_keys", name, {k.access_key_id for k in user.access_keys}) if user else []
+        if not lingering:
+            return forward()
+        keys = [self._access_key_view(key) for key in user.access_keys] + lingering
+        return result_reply("iam", req.action, {"UserName": name, "AccessKeyMetadata": keys, "IsTruncated": False})
+
+    def _delete_access_key(self, req, forward):
+        key = self._backend(req.account).access_keys.get(req.params.get("AccessKeyId", ""))
+        view = key and self._access_key_view(key)
+        return self._linger_if_deleted(req, forward(), "access_keys", req.params.get("AccessKeyId", ""), view)
 
     def _get_mfa_device(self, req, _forward):
         """Not implemented in moto (HTTP 500). AWS accepts only passkey / security key serials here."""
@@ -670,7 +754,7 @@ class Realism:
         A session made with SerialNumber and TokenCode carries MFA: the caller must own the
         (TOTP) device, and a virtual device's code must be current (one step of drift allowed).
         """
-        if req.access_key in self._sessions:
+        if req.access_key in self._sessions or self._assumed_role(req) is not None:
             raise AwsError("AccessDenied", "Cannot call GetSessionToken with session credentials", 403)
         duration = req.params.get("DurationSeconds", str(DEFAULT_SESSION))
         if not duration.isdigit() or not MIN_SESSION <= int(duration) <= MAX_SESSION:
@@ -697,10 +781,7 @@ class Realism:
             "Expiration": session.expiration,
         }})
 
-    def _get_caller_identity(self, req, forward):
-        """moto does not know the session keys issued above; AWS answers the user who got them."""
-        session = self._sessions.get(req.access_key)
-        if session is None:
-            return forward()
-        return result_reply("sts", "GetCallerIdentity", {
-            "UserId": session.identity.user_id, "Account": session.account, "Arn": session.identity.arn})
+    def _get_caller_identity(self, req, _forward):
+        """moto does not know the layer's session keys (AWS answers the user who got them) nor root keys (AWS: the account's root ARN)."""
+        caller = self._caller(req)
+        return result_reply("sts", "GetCallerIdentity", {"UserId": caller.user_id, "Account": req.account, "Arn": caller.arn})

@@ -1,16 +1,26 @@
-"""moto in server mode behind a WSGI layer that counts calls, adds latency and throttling, and applies realism.py."""
+"""moto in server mode behind a WSGI layer that applies realism.py, counts calls, and adds latency, throttling and faults.
+
+A threaded server: calls run concurrently, under the per-account locks of concurrency.py.
+"""
 
 import collections
+import copy
 import json
+import socket
 import threading
 import time
+import urllib.parse
 
 import boto3
+from moto.core import DEFAULT_ACCOUNT_ID as DEFAULT_ACCOUNT
 from moto.moto_api._internal import moto_api_backend
 from moto.server import DomainDispatcherApplication, create_backend_app
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import make_server
 
+from .concurrency import MODES, CallLocks, is_read
+from .faults import STALE_LIST, FaultDraw, check_patterns, check_shares
+from .faults import aws_error as aws_fault
 from .protocol import AwsError, Reply, error_reply, parse_request, read_body
 from .realism import Realism
 
@@ -19,11 +29,72 @@ THROTTLED_SERVICES = ("iam", "sts")
 DUMMY_KEY, DUMMY_SECRET = "testing", "testing"
 
 
+def _positive_or_none(name):
+    def check(value):
+        if value is None:
+            return None
+        value = float(value)
+        if value <= 0:
+            raise ValueError(f"{name} must be positive")
+        return value
+    return check
+
+
+def _seconds(name):
+    def check(value):
+        value = float(value or 0.0)
+        if value < 0:
+            raise ValueError(f"{name} must be 0 or more seconds")
+        return value
+    return check
+
+
+def _flag(name):
+    def check(value):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false")
+        return value
+    return check
+
+
+def _burst(value):
+    if value is None:
+        return None
+    value = int(value)
+    if value < 1:
+        raise ValueError("throttle_burst must be at least 1")
+    return value
+
+
+def _user_names(value):
+    names = value or ()
+    if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+        raise ValueError("race_before_delete_user must be a list of user names")
+    return tuple(names)
+
+
+def _mode(value):
+    if value not in MODES:
+        raise ValueError(f"concurrency must be one of {', '.join(MODES)}")
+    return value
+
+
+def _seed(value):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError("fault_seed must be an integer or null")
+    return value
+
+
 class Options:
     """Run-time options; see Simulator."""
 
     DEFAULTS = {"latency": 0.0, "throttle_rate": None, "throttle_burst": None, "require_mfa_session": False, "root_mfa_device": True,
-                "race_before_delete_user": ()}
+                "race_before_delete_user": (), "concurrency": "accounts", "backend_time": 0.0,
+                "faults": {}, "fault_seed": None, "fault_actions": (), "linger_seconds": 2.0}
+    CHECKS = {"latency": _seconds("latency"), "throttle_rate": _positive_or_none("throttle_rate"), "throttle_burst": _burst,
+              "require_mfa_session": _flag("require_mfa_session"), "root_mfa_device": _flag("root_mfa_device"),
+              "race_before_delete_user": _user_names, "concurrency": _mode, "backend_time": _seconds("backend_time"),
+              "faults": check_shares, "fault_seed": _seed, "fault_actions": check_patterns, "linger_seconds": _seconds("linger_seconds")}
 
     def __init__(self, **options):
         self.__dict__.update(self.DEFAULTS)
@@ -34,30 +105,11 @@ class Options:
         unknown = sorted(set(options) - set(self.DEFAULTS))
         if unknown:
             raise TypeError(f"unknown simulator option(s): {', '.join(unknown)}")
-        values = dict(options)
-        for name in ("latency", "throttle_rate"):
-            if values.get(name) is not None:
-                values[name] = float(values[name])
-                if values[name] < 0 or (name == "throttle_rate" and values[name] == 0):
-                    raise ValueError(f"{name} must be positive")
-        if values.get("throttle_burst") is not None:
-            values["throttle_burst"] = int(values["throttle_burst"])
-            if values["throttle_burst"] < 1:
-                raise ValueError("throttle_burst must be at least 1")
-        if "latency" in values and values["latency"] is None:
-            values["latency"] = 0.0
-        if "race_before_delete_user" in values:
-            names = values["race_before_delete_user"] or ()
-            if isinstance(names, str) or not all(isinstance(name, str) for name in names):
-                raise ValueError("race_before_delete_user must be a list of user names")
-            values["race_before_delete_user"] = tuple(names)
-        for name in ("require_mfa_session", "root_mfa_device"):
-            if name in values and not isinstance(values[name], bool):
-                raise ValueError(f"{name} must be true or false")
+        values = {name: self.CHECKS[name](value) for name, value in options.items()}
         self.__dict__.update(values)
 
     def as_dict(self):
-        return {name: getattr(self, name) for name in self.DEFAULTS}
+        return {name: copy.copy(getattr(self, name)) for name in self.DEFAULTS}
 
 
 class TokenBucket:
@@ -86,9 +138,11 @@ class Layer:
         self.app = DomainDispatcherApplication(create_backend_app)
         self.options = options
         self.realism = Realism(options)
-        self._lock = threading.Lock()  # one API call at a time inside moto and the realism layer
+        self.faults = FaultDraw(options)
+        self._locks = CallLocks()
         self._count_lock = threading.Lock()
         self._counts = collections.Counter()
+        self._account_counts = collections.defaultdict(collections.Counter)
         self._bucket = None
         self._renew_bucket()
 
@@ -98,34 +152,41 @@ class Layer:
             self._bucket = TokenBucket(rate, self.options.throttle_burst) if rate else None
 
     def configure(self, **options):
-        with self._lock:
+        with self._locks.everything():
             self.options.update(options)
         if {"throttle_rate", "throttle_burst"} & set(options):
             self._renew_bucket()
+        if {"fault_seed", "faults"} & set(options):
+            self.faults.reseed()
 
-    def counters(self):
+    def counters(self, account=None):
         with self._count_lock:
-            return dict(self._counts)
+            return dict(self._counts if account is None else self._account_counts.get(account, {}))
 
     def reset_counters(self):
         with self._count_lock:
             self._counts.clear()
+            self._account_counts.clear()
 
     def reset(self):
-        with self._lock:
+        with self._locks.everything():
             moto_api_backend.reset()
             self.realism.reset()
         self.reset_counters()
         self._renew_bucket()
+        self.faults.reseed()
+
+    def _count(self, req, name):
+        with self._count_lock:
+            self._counts[name] += 1
+            self._account_counts[req.account][name] += 1
 
     def _admit(self, req):
-        """Count the call; False when the token bucket throttles it."""
-        with self._count_lock:
-            if req.service in THROTTLED_SERVICES and self._bucket is not None and not self._bucket.take():
-                self._counts["throttled"] += 1
-                return False
-            self._counts[f"{req.service}:{req.action}"] += 1
+        """False when the token bucket throttles the call."""
+        if req.service not in THROTTLED_SERVICES:
             return True
+        with self._count_lock:
+            return self._bucket is None or self._bucket.take()
 
     def _forward(self, service, environ):
         """Let moto answer; return its answer as a Reply."""
@@ -146,6 +207,17 @@ class Layer:
                 result.close()
         return Reply(started["status"], b"".join(chunks), started["headers"])
 
+    def _act(self, req):
+        """Let the realism layer (and moto) answer, holding the locks moto's state needs (see concurrency.py)."""
+        mode = self.options.concurrency
+        if not self.realism.root_device_in_sync(req.account):
+            with self._locks.call(req.account, write=True, mode=mode):
+                self.realism.sync_root_device(req.account)
+        with self._locks.call(req.account, write=not is_read(req.action), mode=mode):
+            if self.options.backend_time:
+                time.sleep(self.options.backend_time)
+            return self.realism.handle(req, lambda: self._forward(req.service, req.environ))
+
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path.startswith(CONTROL_PREFIX):
@@ -153,39 +225,68 @@ class Layer:
         req = None if path.startswith("/moto-api") else parse_request(environ)
         if req is None:
             return self.app(environ, start_response)
+        req.account = self.realism.account_of(req)
         admitted = self._admit(req)
         if self.options.latency:
             time.sleep(self.options.latency)
         if not admitted:
+            self._count(req, "throttled")
             return error_reply(req.service, AwsError("Throttling", "Rate exceeded", 400))(start_response)
-        with self._lock:
-            reply = self.realism.handle(req, lambda: self._forward(req.service, req.environ))
+        fault = self.faults.draw(req)
+        if fault and fault != STALE_LIST:
+            self._count(req, f"fault:{fault}")
+        if fault == "drop_before":
+            _drop_connection(environ)
+        error = aws_fault(fault)
+        if error is not None:
+            return error_reply(req.service, error)(start_response)
+        if fault == STALE_LIST:
+            req.linger_seconds = self.options.linger_seconds
+        self._count(req, f"{req.service}:{req.action}")
+        reply = self._act(req)
+        if fault == STALE_LIST and reply.status == 200:  # only a Delete that succeeded leaves something lingering
+            self._count(req, f"fault:{fault}")
+        if fault == "drop_after":
+            _drop_connection(environ)
         return reply(start_response)
 
     def _control(self, environ, name):
         method = environ.get("REQUEST_METHOD", "GET")
+        query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
         try:
             if (method, name) == ("GET", "counters"):
-                payload = self.counters()
+                payload = self.counters(query.get("account"))
             elif (method, name) == ("DELETE", "counters"):
                 self.reset_counters()
                 payload = {}
             elif (method, name) == ("GET", "config"):
                 payload = self.options.as_dict()
             elif (method, name) == ("POST", "config"):
-                options = json.loads(read_body(environ) or b"{}")
-                if not isinstance(options, dict):
-                    raise ValueError("expected a JSON object of options")
-                self.configure(**options)
+                self.configure(**_json_object(environ))
                 payload = self.options.as_dict()
             elif (method, name) == ("POST", "reset"):
                 self.reset()
                 payload = {"reset": True}
+            elif (method, name) == ("POST", "root-credentials"):
+                payload = self.realism.root_credentials(str(_json_object(environ).get("account", DEFAULT_ACCOUNT)))
             else:
                 return _json_reply(404, {"error": f"no control endpoint {method} {CONTROL_PREFIX}{name}"})
         except (TypeError, ValueError) as error:
             return _json_reply(400, {"error": str(error)})
         return _json_reply(200, payload)
+
+
+def _json_object(environ):
+    value = json.loads(read_body(environ) or b"{}")
+    if not isinstance(value, dict):
+        raise ValueError("expected a JSON object")
+    return value
+
+
+def _drop_connection(environ):
+    """Close the client's connection without an answer (fault drop_before / drop_after); werkzeug takes it as a dropped client."""
+    environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+    raise ConnectionResetError("connection dropped by the simulator (injected fault)")
 
 
 def _json_reply(status, payload):
@@ -200,19 +301,23 @@ class _QuietHandler(MotoRequestHandler):
 
 
 class Simulator:
-    """A local IAM/STS endpoint: moto plus the realism layer, served on 127.0.0.1 in a daemon thread.
+    """A local IAM/STS endpoint: moto plus the realism layer, served on 127.0.0.1 by a threaded server.
 
     moto keeps its state per process, so Simulators in one process share (and reset) one state.
-    Options (also settable with configure()): latency (s slept before each API call),
-    throttle_rate (calls/s over IAM+STS, None = off) and throttle_burst (bucket size, default
-    the rate), require_mfa_session (DeactivateMFADevice needs an MFA STS session),
+    Options (keyword arguments, also settable with configure() and POST /_iamguard/config):
+    latency (s slept before each API call, outside any lock), throttle_rate (calls/s over
+    IAM+STS, one token bucket shared by all callers, None = off) and throttle_burst (bucket size,
+    default the rate), require_mfa_session (DeactivateMFADevice needs an MFA STS session),
     root_mfa_device (the account has root's virtual MFA device), race_before_delete_user (user
-    names: another process adds an access key to each just before its first DeleteUser).
+    names: another process adds an access key to each just before its first DeleteUser),
+    concurrency ("accounts": calls run in parallel, reads of an account overlap and writes of an
+    account take turns; "serial": one call at a time), backend_time (s each call spends inside
+    its account's lock, to make that visible), faults / fault_seed / fault_actions /
+    linger_seconds (injected faults, see faults.py).
     """
 
-    def __init__(self, latency=0.0, throttle_rate=None, throttle_burst=None, require_mfa_session=False, root_mfa_device=True):
-        self._layer = Layer(Options(latency=latency, throttle_rate=throttle_rate, throttle_burst=throttle_burst,
-                                    require_mfa_session=require_mfa_session, root_mfa_device=root_mfa_device))
+    def __init__(self, **options):
+        self._layer = Layer(Options(**options))
         self._server = None
         self._thread = None
         self.port = None
@@ -254,9 +359,14 @@ class Simulator:
         """Wipe moto's state (all accounts), the layer's state and the counters; keep the options."""
         self._layer.reset()
 
-    def counters(self):
-        """Calls received since the last reset, as {"iam:ListUsers": 3, ..., "throttled": n}."""
-        return self._layer.counters()
+    def counters(self, account=None):
+        """Since the last reset: calls acted on, as {"iam:ListUsers": 3, ...}, calls the token bucket
+        refused ("throttled") and faults injected per kind ("fault:<kind>"); of one account if given."""
+        return self._layer.counters(account)
+
+    def root_credentials(self, account=DEFAULT_ACCOUNT):
+        """Access keys that call as the root user of `account` (arn:aws:iam::<account>:root)."""
+        return self._layer.realism.root_credentials(account)
 
     def reset_counters(self):
         self._layer.reset_counters()

@@ -4,6 +4,7 @@ import pytest
 from botocore.config import Config
 
 from tests.simulator import Simulator, seed
+from tests.simulator.server import Options
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
 
@@ -18,8 +19,7 @@ def simulator():
 def sim(simulator):
     simulator.reset()
     yield simulator
-    simulator.configure(latency=0.0, throttle_rate=None, throttle_burst=None, require_mfa_session=False, root_mfa_device=True,
-                        race_before_delete_user=())
+    simulator.configure(**Options.DEFAULTS)
 
 
 @pytest.fixture

@@ -139,7 +139,8 @@ def test_stop_closes_the_port():
 
 
 def test_cli_serves_until_sigterm():
-    command = [sys.executable, "-m", "tests.simulator", "serve", "--latency", "0", "--no-root-mfa-device"]
+    command = [sys.executable, "-m", "tests.simulator", "serve", "--latency", "0", "--no-root-mfa-device",
+               "--options", '{"faults": {"http_503": 0.5}, "fault_seed": 4, "fault_actions": ["GetUser"]}']
     with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}) as process:
         try:
             line = process.stdout.readline().strip()
@@ -149,6 +150,9 @@ def test_cli_serves_until_sigterm():
             assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
             with urllib.request.urlopen(url + "/_iamguard/counters", timeout=10) as response:
                 assert json.loads(response.read()) == {"iam:ListVirtualMFADevices": 1}
+            with urllib.request.urlopen(url + "/_iamguard/config", timeout=10) as response:
+                config = json.loads(response.read())
+            assert config["faults"] == {"http_503": 0.5} and config["fault_seed"] == 4 and config["root_mfa_device"] is False
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=10) == 0
