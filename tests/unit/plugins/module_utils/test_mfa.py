@@ -71,16 +71,41 @@ def stub_user_devices(stub, name, *serials):
     stub.add_response("list_mfa_devices", {"MFADevices": devices, "IsTruncated": False}, {"UserName": name})
 
 
+def stub_tags(stub, serial_number, tags=None):
+    listed = [{"Key": key, "Value": value} for key, value in (tags or {}).items()]
+    stub.add_response("list_mfa_device_tags", {"Tags": listed, "IsTruncated": False}, {"SerialNumber": serial_number})
+
+
+def pending_tags(user_name="alice", created_at="2005-03-18T01:43:31Z"):
+    """The tags step 1 of a two-step enrolment leaves (created 30 minutes before NOW), seed bound."""
+    return {mfa.TAG_CREATED_AT: created_at, mfa.TAG_ENROLMENT: mfa.TWO_STEP, mfa.TAG_ENROLMENT_USER: user_name,
+            mfa.TAG_SEED_SHA256: mfa.digest(SEED), mfa.TAG_QR_SHA256: mfa.digest(PNG)}
+
+
 def stub_no_user(stub, name):
     stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name %s cannot be found." % name, 404, expected_params={"UserName": name})
 
 
+def bookkeeping(user_name="alice", kind=mfa.TWO_STEP, created_at="2005-03-18T01:58:31Z"):
+    """This collection's creation tags (created at NOW) as a Tags parameter, merged with ``extra`` by the caller."""
+    tags = {mfa.TAG_CREATED_AT: created_at, mfa.TAG_ENROLMENT: kind}
+    if user_name:
+        tags[mfa.TAG_ENROLMENT_USER] = user_name
+    return tags
+
+
+def tag_list(tags):
+    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
+
+
 def stub_create(stub, name, path="/", tags=None, serial_number=None):
-    params = {"VirtualMFADeviceName": name, "Path": path}
-    if tags:
-        params["Tags"] = tags
-    device = {"SerialNumber": serial_number or serial(name, path), "Base32StringSeed": SEED.encode("ascii"), "QRCodePNG": PNG}
+    """CreateVirtualMFADevice with ``tags`` (all of them, bookkeeping included), then the TagMFADevice that binds the seed."""
+    created = serial_number or serial(name, path)
+    params = {"VirtualMFADeviceName": name, "Path": path, "Tags": tag_list(tags if tags is not None else bookkeeping(name))}
+    device = {"SerialNumber": created, "Base32StringSeed": SEED.encode("ascii"), "QRCodePNG": PNG}
     stub.add_response("create_virtual_mfa_device", {"VirtualMFADevice": device}, params)
+    binding = [{"Key": mfa.TAG_SEED_SHA256, "Value": mfa.digest(SEED)}, {"Key": mfa.TAG_QR_SHA256, "Value": mfa.digest(PNG)}]
+    stub.add_response("tag_mfa_device", {}, {"SerialNumber": created, "Tags": binding})
 
 
 def stub_enable(stub, name, serial_number, codes=CODES):
@@ -156,7 +181,7 @@ def test_describe_virtual_root_hides_user_name():
 
 def test_describe_user_device():
     raw = {"UserName": "alice", "SerialNumber": PASSKEY, "EnableDate": DATE}
-    assert mfa.describe_user_device(raw, "alice", {serial("alice")}) == {
+    assert mfa.describe_user_device(raw, "alice", mfa.PASSKEY) == {
         "serial_number": PASSKEY, "type": "passkey", "user_name": "alice", "enable_date": ISO, "assigned": True, "root": False,
     }
 
@@ -175,6 +200,8 @@ def test_virtual_devices_read_once_across_uses(iam, stub):
         {"VirtualMFADevices": [orphan(serial("test")), orphan(serial("alice", "/team/"))], "IsTruncated": False},
         {"AssignmentStatus": "Any", "Marker": "p2"},
     )
+    stub_tags(stub, serial("alice", "/team/"))
+    stub_tags(stub, serial("test"))
     virtual = mfa.VirtualDevices(iam)
     assert set(virtual.by_serial) == {serial("alice"), ROOT_SERIAL, serial("test"), serial("alice", "/team/")}
     assert virtual.get(serial("alice"))["user_name"] == "alice"
@@ -190,11 +217,40 @@ def test_virtual_devices_read_once_across_uses(iam, stub):
 
 def test_orphans_never_include_root_or_assigned(iam, stub):
     stub_virtual(stub, assigned(serial("alice"), "alice"), ROOT_RAW, orphan(serial("zed")))
+    stub_tags(stub, serial("zed"))
     assert [d["serial_number"] for d in mfa.VirtualDevices(iam).orphans()] == [serial("zed")]
+
+
+def test_pending_enrolments_are_reported_apart_from_orphans_with_their_age(iam, stub, clock):  # pylint: disable=unused-argument
+    stub_virtual(stub, orphan(serial("alice")), orphan(serial("console")), orphan(serial("unbound")), orphan(serial("svc")))
+    stub_tags(stub, serial("alice"), pending_tags())
+    stub_tags(stub, serial("console"))
+    stub_tags(stub, serial("svc"), dict(pending_tags("svc"), **{mfa.TAG_ENROLMENT: mfa.UNATTENDED}))  # a failed unattended one
+    stub_tags(stub, serial("unbound"), bookkeeping("unbound"))  # step 1 stopped before it got the secret: nobody can use it
+    virtual = mfa.VirtualDevices(iam)
+    pending = virtual.pending_enrolments()
+    assert [(d["serial_number"], d["created_at"], d["age_minutes"], d["pending_enrolment"]) for d in pending] == [
+        (serial("alice"), "2005-03-18T01:43:31Z", 15, True)]
+    assert [(d["serial_number"], d["created_at"], d["age_minutes"]) for d in virtual.orphans()] == [
+        (serial("console"), None, None), (serial("svc"), "2005-03-18T01:43:31Z", 15), (serial("unbound"), "2005-03-18T01:58:31Z", 0)]
+    assert [d["serial_number"] for d in virtual.unassigned_of("svc")] == [serial("svc")]
+
+
+def test_enrolment_tags_round_trip_a_user_name_with_a_comma():
+    assert mfa.tag_user("a,b@c") == "a:b@c"
+    assert mfa.enrolment_user({mfa.TAG_ENROLMENT_USER: "a:b@c"}) == "a,b@c"
+    assert mfa.enrolment_user({}) is None
+
+
+@pytest.mark.parametrize("created_at", ["yesterday", "", None])
+def test_enrolment_facts_of_a_bad_time_tag_are_unknown(created_at):
+    facts = mfa.enrolment_facts({mfa.TAG_CREATED_AT: created_at} if created_at is not None else {}, now=NOW)
+    assert facts == {"created_at": None, "age_minutes": None, "pending_enrolment": False}
 
 
 def test_unassigned_root_device_is_not_an_orphan(iam, stub):
     stub_virtual(stub, orphan(ROOT_SERIAL), orphan(serial("zed")))
+    stub_tags(stub, serial("zed"))
     virtual = mfa.VirtualDevices(iam)
     assert [d["serial_number"] for d in virtual.orphans()] == [serial("zed")]
     assert virtual.get(ROOT_SERIAL)["root"] is True
@@ -202,9 +258,18 @@ def test_unassigned_root_device_is_not_an_orphan(iam, stub):
 
 def test_unassigned_of_a_user_is_matched_by_device_name_in_any_case_and_path(iam, stub):
     stub_virtual(stub, assigned(serial("bob"), "bob"), orphan(serial("Bob", "/team/")), orphan(serial("bobby")), orphan(ROOT_SERIAL))
+    stub_tags(stub, serial("bobby"))
+    stub_tags(stub, serial("Bob", "/team/"))
     virtual = mfa.VirtualDevices(iam)
     assert [d["serial_number"] for d in virtual.unassigned_of("bob")] == [serial("Bob", "/team/")]
     assert virtual.unassigned_of("carol") == []
+
+
+def test_unassigned_of_a_user_includes_devices_tagged_as_its_enrolment(iam, stub):
+    stub_virtual(stub, orphan(serial("phone", "/team/")), orphan(serial("other")))
+    stub_tags(stub, serial("other"), pending_tags("carol"))
+    stub_tags(stub, serial("phone", "/team/"), pending_tags("Bob:Jr"))
+    assert [d["serial_number"] for d in mfa.VirtualDevices(iam).unassigned_of("bob,jr")] == [serial("phone", "/team/")]
 
 
 def test_virtual_devices_read_error_is_iamguard_error(iam, stub):
@@ -340,13 +405,17 @@ def _request(**overrides):
     request = {
         "user_name": "alice", "name": "alice", "path": "/", "serial": serial("alice"), "tags": None, "codes_given": False,
         "generate_codes": False, "replace_orphan": True, "destinations": [("write_seed", "/secrets/alice.seed")], "return_secret": False,
+        "created_at": "2005-03-18T01:58:31Z",
     }
     request.update(overrides)
     return request
 
 
 ENABLE = Action("enable_mfa_device", serial("alice"), {"UserName": "alice", "SerialNumber": serial("alice")})
-CREATE = Action("create_virtual_mfa_device", serial("alice"), {"VirtualMFADeviceName": "alice", "Path": "/"})
+CREATE = Action("create_virtual_mfa_device", serial("alice"), {"VirtualMFADeviceName": "alice", "Path": "/", "Tags": tag_list(bookkeeping())})
+CREATE_UNATTENDED = Action("create_virtual_mfa_device", serial("alice"),
+                           {"VirtualMFADeviceName": "alice", "Path": "/", "Tags": tag_list(bookkeeping(kind=mfa.UNATTENDED))})
+TAG = Action("tag_mfa_device", serial("alice"), {"SerialNumber": serial("alice")})
 DELETE = Action("delete_virtual_mfa_device", serial("alice"), {"SerialNumber": serial("alice")})
 WRITE_SEED = Action("write_seed", "/secrets/alice.seed")
 WRITE_QR = Action("write_qr_code_png", "/secrets/alice.png")
@@ -395,15 +464,15 @@ def test_enrolment_rerun_of_step_one_with_secret_on_hand_is_nothing():
 
 def test_enrolment_orphan_replaced_with_generated_codes():
     request = _request(generate_codes=True, destinations=[("write_qr_code_png", "/secrets/alice.png"), ("write_seed", "/secrets/alice.seed")])
-    assert mfa.plan_enrolment(request, ORPHAN, secret_on_hand=False) == [DELETE, CREATE, WRITE_QR, WRITE_SEED, ENABLE]
+    assert mfa.plan_enrolment(request, ORPHAN, secret_on_hand=False) == [DELETE, CREATE_UNATTENDED, TAG, WRITE_QR, WRITE_SEED, ENABLE]
 
 
 def test_enrolment_orphan_replaced_when_generating_even_with_secret_on_hand():
-    assert mfa.plan_enrolment(_request(generate_codes=True), ORPHAN, secret_on_hand=True) == [DELETE, CREATE, WRITE_SEED, ENABLE]
+    assert mfa.plan_enrolment(_request(generate_codes=True), ORPHAN, secret_on_hand=True) == [DELETE, CREATE_UNATTENDED, TAG, WRITE_SEED, ENABLE]
 
 
 def test_enrolment_orphan_replaced_without_codes_leaves_it_unassigned():
-    assert mfa.plan_enrolment(_request(), ORPHAN, secret_on_hand=False) == [DELETE, CREATE, WRITE_SEED]
+    assert mfa.plan_enrolment(_request(), ORPHAN, secret_on_hand=False) == [DELETE, CREATE, TAG, WRITE_SEED]
 
 
 def test_enrolment_orphan_without_replace_is_refused():
@@ -423,17 +492,24 @@ def test_enrolment_without_destination_is_refused(existing):
 
 
 def test_enrolment_new_device_returning_secret():
-    assert mfa.plan_enrolment(_request(destinations=[], return_secret=True), None, secret_on_hand=False) == [CREATE]
+    assert mfa.plan_enrolment(_request(destinations=[], return_secret=True), None, secret_on_hand=False) == [CREATE, TAG]
 
 
 def test_enrolment_new_device_with_tags_path_and_codes():
     request = _request(name="phone", path="/team/", serial=serial("phone", "/team/"), tags={"z": "1", "a": "2"}, generate_codes=True)
     assert mfa.plan_enrolment(request, None, secret_on_hand=False) == [
         Action("create_virtual_mfa_device", serial("phone", "/team/"),
-               {"VirtualMFADeviceName": "phone", "Path": "/team/", "Tags": [{"Key": "a", "Value": "2"}, {"Key": "z", "Value": "1"}]}),
+               {"VirtualMFADeviceName": "phone", "Path": "/team/", "Tags": tag_list(dict(bookkeeping(kind=mfa.UNATTENDED), a="2", z="1"))}),
+        Action("tag_mfa_device", serial("phone", "/team/"), {"SerialNumber": serial("phone", "/team/")}),
         WRITE_SEED,
         Action("enable_mfa_device", serial("phone", "/team/"), {"UserName": "alice", "SerialNumber": serial("phone", "/team/")}),
     ]
+
+
+def test_enrolment_tags_name_the_user_with_its_comma_made_a_colon():
+    request = _request(user_name="a,b", name="a,b", serial=serial("a,b"))
+    tags = dict((tag["Key"], tag["Value"]) for tag in mfa.plan_enrolment(request, None, secret_on_hand=False)[0].params["Tags"])
+    assert tags[mfa.TAG_ENROLMENT_USER] == "a:b"
 
 
 def test_enrolment_plan_never_holds_a_secret():
@@ -465,23 +541,41 @@ def test_consecutive_codes_step_boundary():
 
 
 class _FakeIam:
-    """Records calls; answers create with a device, fails the operations named in ``fail``."""
+    """Records calls; answers create with a device, fails the operations named in ``fail``.
 
-    def __init__(self, fail=None):
+    ``enabled`` maps a user name to the serials ListMFADevices answers for it. With
+    ``enable_takes_effect`` a failing EnableMFADevice still enables the device (its answer was lost).
+    """
+
+    def __init__(self, fail=None, enabled=None, enable_takes_effect=False):
         self.calls = []
         self.fail = fail or {}
+        self.enabled = enabled or {}
+        self.enable_takes_effect = enable_takes_effect
+
+    @staticmethod
+    def can_paginate(operation):  # pylint: disable=unused-argument
+        return False
 
     def __getattr__(self, operation):
         def method(**params):
             self.calls.append((operation, params))
+            if operation == "enable_mfa_device" and self.enable_takes_effect:
+                self.enabled.setdefault(params["UserName"], []).append(params["SerialNumber"])
             if operation in self.fail:
                 raise self.fail[operation]
             if operation == "create_virtual_mfa_device":
                 created = serial(params["VirtualMFADeviceName"], params["Path"])
                 return {"VirtualMFADevice": {"SerialNumber": created, "Base32StringSeed": SEED.encode("ascii"), "QRCodePNG": PNG}}
+            if operation == "list_mfa_devices":
+                return {"MFADevices": [{"UserName": params["UserName"], "SerialNumber": s, "EnableDate": DATE}
+                                       for s in self.enabled.get(params["UserName"], [])]}
             return {}
 
         return method
+
+    def operations(self):
+        return [operation for operation, dummy in self.calls]
 
 
 def _new_device_plan(tmp_path, generate_codes=True):
@@ -490,16 +584,23 @@ def _new_device_plan(tmp_path, generate_codes=True):
 
 
 def test_enrolment_handlers_cover_local_steps():
-    assert set(mfa.Enrolment(files.write_private_file).handlers) == {"create_virtual_mfa_device", "write_qr_code_png", "write_seed", "enable_mfa_device"}
+    assert set(mfa.Enrolment(files.write_private_file).handlers) == {
+        "create_virtual_mfa_device", "tag_mfa_device", "write_qr_code_png", "write_seed", "enable_mfa_device"}
 
 
-def test_enrolment_creates_writes_and_enables(tmp_path, clock):  # pylint: disable=unused-argument
+ENABLE_CALL = ("enable_mfa_device", {"UserName": "alice", "SerialNumber": serial("alice"), "AuthenticationCode1": CODES[0],
+                                     "AuthenticationCode2": CODES[1]})
+
+
+def test_enrolment_creates_binds_writes_and_enables(tmp_path, clock):  # pylint: disable=unused-argument
     client = _FakeIam()
     enrolment = mfa.Enrolment(files.write_private_file)
     apply(client, _new_device_plan(tmp_path), enrolment.handlers)
     assert client.calls == [
-        ("create_virtual_mfa_device", {"VirtualMFADeviceName": "alice", "Path": "/"}),
-        ("enable_mfa_device", {"UserName": "alice", "SerialNumber": serial("alice"), "AuthenticationCode1": CODES[0], "AuthenticationCode2": CODES[1]}),
+        ("create_virtual_mfa_device", {"VirtualMFADeviceName": "alice", "Path": "/", "Tags": tag_list(bookkeeping(kind=mfa.UNATTENDED))}),
+        ("tag_mfa_device", {"SerialNumber": serial("alice"), "Tags": [{"Key": mfa.TAG_SEED_SHA256, "Value": mfa.digest(SEED)},
+                                                                      {"Key": mfa.TAG_QR_SHA256, "Value": mfa.digest(PNG)}]}),
+        ENABLE_CALL,
     ]
     assert (tmp_path / "alice.png").read_bytes() == PNG
     assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
@@ -520,23 +621,64 @@ def test_enrolment_rollback_after_failed_enable(tmp_path, clock, client_error): 
     # Generated codes: the message stays IAM's, not the "your codes" advice.
     assert "rejected the two codes" not in caught.value.message
     assert "InvalidAuthenticationCode" in caught.value.message
-    assert enrolment.rollback(client) == serial("alice")
-    assert client.calls[-1] == ("delete_virtual_mfa_device", {"SerialNumber": serial("alice")})
-    assert [call[0] for call in client.calls] == ["create_virtual_mfa_device", "enable_mfa_device", "delete_virtual_mfa_device"]
+    assert "deleted again" in enrolment.rollback(client)
+    # Not enabled after all (ListMFADevices says so): the device goes, then its files.
+    assert client.operations() == ["create_virtual_mfa_device", "tag_mfa_device", "enable_mfa_device", "list_mfa_devices",
+                                   "delete_virtual_mfa_device"]
     assert os.listdir(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize("code", ["EntityAlreadyExists", "ServiceFailure", "RequestTimeout"])
+def test_enrolment_lost_enable_answer_with_the_device_enabled_is_success(tmp_path, clock, client_error, code):  # pylint: disable=unused-argument
+    # IAM enabled the device but the answer was lost (a retry then meets EntityAlreadyExists, or the error is all that came back).
+    client = _FakeIam(fail={"enable_mfa_device": client_error(code, "lost")}, enable_takes_effect=True)
+    enrolment = mfa.Enrolment(files.write_private_file)
+    apply(client, _new_device_plan(tmp_path), enrolment.handlers)
+    assert client.operations()[-2:] == ["enable_mfa_device", "list_mfa_devices"]
+    assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
+    assert "delete_virtual_mfa_device" not in client.operations()
+
+
+def test_enrolment_lost_enable_answer_on_an_unexpected_exception_is_success(tmp_path, clock):  # pylint: disable=unused-argument
+    client = _FakeIam(fail={"enable_mfa_device": ConnectionResetError("reset after the server acted")}, enable_takes_effect=True)
+    enrolment = mfa.Enrolment(files.write_private_file)
+    apply(client, _new_device_plan(tmp_path), enrolment.handlers)
+    assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
+
+
+def test_enrolment_device_that_may_be_live_keeps_device_and_secret(tmp_path, clock, client_error):  # pylint: disable=unused-argument
+    # The enable failed and the check cannot be read: the device may be enabled, so nothing is rolled back.
+    client = _FakeIam(fail={"enable_mfa_device": client_error("ServiceFailure", "lost"), "list_mfa_devices": client_error("ServiceFailure", "down")})
+    enrolment = mfa.Enrolment(files.write_private_file)
+    with pytest.raises(IamGuardError):
+        apply(client, _new_device_plan(tmp_path), enrolment.handlers)
+    note = enrolment.rollback(client)
+    assert "kept" in note and serial("alice") in note
+    assert "delete_virtual_mfa_device" not in client.operations()
+    assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
+    assert (tmp_path / "alice.png").read_bytes() == PNG
+
+
+def test_enrolment_rollback_keeps_the_secret_when_the_device_cannot_be_deleted(tmp_path, client_error):
+    client = _FakeIam(fail={"delete_virtual_mfa_device": client_error("DeleteConflict", "MFA device is in use. Deactivate it first.")})
+    enrolment = mfa.Enrolment(files.write_private_file)
+    apply(client, _new_device_plan(tmp_path, generate_codes=False), enrolment.handlers)
+    with pytest.raises(IamGuardError, match="DeleteConflict"):
+        enrolment.rollback(client)
+    assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
 
 
 def test_enrolment_rollback_tolerates_device_already_gone(tmp_path, client_error):
     client = _FakeIam(fail={"delete_virtual_mfa_device": client_error("NoSuchEntity", "gone")})
     enrolment = mfa.Enrolment(files.write_private_file)
     apply(client, _new_device_plan(tmp_path, generate_codes=False), enrolment.handlers)
-    assert enrolment.rollback(client) == serial("alice")
+    assert serial("alice") in enrolment.rollback(client)
     assert os.listdir(str(tmp_path)) == []
 
 
 def test_enrolment_rollback_without_create_touches_nothing():
     client = _FakeIam()
-    assert mfa.Enrolment(files.write_private_file).rollback(client) is None
+    assert mfa.Enrolment(files.write_private_file).rollback(client) == ""
     assert client.calls == []
 
 
@@ -552,9 +694,10 @@ def test_enrolment_wrong_user_codes_get_clear_message(client_error):
     assert "111111" not in message and "222222" not in message
     assert caught.value.exception is rejected
     assert client.calls == [("enable_mfa_device", {"UserName": "alice", "SerialNumber": serial("alice"), "AuthenticationCode1": "111111",
-                                                   "AuthenticationCode2": "222222"})]
-    assert enrolment.rollback(client) is None
-    assert len(client.calls) == 1
+                                                   "AuthenticationCode2": "222222"}),
+                            ("list_mfa_devices", {"UserName": "alice"})]
+    assert enrolment.rollback(client) == ""
+    assert len(client.calls) == 2
 
 
 def test_enrolment_user_codes_other_error_is_not_blamed_on_codes(client_error):
