@@ -8,6 +8,7 @@ import base64
 import errno
 import os
 import stat
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -327,6 +328,8 @@ def test_virtual_devices_read_once_from_many_threads():
 def test_user_devices_typed(iam, stub):
     stub_user_devices(stub, "alice", serial("alice"), HARDWARE_ARN, PASSKEY, VENDOR)
     stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")))
+    stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")))  # HARDWARE_ARN missing: read again
+    stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")))  # VENDOR missing: read again
     devices = mfa.user_devices(iam, "alice", mfa.VirtualDevices(iam))
     assert [(d["serial_number"], d["type"], d["user_name"]) for d in devices] == [
         (serial("alice"), "virtual", "alice"),
@@ -334,6 +337,38 @@ def test_user_devices_typed(iam, stub):
         (PASSKEY, "passkey", "alice"),
         (VENDOR, "hardware", "alice"),
     ]
+
+
+def test_device_enabled_after_the_virtual_read_is_typed_virtual_after_one_reread(iam, stub):
+    # The batch read the list before bob's device was enrolled: a miss re-reads it, once per serial.
+    virtual = mfa.VirtualDevices(iam)
+    stub_virtual(stub, assigned(serial("alice"), "alice"))
+    assert virtual.type_of(serial("alice")) == mfa.VIRTUAL
+    stub_user_devices(stub, "bob", serial("bob"), VENDOR)
+    stub_virtual(stub, assigned(serial("alice"), "alice"), assigned(serial("bob"), "bob"))
+    stub_virtual(stub, assigned(serial("alice"), "alice"), assigned(serial("bob"), "bob"))
+    assert [d["type"] for d in mfa.user_devices(iam, "bob", virtual)] == [mfa.VIRTUAL, mfa.HARDWARE]
+    assert virtual.type_of(VENDOR) == mfa.HARDWARE  # already re-read for this serial: no more calls
+    assert virtual.type_of(PASSKEY) == mfa.PASSKEY  # never virtual: no re-read
+
+
+def test_reread_on_miss_happens_once_from_many_threads():
+    client = _SlowListClient()
+    virtual = mfa.VirtualDevices(client)
+    start = threading.Barrier(8)
+    kinds = []
+
+    def use():
+        start.wait()
+        kinds.append(virtual.type_of(VENDOR))
+
+    threads = [threading.Thread(target=use) for dummy in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert kinds == [mfa.HARDWARE] * 8
+    assert client.reads == 2
 
 
 def test_user_devices_without_devices_skips_the_account_wide_list(iam, stub):
@@ -747,6 +782,18 @@ def test_device_options_without_codes():
         ({"serial_number": serial("alice")}, "serial_number"),
         ({"return_secret": True, "seed_path": "/tmp/s"}, "return_secret"),
         ({"user_name": None, "name": "phone", "generate_codes": True, "seed_path": "/tmp/s"}, "generate_codes"),
+        # input rules never depend on the account: nowhere to keep the secret is refused even if the user has a device
+        ({"generate_codes": True}, "generate_codes"),
+        ({"seed_path": "/tmp/same", "qr_code_png_path": "/tmp/same"}, "seed_path"),
+        ({"seed_path": "/tmp/a/../same", "qr_code_png_path": "/tmp/same"}, "seed_path"),
+        ({"tags": {"iamguard:created-at": "x"}, "seed_path": "/tmp/s"}, "tags"),
+        ({"state": "absent", "generate_codes": True}, "generate_codes"),
+        ({"state": "absent", "authentication_code_1": "123456", "authentication_code_2": "654321"}, "authentication_code_1"),
+        ({"state": "absent", "seed_path": "/tmp/s"}, "seed_path"),
+        ({"state": "absent", "qr_code_png_path": "/tmp/q.png"}, "qr_code_png_path"),
+        ({"state": "absent", "return_secret": True}, "return_secret"),
+        ({"state": "absent", "tags": {"team": "a"}}, "tags"),
+        ({"state": "absent", "force": True}, "force"),
     ],
 )
 def test_device_options_bad(overrides, option):
@@ -762,9 +809,30 @@ def test_device_options_return_secret_with_no_log():
     assert mfa.device_options(_params(return_secret=True), task_no_log=True)["return_secret"] is True
 
 
-def test_device_options_absent_allows_serial_and_ignores_present_rules():
-    options = mfa.device_options(_params(state="absent", serial_number=PASSKEY, return_secret=True, user_name=None, generate_codes=True), False)
+def test_device_options_absent_allows_serial():
+    options = mfa.device_options(_params(state="absent", serial_number=PASSKEY, user_name=None), False)
     assert options["serial_number"] == PASSKEY
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_device_options_refuse_a_fifo_at_an_output_path(tmp_path, force):
+    fifo = tmp_path / "alice.seed"
+    os.mkfifo(str(fifo))
+    with pytest.raises(IamGuardError, match="seed_path: .* is not a regular file"):
+        mfa.device_options(_params(seed_path=str(fifo), force=force), task_no_log=False)
+
+
+def test_device_options_refuse_a_device_node_at_an_output_path():
+    with pytest.raises(IamGuardError, match="qr_code_png_path: /dev/null is not a regular file"):
+        mfa.device_options(_params(qr_code_png_path="/dev/null", force=True), task_no_log=False)
+
+
+def test_device_options_without_pyotp_refuse_generate_codes_before_any_call(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "pyotp", None)  # import pyotp now raises ImportError
+    with pytest.raises(IamGuardError) as caught:
+        mfa.device_options(_params(generate_codes=True, seed_path=str(tmp_path / "s")), task_no_log=False)
+    assert "Failed to import the required Python library (pyotp)" in caught.value.message
+    assert mfa.device_options(_params(seed_path=str(tmp_path / "s")), task_no_log=False)["generate_codes"] is False
 
 
 # --- ensure_present end to end over Stubber ---------------------------------------------------
