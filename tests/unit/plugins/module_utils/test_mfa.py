@@ -947,7 +947,7 @@ def test_present_rerun_of_step_one_changes_nothing(iam, stub, tmp_path):
         stub_user_devices(stub, "alice")
         stub_virtual(stub, orphan(serial("alice")))
         stub_tags(stub, serial("alice"), pending_tags())
-        result = mfa.ensure_present(iam, _present(tmp_path, force=force), force, _no_identity)
+        result = mfa.ensure_present(iam, _present(tmp_path, force=force), False, _no_identity)
         assert result["changed"] is False
         assert result["actions"] == []
     assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
@@ -1164,6 +1164,8 @@ ALICE_REMOVAL = [
 def _stub_alice_devices(stub):
     stub_user_devices(stub, "alice", serial("alice"), PASSKEY, VENDOR)
     stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")))
+    stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")))  # VENDOR missing: read again
+    stub_tags(stub, serial("test"))  # is it a leftover of alice's?
 
 
 def test_absent_all_devices_of_user_check_mode(iam, stub):
@@ -1204,6 +1206,7 @@ def test_absent_by_virtual_serial_finds_the_user(iam, stub):
 def test_absent_hardware_serial_with_user_is_deactivated_only(iam, stub):
     stub_virtual(stub, assigned(serial("alice"), "alice"))
     stub_user_devices(stub, "alice", serial("alice"), HARDWARE_ARN)
+    stub_virtual(stub, assigned(serial("alice"), "alice"))  # HARDWARE_ARN missing: read again
     stub.add_response("deactivate_mfa_device", {}, {"UserName": "alice", "SerialNumber": HARDWARE_ARN})
     result = mfa.ensure_absent(iam, _absent(serial_number=HARDWARE_ARN), False)
     assert result["actions"] == [{"action": "deactivate_mfa_device", "target": HARDWARE_ARN}]
@@ -1219,8 +1222,37 @@ def test_absent_unknown_serial_without_user_warns(iam, stub):
     assert PASSKEY in result["warnings"][0] and "user_name" in result["warnings"][0]
 
 
+def test_absent_missing_virtual_serial_is_already_absent(iam, stub):
+    # Removed by an earlier run (or a cleanup loop over an old orphan list): nothing to do, nothing to warn about.
+    stub_virtual(stub, orphan(serial("test")))
+    result = mfa.ensure_absent(iam, _absent(user_name=None, serial_number=serial("gone")), False)
+    assert result["changed"] is False
+    assert result["devices"] == []
+    assert result["warnings"] == []
+
+
+def test_absent_user_reset_removes_devices_deactivated_earlier(iam, stub):
+    # bob's device was deactivated by hand (or by a run that stopped before DeleteVirtualMFADevice), and a
+    # pending enrolment tagged for him waits under another name: the reset leaves no orphan of his.
+    stub_user_devices(stub, "bob", PASSKEY)
+    stub_virtual(stub, orphan(serial("bob")), orphan(serial("phone", "/team/")), orphan(serial("test")))
+    stub_tags(stub, serial("bob"))
+    stub_tags(stub, serial("phone", "/team/"), pending_tags("bob"))
+    stub_tags(stub, serial("test"))
+    stub.add_response("deactivate_mfa_device", {}, {"UserName": "bob", "SerialNumber": PASSKEY})
+    stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("bob")})
+    stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("phone", "/team/")})
+    result = mfa.ensure_absent(iam, _absent(user_name="bob"), False)
+    assert result["actions"] == [
+        {"action": "deactivate_mfa_device", "target": PASSKEY},
+        {"action": "delete_virtual_mfa_device", "target": serial("bob")},
+        {"action": "delete_virtual_mfa_device", "target": serial("phone", "/team/")},
+    ]
+
+
 def test_absent_orphan_by_name_is_deleted_only(iam, stub):
     stub_virtual(stub, orphan(serial("test")))
+    stub_tags(stub, serial("test"))
     stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("test")})
     result = mfa.ensure_absent(iam, _absent(user_name=None, name="test"), False)
     assert result["actions"] == [{"action": "delete_virtual_mfa_device", "target": serial("test")}]
@@ -1236,9 +1268,19 @@ def test_absent_missing_name_is_unchanged(iam, stub):
 
 def test_absent_missing_user_warns(iam, stub):
     stub_no_user(stub, "ghost")
+    stub_virtual(stub)
     result = mfa.ensure_absent(iam, _absent(user_name="ghost"), False)
     assert result["changed"] is False
-    assert result["warnings"] == ["IAM user ghost does not exist; there is no device to remove."]
+    assert result["warnings"] == ["IAM user ghost does not exist; only virtual devices left over for that name can be removed."]
+
+
+def test_absent_missing_user_still_removes_its_leftover_device(iam, stub):
+    stub_no_user(stub, "ghost")
+    stub_virtual(stub, orphan(serial("ghost")))
+    stub_tags(stub, serial("ghost"))
+    stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("ghost")})
+    assert mfa.ensure_absent(iam, _absent(user_name="ghost"), False)["actions"] == [
+        {"action": "delete_virtual_mfa_device", "target": serial("ghost")}]
 
 
 def test_absent_root_device_refused(iam, stub):
@@ -1263,23 +1305,28 @@ def test_inventory_validates_names_before_any_call(iam, stub):  # pylint: disabl
 
 
 def _stub_inventory(stub):
-    stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")), ROOT_RAW)
+    stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("dave")), orphan(serial("test")), ROOT_RAW)
+    stub_tags(stub, serial("dave"), pending_tags("dave"))
+    stub_tags(stub, serial("test"))
     stub_user_devices(stub, "alice", serial("alice"), PASSKEY)
     stub_no_user(stub, "ghost")
     stub_user_devices(stub, "carol")
 
 
-def test_inventory_reads_the_virtual_list_once(iam, stub):
+def test_inventory_reads_the_virtual_list_once(iam, stub, clock):  # pylint: disable=unused-argument
     _stub_inventory(stub)
     result = mfa.device_inventory(iam, ["alice", "ghost", "carol"], "Any")
     assert result["changed"] is False
-    assert [d["serial_number"] for d in result["virtual_devices"]] == sorted([serial("alice"), serial("test"), ROOT_SERIAL])
+    assert [d["serial_number"] for d in result["virtual_devices"]] == sorted([serial("alice"), serial("dave"), serial("test"), ROOT_SERIAL])
     assert [d["serial_number"] for d in result["orphans"]] == [serial("test")]
+    assert [(d["serial_number"], d["age_minutes"]) for d in result["pending_enrolments"]] == [(serial("dave"), 15)]
     assert [(d["serial_number"], d["type"]) for d in result["users"]["alice"]] == [(serial("alice"), "virtual"), (PASSKEY, "passkey")]
-    assert result["users"]["ghost"] == []
+    # A missing user is said to be missing, not reported as a user without MFA.
+    assert "ghost" not in result["users"]
+    assert result["missing_users"] == ["ghost"]
     assert result["users"]["carol"] == []
     assert result["warnings"] == ["IAM user ghost does not exist."]
-    assert result["summary"] == {"virtual": 3, "virtual_assigned": 2, "orphans": 1}
+    assert result["summary"] == {"virtual": 4, "virtual_assigned": 2, "orphans": 1, "pending_enrolments": 1}
 
 
 @pytest.mark.parametrize(
@@ -1288,6 +1335,7 @@ def test_inventory_reads_the_virtual_list_once(iam, stub):
 )
 def test_inventory_assignment_filter(iam, stub, status, expected):
     stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")), ROOT_RAW)
+    stub_tags(stub, serial("test"))
     result = mfa.device_inventory(iam, [], status)
     assert sorted(d["serial_number"] for d in result["virtual_devices"]) == sorted(expected)
     assert result["summary"]["virtual"] == 3
