@@ -43,6 +43,8 @@ TAG_QR_SHA256 = TAG_PREFIX + "qr-sha256"  # binds a QR code file to the device
 TWO_STEP = "two-step"
 UNATTENDED = "unattended"
 TAG_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# AWS refuses SigV4 requests signed more than 15 minutes off its clock, so no EnableDate is further off ours.
+CLOCK_SKEW_LIMIT = 15 * 60
 
 
 def same_user(name_a, name_b):
@@ -141,7 +143,7 @@ class VirtualDevices:
 
     Thread-safe, so a pool purging many users shares one read. A device enabled
     after that read is not in it: ``type_of`` re-reads the list once for such a
-    serial before calling it hardware. Tags of unassigned devices (this
+    serial before calling it hardware (unless it was enabled before the read began). Tags of unassigned devices (this
     collection's enrolment bookkeeping) are read on demand, once per device.
     """
 
@@ -149,10 +151,12 @@ class VirtualDevices:
         self._client = client
         self._lock = threading.Lock()
         self._by_serial = None
+        self._read_at = None
         self._reread_for = set()
         self._tags = {}
 
     def _read(self):
+        self._read_at = time.time()
         raw = read(self._client, "list_virtual_mfa_devices", "VirtualMFADevices", "ListVirtualMFADevices", AssignmentStatus="Any")
         return {device["SerialNumber"]: device for device in raw}
 
@@ -163,10 +167,14 @@ class VirtualDevices:
                 self._by_serial = self._read()
             return self._by_serial
 
-    def type_of(self, serial):
-        """VIRTUAL, PASSKEY or HARDWARE; a serial missing from the cached list re-reads it once."""
+    def type_of(self, serial, enable_date=None):
+        """VIRTUAL, PASSKEY or HARDWARE; a serial missing from the cached list re-reads it once.
+
+        ``enable_date`` (ListMFADevices' datetime): a device enabled well before the list was
+        read would be in it if it were virtual, so it needs no re-read.
+        """
         kind = device_type(serial, self.by_serial)
-        if kind != HARDWARE:
+        if kind != HARDWARE or _enabled_before(enable_date, self._read_at - CLOCK_SKEW_LIMIT):
             return kind
         with self._lock:
             # Another thread's re-read may have brought it; each missing serial re-reads at most once.
@@ -229,6 +237,10 @@ class VirtualDevices:
         ]
 
 
+def _enabled_before(enable_date, seconds):
+    return hasattr(enable_date, "timestamp") and enable_date.timestamp() < seconds
+
+
 def user_devices(client, user_name, virtual):
     """Typed devices of one user, or None when the user does not exist.
 
@@ -237,7 +249,7 @@ def user_devices(client, user_name, virtual):
     raw = read(client, "list_mfa_devices", "MFADevices", "ListMFADevices for %s" % user_name, missing_ok=True, UserName=user_name)
     if raw is None:
         return None
-    return [describe_user_device(device, user_name, virtual.type_of(device["SerialNumber"])) for device in raw]
+    return [describe_user_device(device, user_name, virtual.type_of(device["SerialNumber"], device.get("EnableDate"))) for device in raw]
 
 
 def plan_device_removal(device):
