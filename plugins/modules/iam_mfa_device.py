@@ -42,7 +42,7 @@ options:
         hand or by a run that stopped between deactivation and deletion.
       - A virtual device serial that no longer exists is already absent (C(changed=false)).
       - V(absent) refuses the options of an enrolment (O(generate_codes), the two codes, O(seed_path), O(qr_code_png_path),
-        O(return_secret), O(force), O(tags)): a task that sets them is not what it seems.
+        O(return_secret), O(force), O(tags)), since a task that sets them is not what it seems.
     type: str
     choices: [present, absent]
     default: present
