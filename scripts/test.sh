@@ -2,7 +2,7 @@
 # The project's test command: bash scripts/test.sh
 #
 # On a fresh clone it sets everything up itself (scripts/venv.sh), then runs
-#   1. pytest over tests/unit, tests/simulator_tests and tests/integration (those that exist)
+#   1. pytest over tests/unit, tests/simulator_tests, tests/property and tests/integration (those that exist)
 #   2. ansible-lint (production profile, offline; configuration in .ansible-lint)
 #   3. ansible-test sanity on Python 3.11 (scripts/sanity.sh)
 # Every step runs even when an earlier one failed; the exit status is non-zero when any
@@ -84,7 +84,7 @@ echo "ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH}"
 
 # --- 1. pytest ------------------------------------------------------------------------
 test_dirs=()
-for d in tests/unit tests/simulator_tests tests/integration; do
+for d in tests/unit tests/simulator_tests tests/property tests/integration; do
     if [[ -d "${d}" ]]; then test_dirs+=("${d}"); fi
 done
 header "[1/3] pytest ${test_dirs[*]}"

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, credentials_lack_mfa, with_mfa_hint
 
 
 def run(module, work):
@@ -13,14 +15,17 @@ def run(module, work):
 
     ``work`` returns the result dict; a ``warnings`` list in it goes to module.warn,
     and a ``failure`` message (some targets of a batch failed) fails the task with
-    the rest of the result still returned.
+    the rest of the result still returned. IAM's refusal of an MFA-gated call made
+    with credentials that cannot carry MFA gets the fix appended.
     """
     try:
         result = work()
     except IamGuardError as e:
-        if e.exception is not None:
-            module.fail_json_aws(e.exception, msg=e.message)
-        module.fail_json(msg=e.message)
+        e = with_mfa_hint(e, lambda: credentials_lack_mfa(module))
+        # The message already quotes IAM's answer: fail_json_aws would append it a
+        # second time, so only its structured fields (error code, request id) are kept.
+        response = getattr(e.exception, "response", None)
+        module.fail_json(msg=e.message, **(camel_dict_to_snake_dict(response) if response else {}))
     for warning in result.pop("warnings", []):
         module.warn(warning)
     failure = result.pop("failure", None)

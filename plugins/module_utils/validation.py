@@ -48,6 +48,27 @@ serial_number = _rule(SERIAL_NUMBER, "an MFA serial number is 9 to 256 character
 user_id = _rule(USER_ID, "an IAM user id starts with AIDA followed by upper-case letters and digits", "user_ids")
 
 
+def name_list(value, option):
+    """The names of a destructive list option, which the module takes as given (argspec type raw).
+
+    Ansible's own list type splits a string on commas, and a comma is legal in an
+    IAM user name: 'x,y' would become two users. So one string is one name, and one
+    that holds a comma is refused rather than guessed at.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        if "," in value:
+            raise InvalidInput(
+                option, value, "one string is one name, and this one contains a comma, which IAM allows inside a user name; give a YAML "
+                "list instead: [x, y] for two users, or ['x,y'] for one user whose name contains a comma",
+            )
+        return [value]
+    if isinstance(value, list):
+        return value
+    raise InvalidInput(option, value, "give a YAML list of user names")
+
+
 def authentication_code(value, option):
     if not isinstance(value, str) or not AUTH_CODE.fullmatch(value):
         raise InvalidInput(option, "******", "an authentication code is exactly 6 digits")

@@ -16,27 +16,34 @@ description:
     policies and group memberships - then deletes the user. One run is enough whatever the mix of MFA device types;
     every device is deactivated and only virtual devices are deleted (hardware tokens and passkeys cannot be).
   - O(state=disabled) keeps the user (retention, legal hold) and removes every way to authenticate - login profile,
-    access keys (deleted, or deactivated with O(access_keys=deactivate)), SSH keys, signing certificates,
+    access keys (deleted, or deactivated with O(access_key_action=deactivate)), SSH keys, signing certificates,
     service-specific credentials and MFA devices. Groups and policies stay unless O(remove_permissions=true).
   - Credentials are always removed first, so a run that stops half-way never leaves a user who can still sign in with
     fewer restrictions.
   - For each user one planner lists the actions; check mode returns that list without changing anything, and a real run
     applies the very same list. A dependent that appears during the run (C(DeleteConflict) on DeleteUser) is listed and
     removed again, at most O(max_conflict_retries) times.
-  - Never touches the identity running the task, users matching O(protected_users), or the root user; such a target fails
-    for that user with nothing changed for it. One user's failure does not stop the others; the task fails at the end
-    and lists which users failed and why.
-  - Users are processed concurrently (O(max_workers)) over one client whose retry mode absorbs C(Throttling).
+  - Never touches the identity running the task, users matching O(protected_users), or the root user; such a target gets
+    status V(protected) and a warning, nothing is changed for it, and the task goes on (check mode and C(--diff) show the
+    others' plans). With O(fail_on_protected=true) the task fails at the end instead.
+  - One user's failure does not stop the others; the task fails at the end and lists which users failed and why.
+  - A virtual MFA device of the user that is enabled for nobody - named after the user, or named by an earlier manifest of
+    the user in O(manifest_dir) - is deleted too. A run stopped between deactivating and deleting a device leaves one; the
+    next run removes it, even when that run had already deleted the user (status V(absent), the deletion is listed).
+  - Users are processed concurrently (O(max_workers)). Every IAM call is retried on throttling, server errors, dropped
+    connections and IAM's short-lived C(EntityTemporarilyUnmodifiable) / C(ConcurrentModification) answers, up to 20
+    attempts each with a jittered backoff from 0.1 to 5 seconds; a removal whose answer was lost and that then finds the
+    item gone counts as done. Paginated lists are retried as a whole and read 1000 items per page.
   - The permissions boundary and tags do not block DeleteUser and go with the user; they are recorded in the manifest.
 author:
   - iamguard maintainers (@iamguard)
 options:
   user_names:
     description:
-      - Names of the users. A single string is accepted.
-      - Ansible splits a plain string on commas, so give a YAML list for names that contain a comma.
-    type: list
-    elements: str
+      - Names of the users, as a YAML list. A single string is taken as one name.
+      - A single string that contains a comma is refused - IAM allows commas inside user names, and this option never
+        turns one string into several users. Give V([x, y]) for two users, or V(['x,y']) for one user named C(x,y).
+    type: raw
     default: []
     aliases: ['user_name', 'names']
   user_ids:
@@ -51,7 +58,7 @@ options:
     type: str
     choices: [absent, disabled]
     default: absent
-  access_keys:
+  access_key_action:
     description:
       - With O(state=disabled), V(delete) deletes access keys and V(deactivate) makes them C(Inactive) (kept for audit).
     type: str
@@ -68,6 +75,12 @@ options:
     type: list
     elements: str
     default: []
+  fail_on_protected:
+    description:
+      - Fail the task (at the end, after the other users) when a target is protected - the caller, root, or a
+        O(protected_users) match. By default such a target is reported with status V(protected) and a warning.
+    type: bool
+    default: false
   manifest_dir:
     description:
       - Folder for one JSON manifest per user (C(<account>-<user>-<UTC timestamp>.json)), written with mode 0600 before the
@@ -75,6 +88,8 @@ options:
         and last use, SSH key and signing certificate ids and bodies, service-specific credential ids, MFA serials with
         type, groups, inline policy documents, attached policy ARNs, and the actions. Never a secret value.
       - Not written in check mode.
+      - The earlier manifests of a user in this folder are read too - a virtual device they name that is now enabled for
+        nobody is deleted with the user.
     type: path
   max_workers:
     description:
@@ -95,13 +110,18 @@ notes:
     C(iam:DeleteSSHPublicKey), C(iam:DeleteSigningCertificate), C(iam:DeleteServiceSpecificCredential),
     C(iam:DeactivateMFADevice), C(iam:DeleteVirtualMFADevice), C(iam:DetachUserPolicy), C(iam:DeleteUserPolicy),
     C(iam:RemoveUserFromGroup), C(iam:DeleteUser)."
-  - When a policy denies DeactivateMFADevice without C(aws:MultiFactorAuthPresent), that user fails with a message naming the
-    fix - run the task with the O(access_key), O(secret_key) and O(session_token) of an STS session obtained with MFA.
+  - When IAM answers C(AccessDenied) to DeactivateMFADevice or DeleteVirtualMFADevice and the task signs with long-term access
+    keys (no session token - such keys never carry MFA), that user's error adds the fix - run the task with the O(access_key),
+    O(secret_key) and O(session_token) of an STS session obtained with MFA. IAM's answer never says that MFA is the reason,
+    and a session token may or may not carry MFA, so with a session token the error is IAM's alone.
   - ListSSHPublicKeys answers C(InvalidAction) in some partitions; the module then takes the user to have no SSH keys and warns.
+requirements:
+  - python >= 3.8
+  - boto3 >= 1.34.0
+  - botocore >= 1.34.0
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
 """
 
 EXAMPLES = r"""
@@ -122,11 +142,17 @@ EXAMPLES = r"""
   iamguard.aws.iam_user_purge:
     user_names: carol
     state: disabled
-    access_keys: deactivate
+    access_key_action: deactivate
 
 - name: Delete a user known only by its id
   iamguard.aws.iam_user_purge:
     user_ids: [AIDAEXAMPLEID1234567]
+
+- name: A user whose name contains a comma, in a run that must fail if any target is protected
+  iamguard.aws.iam_user_purge:
+    user_names: ['contractor,acme']
+    protected_users: ["break-glass-*"]
+    fail_on_protected: true
 """
 
 RETURN = r"""
@@ -151,7 +177,8 @@ users:
     status:
       description:
         - V(deleted) or V(disabled) - the state reached (in check mode, the state the plan reaches);
-          V(absent) - no such user, nothing to do; V(protected) - refused by a guard, nothing changed;
+          V(absent) - no such user (RV(users[].actions) lists leftover virtual devices deleted all the same);
+          V(protected) - refused by a guard, nothing changed, a warning given (a failure with O(fail_on_protected=true));
           V(failed) - see RV(users[].error).
       type: str
     actions:
@@ -178,19 +205,21 @@ users:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import iam_client, sts_client
+from ansible_collections.iamguard.aws.plugins.module_utils.client import credentials_lack_mfa, iam_client, sts_client
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity, run
 from ansible_collections.iamguard.aws.plugins.module_utils.users import purge, purge_options
 
 
 def main():
     argument_spec = dict(
-        user_names=dict(type="list", elements="str", default=[], aliases=["user_name", "names"]),
+        # raw: the list type would split 'x,y' into two users; validation.name_list decides.
+        user_names=dict(type="raw", default=[], aliases=["user_name", "names"]),
         user_ids=dict(type="list", elements="str", default=[]),
         state=dict(type="str", choices=["absent", "disabled"], default="absent"),
-        access_keys=dict(type="str", choices=["delete", "deactivate"], default="delete", no_log=False),
+        access_key_action=dict(type="str", choices=["delete", "deactivate"], default="delete", no_log=False),
         remove_permissions=dict(type="bool"),
         protected_users=dict(type="list", elements="str", default=[]),
+        fail_on_protected=dict(type="bool", default=False),
         manifest_dir=dict(type="path"),
         max_workers=dict(type="int", default=4),
         max_conflict_retries=dict(type="int", default=3),
@@ -199,7 +228,7 @@ def main():
 
     def work():
         options = purge_options(module.params)
-        return purge(iam_client(module), lambda: caller_identity(sts_client(module)), options, module.check_mode)
+        return purge(iam_client(module), lambda: caller_identity(sts_client(module)), options, module.check_mode, lambda: credentials_lack_mfa(module))
 
     run(module, work)
 

@@ -5,11 +5,16 @@
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
 from ansible_collections.iamguard.aws.plugins.module_utils import client as client_utils
 
 S4_MESSAGE = "To complete this action, please ensure that you are authenticated with an MFA device that is enabled for this user."
+# What IAM really answers when a policy demands MFA: nothing in it names MFA.
+REAL_EXPLICIT_DENY = ("User: arn:aws:iam::123456789012:user/ops is not authorized to perform: iam:DeactivateMFADevice on resource: "
+                      "arn:aws:iam::123456789012:user/alice with an explicit deny in an identity-based policy")
+REAL_NO_ALLOW = ("User: arn:aws:iam::123456789012:user/ops is not authorized to perform: iam:DeactivateMFADevice on resource: "
+                 "arn:aws:iam::123456789012:user/alice because no identity-based policy allows the iam:DeactivateMFADevice action")
 SERIAL_1 = "arn:aws:iam::123456789012:mfa/alice"
 SERIAL_2 = "arn:aws:iam::123456789012:mfa/bob"
 SERIAL_3 = "arn:aws:iam::123456789012:mfa/carol"
@@ -19,12 +24,12 @@ def test_paginate_reads_every_page(iam, stub):
     stub.add_response(
         "list_virtual_mfa_devices",
         {"VirtualMFADevices": [{"SerialNumber": SERIAL_1}, {"SerialNumber": SERIAL_2}], "IsTruncated": True, "Marker": "page-2"},
-        {"AssignmentStatus": "Any"},
+        {"AssignmentStatus": "Any", "MaxItems": 1000},
     )
     stub.add_response(
         "list_virtual_mfa_devices",
         {"VirtualMFADevices": [{"SerialNumber": SERIAL_3}], "IsTruncated": False},
-        {"AssignmentStatus": "Any", "Marker": "page-2"},
+        {"AssignmentStatus": "Any", "Marker": "page-2", "MaxItems": 1000},
     )
     items = iam_paginate(iam)
     assert [item["SerialNumber"] for item in items] == [SERIAL_1, SERIAL_2, SERIAL_3]
@@ -35,7 +40,7 @@ def iam_paginate(client):
 
 
 def test_paginate_page_without_result_key_is_empty(iam, stub):
-    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": False}, {"UserName": "alice"})
+    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": False}, {"UserName": "alice", "MaxItems": 1000})
     assert client_utils.paginate(iam, "list_mfa_devices", "MFADevices", UserName="alice") == []
 
 
@@ -46,17 +51,19 @@ def test_paginate_follows_markers_without_a_botocore_paginator(iam, stub):
     }
     second = dict(credential, ServiceSpecificCredentialId="ACCAEXAMPLEEXAMPLE02")
     stub.add_response(
-        "list_service_specific_credentials", {"ServiceSpecificCredentials": [credential], "IsTruncated": True, "Marker": "m1"}, {"UserName": "alice"}
+        "list_service_specific_credentials", {"ServiceSpecificCredentials": [credential], "IsTruncated": True, "Marker": "m1"},
+        {"UserName": "alice", "MaxItems": 1000},
     )
     stub.add_response(
-        "list_service_specific_credentials", {"ServiceSpecificCredentials": [second], "IsTruncated": False}, {"UserName": "alice", "Marker": "m1"}
+        "list_service_specific_credentials", {"ServiceSpecificCredentials": [second], "IsTruncated": False},
+        {"UserName": "alice", "Marker": "m1", "MaxItems": 1000},
     )
     items = client_utils.paginate(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", UserName="alice")
     assert [item["ServiceSpecificCredentialId"] for item in items] == ["ACCAEXAMPLEEXAMPLE01", "ACCAEXAMPLEEXAMPLE02"]
 
 
 def test_paginate_without_paginator_single_page(iam, stub):
-    stub.add_response("list_service_specific_credentials", {"ServiceSpecificCredentials": []}, {"UserName": "alice"})
+    stub.add_response("list_service_specific_credentials", {"ServiceSpecificCredentials": []}, {"UserName": "alice", "MaxItems": 1000})
     assert client_utils.paginate(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", UserName="alice") == []
 
 
@@ -75,7 +82,7 @@ def test_error_classification(client_error, code, missing, conflict):
     assert client_utils.error_code(error) == code
     assert client_utils.is_missing(error) is missing
     assert client_utils.is_conflict(error) is conflict
-    assert client_utils.is_mfa_required(error) is False
+    assert client_utils.is_mfa_gated_denial(error) is False
 
 
 def test_non_client_error_has_no_code():
@@ -83,53 +90,59 @@ def test_non_client_error_has_no_code():
     assert client_utils.error_code(error) is None
     assert not client_utils.is_missing(error)
     assert not client_utils.is_conflict(error)
-    assert not client_utils.is_mfa_required(error)
+    assert not client_utils.is_mfa_gated_denial(error)
     assert "iam.amazonaws.com" in client_utils.error_message(error)
 
 
 @pytest.mark.parametrize("code", ["AccessDenied", "AccessDeniedException"])
-@pytest.mark.parametrize(
-    "message",
-    [
-        S4_MESSAGE,
-        "Explicit deny: condition aws:MultiFactorAuthPresent is false",
-        "This operation requires Multi-Factor authentication",
-    ],
-)
-def test_mfa_required_access_denied(client_error, code, message):
-    assert client_utils.is_mfa_required(client_error(code, message, "DeactivateMFADevice"))
+@pytest.mark.parametrize("operation", ["DeactivateMFADevice", "DeleteVirtualMFADevice", "EnableMFADevice", "ResyncMFADevice"])
+@pytest.mark.parametrize("message", [REAL_EXPLICIT_DENY, REAL_NO_ALLOW, ""])
+def test_mfa_gated_denial_rests_on_the_call_not_the_words(client_error, code, operation, message):
+    assert client_utils.is_mfa_gated_denial(client_error(code, message, operation))
 
 
 @pytest.mark.parametrize(
-    "code, message",
+    "code, message, operation",
     [
-        ("AccessDenied", "User: arn:aws:iam::123456789012:user/bob is not authorized to perform: iam:DeactivateMFADevice"),
-        ("AccessDenied", ""),
-        # The MFA wording with another code is not the S4 case.
-        ("InvalidAuthenticationCode", S4_MESSAGE),
+        ("AccessDenied", REAL_EXPLICIT_DENY, "DeleteUser"),
+        ("AccessDenied", S4_MESSAGE, "ListUsers"),
+        ("InvalidAuthenticationCode", S4_MESSAGE, "EnableMFADevice"),
     ],
 )
-def test_not_mfa_required(client_error, code, message):
-    assert not client_utils.is_mfa_required(client_error(code, message))
+def test_not_mfa_gated_denial(client_error, code, message, operation):
+    assert not client_utils.is_mfa_gated_denial(client_error(code, message, operation))
 
 
-def test_explain_mfa_required_names_the_fix(client_error):
-    error = client_error("AccessDenied", S4_MESSAGE, "DeactivateMFADevice")
-    explained = client_utils.explain(error, "DeactivateMFADevice alice")
-    assert isinstance(explained, client_utils.IamGuardError)
-    assert explained.exception is error
-    assert explained.message == str(explained)
-    assert explained.message.startswith("DeactivateMFADevice alice was denied")
-    for fix in ("get-session-token", "session_token", "sts_session_token", "MFA"):
-        assert fix in explained.message
+def test_mfa_hint_when_the_session_lacks_mfa(client_error):
+    error = client_utils.explain(client_error("AccessDenied", REAL_EXPLICIT_DENY, "DeactivateMFADevice"), "DeactivateMFADevice alice")
+    hinted = client_utils.with_mfa_hint(error, lambda: True)
+    assert hinted.exception is error.exception
+    assert hinted.message.startswith(error.message)
+    for fix in ("long-term access keys", "get-session-token", "session_token", "sts_session_token"):
+        assert fix in hinted.message
+    assert hinted.message.count(REAL_EXPLICIT_DENY) == 1
 
 
-def test_explain_temporarily_unmodifiable(client_error):
+def test_no_mfa_hint_for_a_session_that_may_carry_mfa(client_error):
+    error = client_utils.explain(client_error("AccessDenied", REAL_EXPLICIT_DENY, "DeactivateMFADevice"), "DeactivateMFADevice alice")
+    assert client_utils.with_mfa_hint(error, lambda: False) is error
+
+
+def test_no_mfa_hint_and_no_session_question_for_other_calls(client_error):
+    error = client_utils.explain(client_error("AccessDenied", REAL_EXPLICIT_DENY, "DeleteUser"), "DeleteUser alice")
+
+    def lacks_mfa():
+        raise AssertionError("the session is only looked at for MFA-gated calls")
+
+    assert client_utils.with_mfa_hint(error, lacks_mfa) is error
+
+
+def test_explain_settling_entity_says_it_was_retried(client_error):
     error = client_error("EntityTemporarilyUnmodifiable", "Login Profile for User alice cannot be modified while login profile is being created.")
     explained = client_utils.explain(error, "DeleteLoginProfile alice")
     assert explained.exception is error
-    assert "DeleteLoginProfile alice failed" in explained.message
-    assert "temporarily unmodifiable" in explained.message
+    assert explained.message.startswith("DeleteLoginProfile alice failed")
+    assert "EntityTemporarilyUnmodifiable" in explained.message and "%d attempts" % client_utils.RETRY_ATTEMPTS in explained.message
     assert "run the task again" in explained.message
 
 
@@ -175,43 +188,144 @@ def test_call_missing_ok_still_raises_other_errors(iam, stub):
     with pytest.raises(client_utils.IamGuardError) as caught:
         client_utils.call(iam, "deactivate_mfa_device", "DeactivateMFADevice", missing_ok=True, UserName="alice", SerialNumber=SERIAL_1)
     assert client_utils.error_code(caught.value.exception) == "AccessDenied"
-    assert "get-session-token" in caught.value.message
+    assert caught.value.message == "DeactivateMFADevice failed: AccessDenied: " + S4_MESSAGE  # IAM's text once, no guessed hint
 
 
 def test_read_all_pages(iam, stub):
-    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": True, "Marker": "m"}, {"UserName": "alice"})
+    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": True, "Marker": "m"}, {"UserName": "alice", "MaxItems": 1000})
     stub.add_response(
         "list_mfa_devices",
         {"MFADevices": [{"UserName": "alice", "SerialNumber": SERIAL_1, "EnableDate": "2024-01-02T03:04:05Z"}], "IsTruncated": False},
-        {"UserName": "alice", "Marker": "m"},
+        {"UserName": "alice", "Marker": "m", "MaxItems": 1000},
     )
     devices = client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", UserName="alice")
     assert [device["SerialNumber"] for device in devices] == [SERIAL_1]
 
 
 def test_read_missing_ok_returns_none(iam, stub):
-    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404, expected_params={"UserName": "ghost"})
+    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404,
+                          expected_params={"UserName": "ghost", "MaxItems": 1000})
     assert client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", missing_ok=True, UserName="ghost") is None
 
 
 def test_read_missing_not_ok_raises(iam, stub):
-    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404, expected_params={"UserName": "ghost"})
+    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404,
+                          expected_params={"UserName": "ghost", "MaxItems": 1000})
     with pytest.raises(client_utils.IamGuardError) as caught:
         client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices for ghost", UserName="ghost")
     assert caught.value.message.startswith("ListMFADevices for ghost failed: NoSuchEntity")
 
 
 def test_read_error_on_a_later_page_raises(iam, stub):
-    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": True, "Marker": "m"}, {"UserName": "alice"})
-    stub.add_client_error("list_mfa_devices", "ServiceFailure", "boom", 500, expected_params={"UserName": "alice", "Marker": "m"})
+    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": True, "Marker": "m"}, {"UserName": "alice", "MaxItems": 1000})
+    stub.add_client_error("list_mfa_devices", "AccessDenied", "no", 403, expected_params={"UserName": "alice", "Marker": "m", "MaxItems": 1000})
     with pytest.raises(client_utils.IamGuardError) as caught:
         client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", missing_ok=True, UserName="alice")
-    assert client_utils.error_code(caught.value.exception) == "ServiceFailure"
+    assert client_utils.error_code(caught.value.exception) == "AccessDenied"
+
+
+# --- the retry policy ------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_backoff(monkeypatch):
+    """Retries without the waits, so a test of 20 attempts takes no time."""
+    monkeypatch.setattr(client_utils, "RETRY_DELAY", 0)
+
+
+@pytest.mark.parametrize(
+    "code, status, reason",
+    [
+        ("Throttling", 400, "throttled"),
+        ("RequestLimitExceeded", 400, "throttled"),
+        ("EntityTemporarilyUnmodifiable", 409, "settling"),
+        ("ConcurrentModification", 409, "settling"),
+        ("ServiceFailure", 500, "server error"),
+        ("ServiceUnavailable", 503, "server error"),
+        ("", 502, "server error"),
+        ("NoSuchEntity", 404, None),
+        ("DeleteConflict", 409, None),
+        ("AccessDenied", 403, None),
+        ("LimitExceeded", 409, None),  # an IAM quota, not a rate: retrying cannot help
+        ("EntityAlreadyExists", 409, None),
+    ],
+)
+def test_retry_reason_of_answers(client_error, code, status, reason):
+    assert client_utils.retry_reason(client_error(code, "x", status=status)) == reason
+
+
+@pytest.mark.parametrize("error", [
+    ConnectionClosedError(endpoint_url="https://iam.amazonaws.com/"),
+    EndpointConnectionError(endpoint_url="https://iam.amazonaws.com/"),
+    ReadTimeoutError(endpoint_url="https://iam.amazonaws.com/"),
+])
+def test_retry_reason_of_lost_connections(error):
+    assert client_utils.retry_reason(error) == "connection"
+
+
+def test_retry_reason_of_other_errors():
+    assert client_utils.retry_reason(ValueError("bug")) is None
+
+
+@pytest.mark.parametrize("code, status", [("Throttling", 400), ("EntityTemporarilyUnmodifiable", 409), ("ConcurrentModification", 409),
+                                          ("ServiceUnavailable", 503), ("ServiceFailure", 500)])
+def test_call_retries_transient_answers_until_success(iam, stub, no_backoff, code, status):  # pylint: disable=unused-argument
+    for dummy in range(3):
+        stub.add_client_error("delete_login_profile", code, "injected", status, expected_params={"UserName": "alice"})
+    stub.add_response("delete_login_profile", {}, {"UserName": "alice"})
+    assert client_utils.call(iam, "delete_login_profile", "DeleteLoginProfile alice", UserName="alice") == {}
+
+
+def test_call_retries_are_bounded(iam, stub, no_backoff):  # pylint: disable=unused-argument
+    for dummy in range(client_utils.RETRY_ATTEMPTS):
+        stub.add_client_error("delete_login_profile", "EntityTemporarilyUnmodifiable", "being created", 409, expected_params={"UserName": "alice"})
+    with pytest.raises(client_utils.IamGuardError) as caught:
+        client_utils.call(iam, "delete_login_profile", "DeleteLoginProfile alice", UserName="alice")
+    assert "after %d attempts" % client_utils.RETRY_ATTEMPTS in caught.value.message
+
+
+def test_call_does_not_retry_a_final_answer(iam, stub, no_backoff):  # pylint: disable=unused-argument
+    stub.add_client_error("delete_user", "DeleteConflict", "must remove tokens", 409, expected_params={"UserName": "alice"})
+    with pytest.raises(client_utils.IamGuardError):
+        client_utils.call(iam, "delete_user", "DeleteUser alice", UserName="alice")
+
+
+def test_read_retries_the_whole_paginated_read(iam, stub, no_backoff):  # pylint: disable=unused-argument
+    first = {"UserName": "alice", "SerialNumber": SERIAL_1, "EnableDate": "2024-01-02T03:04:05Z"}
+    second = dict(first, SerialNumber=SERIAL_2)
+    stub.add_response("list_mfa_devices", {"MFADevices": [first], "IsTruncated": True, "Marker": "m"}, {"UserName": "alice", "MaxItems": 1000})
+    stub.add_client_error("list_mfa_devices", "ServiceUnavailable", "injected", 503, expected_params={"UserName": "alice", "Marker": "m", "MaxItems": 1000})
+    stub.add_response("list_mfa_devices", {"MFADevices": [first], "IsTruncated": True, "Marker": "m"}, {"UserName": "alice", "MaxItems": 1000})
+    stub.add_response("list_mfa_devices", {"MFADevices": [second], "IsTruncated": False}, {"UserName": "alice", "Marker": "m", "MaxItems": 1000})
+    devices = client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", UserName="alice")
+    assert [device["SerialNumber"] for device in devices] == [SERIAL_1, SERIAL_2]  # no page twice
+
+
+class _LostAnswerClient:
+    """IAM removes the thing, then the connection drops before the answer; the retry finds it gone."""
+
+    def __init__(self, client_error):
+        self.calls = 0
+        self._client_error = client_error
+
+    def delete_ssh_public_key(self, **params):
+        self.calls += 1
+        if self.calls == 1:
+            raise ConnectionClosedError(endpoint_url="https://iam.amazonaws.com/")
+        raise self._client_error("NoSuchEntity", "The Public Key with id %s cannot be found." % params["SSHPublicKeyId"], "DeleteSSHPublicKey", 404)
+
+
+def test_removal_whose_answer_was_lost_is_done(client_error, no_backoff):  # pylint: disable=unused-argument
+    client = _LostAnswerClient(client_error)
+    answer = client_utils.call(client, "delete_ssh_public_key", "DeleteSSHPublicKey", missing_ok=True, UserName="alice", SSHPublicKeyId="APKA1")
+    assert answer is None and client.calls == 2
 
 
 class _FakeModule:
-    def __init__(self):
+    def __init__(self, **params):
         self.calls = []
+        self.params = dict({"access_key": None, "secret_key": None, "session_token": None, "profile": None, "region": "us-east-1",
+                            "endpoint_url": None, "validate_certs": True, "aws_ca_bundle": None, "aws_config": None}, **params)
 
     def client(self, service, config=None):
         self.calls.append((service, config))
@@ -219,10 +333,25 @@ class _FakeModule:
 
 
 @pytest.mark.parametrize("factory, service", [(client_utils.iam_client, "iam"), (client_utils.sts_client, "sts")])
-def test_clients_use_botocore_retry_mode(factory, service):
+def test_clients_leave_retries_to_the_collection(factory, service):
     module = _FakeModule()
     assert factory(module) == service
     assert len(module.calls) == 1
     asked, config = module.calls[0]
     assert asked == service
-    assert config.retries == {"mode": "adaptive", "max_attempts": 10}
+    assert config.retries == {"mode": "standard", "total_max_attempts": 1}
+
+
+def test_long_term_keys_lack_mfa(monkeypatch):
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert client_utils.credentials_lack_mfa(_FakeModule(access_key="AKIAEXAMPLE", secret_key="s")) is True
+    assert client_utils.credentials_lack_mfa(_FakeModule(access_key="ASIAEXAMPLE", secret_key="s", session_token="token")) is False
+
+
+def test_unknown_credentials_do_not_claim_a_lack_of_mfa(monkeypatch):
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    assert client_utils.credentials_lack_mfa(_FakeModule(profile="no-such-profile")) is False

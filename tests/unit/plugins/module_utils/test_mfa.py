@@ -64,12 +64,12 @@ ROOT_RAW = {
 
 
 def stub_virtual(stub, *devices):
-    stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": list(devices), "IsTruncated": False}, {"AssignmentStatus": "Any"})
+    stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": list(devices), "IsTruncated": False}, {"AssignmentStatus": "Any", "MaxItems": 1000})
 
 
 def stub_user_devices(stub, name, *serials):
     devices = [{"UserName": name, "SerialNumber": s, "EnableDate": DATE} for s in serials]
-    stub.add_response("list_mfa_devices", {"MFADevices": devices, "IsTruncated": False}, {"UserName": name})
+    stub.add_response("list_mfa_devices", {"MFADevices": devices, "IsTruncated": False}, {"UserName": name, "MaxItems": 1000})
 
 
 def stub_tags(stub, serial_number, tags=None):
@@ -84,7 +84,8 @@ def pending_tags(user_name="alice", created_at="2005-03-18T01:43:31Z"):
 
 
 def stub_no_user(stub, name):
-    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name %s cannot be found." % name, 404, expected_params={"UserName": name})
+    stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name %s cannot be found." % name, 404,
+                          expected_params={"UserName": name, "MaxItems": 1000})
 
 
 def bookkeeping(user_name="alice", kind=mfa.TWO_STEP, created_at="2005-03-18T01:58:31Z"):
@@ -194,12 +195,12 @@ def test_virtual_devices_read_once_across_uses(iam, stub):
     stub.add_response(
         "list_virtual_mfa_devices",
         {"VirtualMFADevices": [assigned(serial("alice"), "alice"), ROOT_RAW], "IsTruncated": True, "Marker": "p2"},
-        {"AssignmentStatus": "Any"},
+        {"AssignmentStatus": "Any", "MaxItems": 1000},
     )
     stub.add_response(
         "list_virtual_mfa_devices",
         {"VirtualMFADevices": [orphan(serial("test")), orphan(serial("alice", "/team/"))], "IsTruncated": False},
-        {"AssignmentStatus": "Any", "Marker": "p2"},
+        {"AssignmentStatus": "Any", "Marker": "p2", "MaxItems": 1000},
     )
     stub_tags(stub, serial("alice", "/team/"))
     stub_tags(stub, serial("test"))
@@ -275,7 +276,7 @@ def test_unassigned_of_a_user_includes_devices_tagged_as_its_enrolment(iam, stub
 
 def test_virtual_devices_read_error_is_iamguard_error(iam, stub):
     stub.add_client_error("list_virtual_mfa_devices", "AccessDenied", "not authorized to perform: iam:ListVirtualMFADevices", 403,
-                          expected_params={"AssignmentStatus": "Any"})
+                          expected_params={"AssignmentStatus": "Any", "MaxItems": 1000})
     with pytest.raises(IamGuardError) as caught:
         mfa.VirtualDevices(iam).orphans()
     assert "ListVirtualMFADevices" in caught.value.message
@@ -284,9 +285,10 @@ def test_virtual_devices_read_error_is_iamguard_error(iam, stub):
 class _SlowListClient:
     """Answers ListVirtualMFADevices slowly, counting reads, to expose a missing lock."""
 
-    def __init__(self):
+    def __init__(self, iam):
         self.reads = 0
         self._count_lock = threading.Lock()
+        self.meta = iam.meta  # the API model: the largest page size comes from it
 
     def can_paginate(self, operation):
         return operation == "list_virtual_mfa_devices"
@@ -296,15 +298,15 @@ class _SlowListClient:
         return self
 
     def paginate(self, **params):
-        assert params == {"AssignmentStatus": "Any"}
+        assert params == {"AssignmentStatus": "Any", "MaxItems": 1000}
         with self._count_lock:
             self.reads += 1
         time.sleep(0.05)
         return [{"VirtualMFADevices": [orphan(serial("test")), assigned(serial("alice"), "alice")]}]
 
 
-def test_virtual_devices_read_once_from_many_threads():
-    client = _SlowListClient()
+def test_virtual_devices_read_once_from_many_threads(iam):
+    client = _SlowListClient(iam)
     virtual = mfa.VirtualDevices(client)
     start = threading.Barrier(8)
     seen = []

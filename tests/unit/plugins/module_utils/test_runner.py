@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.iamguard.aws.plugins.module_utils import runner
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, explain
 
 
 class _Exit(Exception):
@@ -67,15 +67,40 @@ def test_empty_failure_exits_normally():
     assert module.calls == [("exit_json", None, {"changed": False})]
 
 
-def test_iamguard_error_with_botocore_exception_uses_fail_json_aws(client_error):
-    error = client_error("AccessDenied", "denied", "DeactivateMFADevice")
+def test_iamguard_error_quotes_the_aws_text_once_and_keeps_its_fields(client_error):
+    error = client_error("DeleteConflict", "Cannot delete entity, must remove tokens from principal first.", "DeleteUser")
+    explained = explain(error, "DeleteUser alice")
 
     def work():
-        raise IamGuardError("DeactivateMFADevice failed", error)
+        raise explained
 
     module = _run(work)
-    assert module.calls == [("fail_json_aws", error, {"msg": "DeactivateMFADevice failed"})]
+    assert module.calls == [("fail_json", None, {
+        "msg": "DeleteUser alice failed: DeleteConflict: Cannot delete entity, must remove tokens from principal first.",
+        "error": {"code": "DeleteConflict", "message": "Cannot delete entity, must remove tokens from principal first."},
+        "response_metadata": {"http_status_code": 400},
+    })]
     assert module.warnings == []
+
+
+@pytest.mark.parametrize("session_token, hinted", [(None, True), ("FwoGZXIvYXdzEXAMPLE", False)])
+def test_mfa_gated_denial_is_explained_for_long_term_keys(client_error, monkeypatch, session_token, hinted):
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    error = explain(client_error("AccessDenied", "User: x is not authorized to perform: iam:DeactivateMFADevice with an explicit deny in an "
+                                 "identity-based policy", "DeactivateMFADevice"), "DeactivateMFADevice alice")
+
+    def work():
+        raise error
+
+    module = _FakeModule()
+    module.params = {"access_key": "AKIAEXAMPLE", "secret_key": "s", "session_token": session_token, "profile": None, "region": "us-east-1",
+                     "endpoint_url": None, "validate_certs": True, "aws_ca_bundle": None, "aws_config": None}
+    with pytest.raises(_Exit):
+        runner.run(module, work)
+    message = module.calls[0][2]["msg"]
+    assert message.startswith(error.message)
+    assert ("get-session-token" in message) is hinted
 
 
 def test_iamguard_error_without_exception_uses_fail_json():

@@ -1,0 +1,132 @@
+"""Plan == apply, over generated account states (hypothesis).
+
+For each generated account — targets with any mix of dependents and MFA device kinds, a device
+left unassigned by a crashed run, an unrelated orphan, missing and protected targets, a
+bystander — and each generated purge request (delete, or disable with or without removing
+permissions and with keys deleted or deactivated):
+- check mode changes nothing and its per-user action list is exactly what the real run applies;
+- the end state is the expected one, computed here from the state before;
+- a second run reports changed: false.
+
+CI runs a deterministic 25 examples; the documented long run is
+``IAMGUARD_HYPOTHESIS_EXAMPLES=500 python -m pytest tests/property``.
+"""
+
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity
+from ansible_collections.iamguard.aws.plugins.module_utils.users import purge, purge_options
+from tests.simulator.seed import account_snapshot, make_orphan, make_user
+
+EXAMPLES = int(os.environ.get("IAMGUARD_HYPOTHESIS_EXAMPLES", "25"))
+LONG_RUN = EXAMPLES > 25
+CREDENTIALS = ("access_keys", "ssh_keys", "signing_certs", "service_credentials", "mfa_devices")
+PERMISSIONS = ("groups", "inline_policies", "managed_policies")
+
+
+@st.composite
+def dependents(draw):
+    virtual = draw(st.integers(0, 2))
+    return dict(
+        login_profile=draw(st.booleans()), access_keys=draw(st.integers(0, 2)), ssh_keys=draw(st.integers(0, 1)),
+        signing_certs=draw(st.integers(0, 1)), service_credentials=draw(st.integers(0, 1)), virtual_mfa=virtual,
+        hardware_mfa=draw(st.integers(0, 1)), passkeys=draw(st.integers(0, 1)),
+        groups=tuple(draw(st.lists(st.sampled_from(("staff", "deploy", "ops")), unique=True, max_size=2))),
+        inline_policies=draw(st.integers(0, 2)), managed_policies=draw(st.integers(0, 2)), boundary=draw(st.booleans()),
+    )
+
+
+@st.composite
+def accounts(draw):
+    targets = draw(st.lists(dependents(), min_size=1, max_size=3))
+    return {
+        "targets": {"leaver-%d" % index: deps for index, deps in enumerate(targets)},
+        "leftover": draw(st.booleans()),  # a device named after a missing target, left unassigned by a crashed run
+        "missing": draw(st.booleans()),
+        "protected": draw(st.none() | dependents()),
+        "stray_orphan": draw(st.booleans()),
+        "state": draw(st.sampled_from(("absent", "disabled"))),
+        "access_key_action": draw(st.sampled_from(("delete", "deactivate"))),
+        "remove_permissions": draw(st.booleans()),
+    }
+
+
+def _seed(iam, account):
+    for name, deps in account["targets"].items():
+        make_user(iam, name, **deps)
+    if account["protected"] is not None:
+        make_user(iam, "break-glass", **account["protected"])
+    if account["leftover"]:
+        make_orphan(iam, "gone-leaver")
+    if account["stray_orphan"]:
+        make_orphan(iam, "someone-else-cancelled")
+    make_user(iam, "bystander", login_profile=True, access_keys=1, virtual_mfa=1, groups=("staff",), inline_policies=1)
+
+
+def _request(account):
+    names = list(account["targets"])
+    names += ["gone-leaver"] if account["leftover"] or account["missing"] else []
+    names += ["break-glass"] if account["protected"] is not None else []
+    params = {"user_names": names, "user_ids": [], "state": account["state"], "access_key_action": "delete", "remove_permissions": None,
+              "protected_users": ["break-glass*"], "fail_on_protected": False, "manifest_dir": None, "max_workers": 4,
+              "max_conflict_retries": 3}
+    if account["state"] == "disabled":
+        params.update(access_key_action=account["access_key_action"], remove_permissions=account["remove_permissions"])
+    return purge_options(params)
+
+
+def _expected(before, account):
+    """The account the request must lead to, from the account before it."""
+    expected = {"users": dict(before["users"]), "virtual_mfa_devices": dict(before["virtual_mfa_devices"])}
+    for name in account["targets"]:
+        user = before["users"][name]
+        for serial in user["mfa_devices"]:
+            if serial in before["virtual_mfa_devices"]:
+                del expected["virtual_mfa_devices"][serial]
+        if account["state"] == "absent":
+            del expected["users"][name]
+            continue
+        keys = {key: "Inactive" for key in user["access_keys"]} if account["access_key_action"] == "deactivate" else {}
+        after = dict(user, login_profile=False, access_keys=keys, ssh_keys={}, signing_certs={}, service_credentials={}, mfa_devices=[])
+        if account["remove_permissions"]:
+            after.update(groups=[], inline_policies=[], managed_policies=[])
+        expected["users"][name] = after
+    if account["leftover"]:
+        del expected["virtual_mfa_devices"]["arn:aws:iam::123456789012:mfa/gone-leaver"]
+    return expected
+
+
+def _actions(result):
+    return {user["requested"]: (user["status"], user["actions"]) for user in result["users"]}
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=not LONG_RUN, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(account=accounts())
+def test_check_mode_plan_is_what_apply_does(simulator, account):
+    simulator.reset()
+    iam = simulator.client("iam")
+    identity = lambda: caller_identity(simulator.client("sts"))  # noqa: E731
+    _seed(iam, account)
+    before = account_snapshot(iam)
+    options = _request(account)
+
+    planned = purge(iam, identity, options, check_mode=True)
+    assert account_snapshot(iam) == before
+    applied = purge(iam, identity, options, check_mode=False)
+    assert _actions(applied) == _actions(planned)
+    assert "failure" not in applied, applied["failure"]
+
+    after = account_snapshot(iam)
+    expected = _expected(before, account)
+    assert after["users"] == expected["users"]
+    assert after["virtual_mfa_devices"] == expected["virtual_mfa_devices"]
+    statuses = {user["requested"]: user["status"] for user in applied["users"]}
+    if account["protected"] is not None:
+        assert statuses["break-glass"] == "protected"
+
+    again = purge(iam, identity, options, check_mode=False)
+    assert again["changed"] is False, _actions(again)

@@ -1,0 +1,38 @@
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+import re
+
+from ansible_collections.iamguard.aws.plugins.module_utils import guards
+from ansible_collections.iamguard.aws.plugins.module_utils import manifest as manifests
+from ansible_collections.iamguard.aws.plugins.module_utils.plans import user as plans_user
+from tests.unit.plugins.module_utils.iam_doubles import ACCOUNT, ISO, CALLER, POLICY, PASSKEY, mfa_serial, facts_of, write_manifest
+
+
+def test_manifest_document_and_path():
+    facts = facts_of()
+    actions = plans_user.plan_user(facts, "absent")
+    document = manifests.manifest_document(facts, actions, guards.caller_of(CALLER))
+    assert document["format"] == "iamguard.aws/user-manifest/1"
+    assert document["written_by"] == CALLER["Arn"]
+    assert document["attached_policies"] == [POLICY]
+    assert document["mfa_devices"][1] == {"serial_number": PASSKEY, "type": "passkey", "enable_date": ISO}
+    assert document["actions"][-1] == {"action": "delete_user", "target": "alice"}
+    json.dumps(document)
+    path = manifests.manifest_path("/m", ACCOUNT, "alice")
+    assert re.match(r"^/m/123456789012-alice-\d{8}T\d{6}Z\.json$", path)
+
+
+def test_manifest_serials_of_a_user(tmp_path):
+    write_manifest(str(tmp_path), "gina", [mfa_serial("phone-of-gina")])
+    write_manifest(str(tmp_path), "gina-2", [mfa_serial("phone-of-gina-2")])
+    write_manifest(str(tmp_path), "Gina", [mfa_serial("tablet")], stamp="20261125T080000Z")
+    (tmp_path / ("%s-gina-20261125T090000Z.json" % ACCOUNT)).write_text("{not json")
+    (tmp_path / "notes.txt").write_text("gina")
+    assert manifests.manifest_serials(str(tmp_path), ACCOUNT, "gina") == {mfa_serial("phone-of-gina"), mfa_serial("tablet")}
+    assert manifests.manifest_serials(str(tmp_path), "210987654321", "gina") == set()
+    assert manifests.manifest_serials(None, ACCOUNT, "gina") == set()
