@@ -13,6 +13,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
@@ -74,7 +75,7 @@ def stub_user_devices(stub, name, *serials):
 
 def stub_tags(stub, serial_number, tags=None):
     listed = [{"Key": key, "Value": value} for key, value in (tags or {}).items()]
-    stub.add_response("list_mfa_device_tags", {"Tags": listed, "IsTruncated": False}, {"SerialNumber": serial_number})
+    stub.add_response("list_mfa_device_tags", {"Tags": listed, "IsTruncated": False}, {"SerialNumber": serial_number, "MaxItems": 1000})
 
 
 def pending_tags(user_name="alice", created_at="2005-03-18T01:43:31Z"):
@@ -346,7 +347,7 @@ def test_device_enabled_after_the_virtual_read_is_typed_virtual_after_one_reread
     assert virtual.type_of(serial("alice")) == mfa.VIRTUAL
     just_now = datetime.now(timezone.utc)
     listed = [{"UserName": "bob", "SerialNumber": s, "EnableDate": just_now} for s in (serial("bob"), VENDOR)]
-    stub.add_response("list_mfa_devices", {"MFADevices": listed, "IsTruncated": False}, {"UserName": "bob"})
+    stub.add_response("list_mfa_devices", {"MFADevices": listed, "IsTruncated": False}, {"UserName": "bob", "MaxItems": 1000})
     stub_virtual(stub, assigned(serial("alice"), "alice"), assigned(serial("bob"), "bob"))
     stub_virtual(stub, assigned(serial("alice"), "alice"), assigned(serial("bob"), "bob"))
     assert [d["type"] for d in mfa.user_devices(iam, "bob", virtual)] == [mfa.VIRTUAL, mfa.HARDWARE]
@@ -354,8 +355,8 @@ def test_device_enabled_after_the_virtual_read_is_typed_virtual_after_one_reread
     assert virtual.type_of(PASSKEY) == mfa.PASSKEY  # never virtual: no re-read
 
 
-def test_reread_on_miss_happens_once_from_many_threads():
-    client = _SlowListClient()
+def test_reread_on_miss_happens_once_from_many_threads(iam):
+    client = _SlowListClient(iam)
     virtual = mfa.VirtualDevices(client)
     start = threading.Barrier(8)
     kinds = []
@@ -577,6 +578,9 @@ def test_consecutive_codes_step_boundary():
 # --- Enrolment: apply-time handlers and rollback --------------------------------------------
 
 
+API_MODEL = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x").meta  # largest page sizes
+
+
 class _FakeIam:
     """Records calls; answers create with a device, fails the operations named in ``fail``.
 
@@ -589,6 +593,7 @@ class _FakeIam:
         self.fail = fail or {}
         self.enabled = enabled or {}
         self.enable_takes_effect = enable_takes_effect
+        self.meta = API_MODEL
 
     @staticmethod
     def can_paginate(operation):  # pylint: disable=unused-argument
@@ -665,9 +670,9 @@ def test_enrolment_rollback_after_failed_enable(tmp_path, clock, client_error): 
     assert os.listdir(str(tmp_path)) == []
 
 
-@pytest.mark.parametrize("code", ["EntityAlreadyExists", "ServiceFailure", "RequestTimeout"])
+@pytest.mark.parametrize("code", ["EntityAlreadyExists", "LimitExceeded"])
 def test_enrolment_lost_enable_answer_with_the_device_enabled_is_success(tmp_path, clock, client_error, code):  # pylint: disable=unused-argument
-    # IAM enabled the device but the answer was lost (a retry then meets EntityAlreadyExists, or the error is all that came back).
+    # IAM enabled the device but the answer was lost: the retry meets EntityAlreadyExists, or another error once retries ran out.
     client = _FakeIam(fail={"enable_mfa_device": client_error(code, "lost")}, enable_takes_effect=True)
     enrolment = mfa.Enrolment(files.write_private_file)
     apply(client, _new_device_plan(tmp_path), enrolment.handlers)
@@ -685,9 +690,9 @@ def test_enrolment_lost_enable_answer_on_an_unexpected_exception_is_success(tmp_
 
 def test_enrolment_device_that_may_be_live_keeps_device_and_secret(tmp_path, clock, client_error):  # pylint: disable=unused-argument
     # The enable failed and the check cannot be read: the device may be enabled, so nothing is rolled back.
-    client = _FakeIam(fail={"enable_mfa_device": client_error("ServiceFailure", "lost"), "list_mfa_devices": client_error("ServiceFailure", "down")})
+    client = _FakeIam(fail={"enable_mfa_device": ConnectionResetError("lost"), "list_mfa_devices": client_error("AccessDenied", "denied")})
     enrolment = mfa.Enrolment(files.write_private_file)
-    with pytest.raises(IamGuardError):
+    with pytest.raises(ConnectionResetError):
         apply(client, _new_device_plan(tmp_path), enrolment.handlers)
     note = enrolment.rollback(client)
     assert "kept" in note and serial("alice") in note
@@ -732,7 +737,7 @@ def test_enrolment_wrong_user_codes_get_clear_message(client_error):
     assert caught.value.exception is rejected
     assert client.calls == [("enable_mfa_device", {"UserName": "alice", "SerialNumber": serial("alice"), "AuthenticationCode1": "111111",
                                                    "AuthenticationCode2": "222222"}),
-                            ("list_mfa_devices", {"UserName": "alice"})]
+                            ("list_mfa_devices", {"UserName": "alice", "MaxItems": 1000})]
     assert enrolment.rollback(client) == ""
     assert len(client.calls) == 2
 
@@ -1065,8 +1070,8 @@ def test_present_enable_of_unknown_outcome_keeps_device_and_secret(iam, stub, tm
     stub_user_devices(stub, "alice")
     stub_virtual(stub)
     stub_create(stub, "alice", tags=bookkeeping(kind=mfa.UNATTENDED))
-    stub.add_client_error("enable_mfa_device", "ServiceFailure", "injected", 500)
-    stub.add_client_error("list_mfa_devices", "ServiceFailure", "injected", 500)
+    stub.add_client_error("enable_mfa_device", "EntityAlreadyExists", "MFA device is already in use.", 409)
+    stub.add_client_error("list_mfa_devices", "AccessDenied", "not authorized to perform: iam:ListMFADevices", 403)
     with pytest.raises(IamGuardError) as caught:
         mfa.ensure_present(iam, _present(tmp_path, generate_codes=True), False, lambda: IDENTITY)
     assert "could not be read back, so the device and its secret files were kept" in caught.value.message
