@@ -292,11 +292,10 @@ class _SlowListClient:
         self.meta = iam.meta  # the API model: the largest page size comes from it
 
     def can_paginate(self, operation):
-        return operation == "list_virtual_mfa_devices"
+        return operation in ("list_virtual_mfa_devices", "list_mfa_device_tags")
 
     def get_paginator(self, operation):
-        assert operation == "list_virtual_mfa_devices"
-        return self
+        return self if operation == "list_virtual_mfa_devices" else _TagPages()
 
     def paginate(self, **params):
         assert params == {"AssignmentStatus": "Any", "MaxItems": 1000}
@@ -306,23 +305,44 @@ class _SlowListClient:
         return [{"VirtualMFADevices": [orphan(serial("test")), assigned(serial("alice"), "alice")]}]
 
 
-def test_virtual_devices_read_once_from_many_threads(iam):
-    client = _SlowListClient(iam)
-    virtual = mfa.VirtualDevices(client)
-    start = threading.Barrier(8)
-    seen = []
+class _TagPages:
+    @staticmethod
+    def paginate(**params):  # pylint: disable=unused-argument
+        return [{"Tags": []}]
 
-    def use():
+
+def _in_threads(count, work):
+    """``work()`` in ``count`` threads started at once; their results, or the first exception one raised."""
+    start = threading.Barrier(count)
+    results, errors = [], []
+
+    def run():
         start.wait()
-        seen.append(virtual.by_serial)
-        virtual.get(serial("alice"))
-        virtual.orphans()
+        try:
+            results.append(work())
+        except Exception as e:  # pylint: disable=broad-exception-caught  # reported to the test below
+            errors.append(e)
 
-    threads = [threading.Thread(target=use) for dummy in range(8)]
+    threads = [threading.Thread(target=run) for dummy in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(5)
+    if errors:
+        raise errors[0]
+    return results
+
+
+def test_virtual_devices_read_once_from_many_threads(iam):
+    client = _SlowListClient(iam)
+    virtual = mfa.VirtualDevices(client)
+
+    def use():
+        virtual.get(serial("alice"))
+        virtual.orphans()
+        return virtual.by_serial
+
+    seen = _in_threads(8, use)
     assert client.reads == 1
     assert len(seen) == 8
     assert all(found is seen[0] for found in seen)
@@ -358,19 +378,7 @@ def test_device_enabled_after_the_virtual_read_is_typed_virtual_after_one_reread
 def test_reread_on_miss_happens_once_from_many_threads(iam):
     client = _SlowListClient(iam)
     virtual = mfa.VirtualDevices(client)
-    start = threading.Barrier(8)
-    kinds = []
-
-    def use():
-        start.wait()
-        kinds.append(virtual.type_of(VENDOR))
-
-    threads = [threading.Thread(target=use) for dummy in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(5)
-    assert kinds == [mfa.HARDWARE] * 8
+    assert _in_threads(8, lambda: virtual.type_of(VENDOR)) == [mfa.HARDWARE] * 8
     assert client.reads == 2
 
 
