@@ -138,8 +138,8 @@ def test_orphan_from_cancelled_console_enrolment_is_replaced(sim, iam, run_modul
 
     planned = run_module(MODULE, args, check=True)
     assert planned["replaced_orphan"] is True
-    assert [kind for kind, dummy in actions(planned)] == ["delete_virtual_mfa_device", "create_virtual_mfa_device", "tag_mfa_device", "write_seed",
-                                                     "enable_mfa_device"]
+    assert [kind for kind, dummy in actions(planned)] == [
+        "delete_virtual_mfa_device", "create_virtual_mfa_device", "tag_mfa_device", "write_seed", "enable_mfa_device"]
     assert virtual_devices(iam, "Unassigned").keys() == {serial("test")}
 
     applied = run_module(MODULE, args)
