@@ -12,6 +12,7 @@ import time
 import pyotp
 import pytest
 
+from tests.integration.faults import FaultProxy
 from tests.integration.refusals import assert_each_refused
 from tests.simulator.seed import make_orphan, make_user
 
@@ -511,3 +512,37 @@ def test_generate_codes_without_pyotp_fails_before_any_call(sim, iam, run_module
     assert result["failed"] is True and "Failed to import the required Python library (pyotp)" in result["msg"], result
     assert not [key for key in sim.counters() if key.startswith("iam:")], sim.counters()
     assert serial("yuri") not in virtual_devices(iam)
+
+
+class _LoseEnableAnswers(FaultProxy):
+    """IAM enables the device, then the connection drops before the answer arrives: the first ``count`` times."""
+
+    def __init__(self, target_url, count=1):
+        super().__init__(target_url)
+        self.left = count
+
+    def draw(self, action):
+        if action == "EnableMFADevice" and self.left:
+            self.left -= 1
+            return "drop_after"
+        return None
+
+
+def test_lost_answer_to_enable_is_success_and_the_secret_is_kept(sim, iam, run_module, tmp_path):
+    """Issue 12 #13: the retry meets EntityAlreadyExists; the device is this user's, so the enrolment succeeded."""
+    iam.create_user(UserName="zoe")
+    seed_path = str(tmp_path / "zoe.seed")
+    args = {"user_name": "zoe", "generate_codes": True, "seed_path": seed_path}
+    with _LoseEnableAnswers(sim.url) as proxy:
+        env = {"AWS_ENDPOINT_URL": proxy.url}
+        assert run_module(MODULE, args, check=True, env=env)["changed"] is True
+        applied = run_module(MODULE, args, env=env)
+        assert proxy.left == 0  # the answer of EnableMFADevice was dropped after IAM acted
+        assert applied.get("failed") is not True, applied.get("msg")
+        assert applied["changed"] is True and applied["device"]["assigned"] is True
+        assert user_serials(iam, "zoe") == [serial("zoe")]
+        seed = open(seed_path).read().strip()
+        tags = {t["Key"]: t["Value"] for t in iam.list_mfa_device_tags(SerialNumber=serial("zoe"))["Tags"]}
+        assert tags["iamguard:seed-sha256"] == hashlib.sha256(seed.encode()).hexdigest()  # the live device's secret, kept
+        for check in (True, False):
+            assert run_module(MODULE, args, check=check, env=env)["changed"] is False
