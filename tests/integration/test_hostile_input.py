@@ -15,6 +15,7 @@ from tests.simulator.seed import account_snapshot, make_orphan, make_user
 PURGE = "iamguard.aws.iam_user_purge"
 DEVICE = "iamguard.aws.iam_mfa_device"
 INFO = "iamguard.aws.iam_mfa_device_info"
+AUDIT = "iamguard.aws.iam_mfa_audit"
 VALID_NAMES = ["leaver-%04d" % i for i in range(999)]
 
 
@@ -45,6 +46,11 @@ def _cases(paths):
         ("purge-keep-permissions-on-delete", PURGE, {"user_names": ["alice"], "remove_permissions": False}, "remove_permissions"),
         ("purge-protected-empty", PURGE, {"user_names": ["alice"], "protected_users": [""]}, "protected_users"),
         ("purge-protected-blank", PURGE, {"user_names": ["alice"], "protected_users": ["   "]}, "protected_users"),
+        ("purge-comma-string", PURGE, {"user_names": "alice,bob"}, "user_names"),
+        ("purge-old-option-name", PURGE, {"user_names": ["alice"], "access_keys": "deactivate"}, "access_keys"),
+        ("purge-deactivate-keys-on-delete", PURGE, {"user_names": ["alice"], "access_key_action": "deactivate"}, "access_key_action"),
+        ("purge-key-action-unknown", PURGE, {"user_names": ["alice"], "state": "disabled", "access_key_action": "rotate"},
+         "access_key_action"),
         # --- iam_user_purge: manifest folder ------------------------------------------------------------
         ("purge-manifest-missing", PURGE, {"user_names": ["alice"], "manifest_dir": paths["missing_dir"]}, "manifest_dir"),
         ("purge-manifest-file", PURGE, {"user_names": ["alice"], "manifest_dir": paths["existing_file"]}, "manifest_dir"),
@@ -93,6 +99,16 @@ def _cases(paths):
         ("info-name-space", INFO, {"user_names": ["bad name"]}, "user_names"),
         ("info-name-glob", INFO, {"user_names": ["*"]}, "user_names"),
         ("info-status-unknown", INFO, {"assignment_status": "Maybe"}, "assignment_status"),
+        # --- iam_mfa_audit ---------------------------------------------------------------------------------
+        ("audit-hardware-pattern-empty", AUDIT, {"require_hardware_for": [""]}, "require_hardware_for"),
+        ("audit-unused-days-zero", AUDIT, {"unused_access_key_days": 0}, "unused_access_key_days"),
+        ("audit-unused-days-word", AUDIT, {"unused_access_key_days": "forever"}, "unused_access_key_days"),
+        ("audit-report-age-negative", AUDIT, {"max_report_age_hours": -4}, "max_report_age_hours"),
+        ("audit-wait-absurd", AUDIT, {"report_wait_seconds": 10 ** 9}, "report_wait_seconds"),
+        ("audit-report-dir-missing", AUDIT, {"report_dir": paths["missing_dir"]}, "report_dir"),
+        ("audit-report-dir-symlink", AUDIT, {"report_dir": paths["dir_link"]}, "report_dir"),
+        ("audit-report-format-unknown", AUDIT, {"report_formats": ["pdf"]}, "report_formats"),
+        ("audit-report-formats-none", AUDIT, {"report_formats": []}, "report_formats"),
     ]
 
 

@@ -109,7 +109,10 @@ def _actions(result):
 def test_check_mode_plan_is_what_apply_does(simulator, account):
     simulator.reset()
     iam = simulator.client("iam")
-    identity = lambda: caller_identity(simulator.client("sts"))  # noqa: E731
+
+    def identity():
+        return caller_identity(simulator.client("sts"))
+
     _seed(iam, account)
     before = account_snapshot(iam)
     options = _request(account)

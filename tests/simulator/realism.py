@@ -36,6 +36,13 @@ UNKNOWN_CALLER_ID = "AKIAIOSFODNN7EXAMPLE"
 # Calls whose UserName is optional in the API and then means the caller's own user.
 # (moto already resolves the access key calls itself.)
 CALLER_DEFAULT_ACTIONS = ("CreateLoginProfile", "ListMFADevices", "ListSSHPublicKeys", "ListSigningCertificates")
+REPORT_BUILD_TIME = datetime.timedelta(seconds=1)  # how long the simulated credential report takes to build
+REPORT_REFRESH_AFTER = datetime.timedelta(hours=4)  # AWS builds a new credential report at most every 4 hours
+REPORT_COLUMNS = ("user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,"
+                  "mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,"
+                  "access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+                  "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,"
+                  "cert_2_last_rotated")
 MFA_UNVERIFIABLE = ("MultiFactorAuthentication failed, unable to validate MFA code. "
                     "Please verify your MFA serial number is valid and associated with this user.")
 
@@ -143,6 +150,64 @@ def _paginate(items, params, key):
     return page, more
 
 
+def _report_date(value):
+    return value.strftime("%Y-%m-%dT%H:%M:%S+00:00") if value else "N/A"
+
+
+def _root_report_row(account, backend):
+    """The <root_account> row AWS puts first: root's MFA (its virtual device, or a seeded hardware one) and access keys."""
+    root = getattr(backend, "iamguard_root", {})
+    has_mfa = isinstance(backend.virtual_mfa_devices.get(_serial(account, "/" + ROOT_DEVICE_NAME)), RootMfaDevice) or root.get("hardware_mfa")
+    keys = []
+    for number in (1, 2):
+        key = root.get("access_keys", [])[number - 1] if len(root.get("access_keys", [])) >= number else None
+        if key is None:
+            keys += ["false", "N/A", "N/A", "N/A", "N/A"]
+        else:
+            used = key.get("last_used")
+            keys += ["true" if key.get("active", True) else "false", _report_date(key["created"]), _report_date(used),
+                     "us-east-1" if used else "N/A", "iam" if used else "N/A"]
+    return ",".join(["<root_account>", f"arn:aws:iam::{account}:root", _report_date(ACCOUNT_CREATED), "not_supported", "N/A",
+                     "not_supported", "not_supported", "true" if has_mfa else "false", *keys, "false", "N/A", "false", "N/A"])
+
+
+def _credential_report_csv(account, backend):
+    """The report as AWS words it: the root row first, then one row per user (moto's own user rows)."""
+    users = sorted(backend.users.values(), key=lambda user: user.name.lower())
+    return REPORT_COLUMNS + "\n" + _root_report_row(account, backend) + "\n" + "".join(user.to_csv() for user in users)
+
+
+def seed_root(account, access_keys=(), hardware_mfa=False):
+    """Give an account's root user what moto cannot hold and the credential report shows: access keys (dicts with
+    created, and optional last_used and active) and a hardware MFA device. moto's reset forgets it with the account."""
+    iam_backends[account]["aws"].iamguard_root = {"access_keys": list(access_keys), "hardware_mfa": hardware_mfa}
+
+
+def backdate_access_key(account, access_key_id, created, last_used=None):
+    """Make an access key as old (and last used when) the test needs; AWS keys can be years old, moto's are new."""
+    key = iam_backends[account]["aws"].access_keys[access_key_id]
+    key.create_date = created
+    key.last_used = last_used
+
+
+def backdate_mfa_devices(account, enabled):
+    """Make every enabled MFA device of the account's users enabled at ``enabled``; real devices are often years old."""
+    backend = iam_backends[account]["aws"]
+    for user in backend.users.values():
+        for device in user.mfa_devices.values():
+            device.enable_date = enabled
+            virtual = backend.virtual_mfa_devices.get(device.serial_number)
+            if virtual is not None:
+                virtual.enable_date = enabled
+
+
+def backdate_credential_report(account, hours):
+    """Make the account's newest credential report (and its build) ``hours`` older, as if generated that long ago."""
+    report = iam_backends[account]["aws"].iamguard_credential_report
+    report["generated"] -= datetime.timedelta(hours=hours)
+    report["ready"] -= datetime.timedelta(hours=hours)
+
+
 class RootMfaDevice(VirtualMfaDevice):
     """Root's virtual MFA device, which real accounts usually have (moto has none)."""
 
@@ -187,6 +252,7 @@ class Realism:
             "sts:GetSessionToken": self._get_session_token,
             "sts:GetCallerIdentity": self._get_caller_identity,
         })
+        self._handlers.update(self._credential_report_handlers())
 
     def reset(self):
         """Forget the layer's own state (service-specific credentials, STS sessions)."""
@@ -477,6 +543,34 @@ class Realism:
 
     def _list_mfa_device_tags(self, req, _forward):
         return result_reply("iam", req.action, {"Tags": _tag_list(self._virtual_device(req).layer_tags), "IsTruncated": False})
+
+    # -- credential report ---------------------------------------------------------------
+
+    def _credential_report_handlers(self):
+        return {"iam:GenerateCredentialReport": self._generate_credential_report, "iam:GetCredentialReport": self._get_credential_report}
+
+    def _generate_credential_report(self, req, _forward):
+        """moto's report is COMPLETE at once and rebuilt on every call. AWS answers STARTED when it starts a new report
+        (none yet, or the newest older than 4 hours), INPROGRESS while building it, then COMPLETE; the report is a
+        snapshot of the moment it was started."""
+        backend = self._backend(req.account)
+        report = getattr(backend, "iamguard_credential_report", None)
+        now = _now()
+        if report is None or now - report["generated"] > REPORT_REFRESH_AFTER:
+            backend.iamguard_credential_report = {"generated": now, "ready": now + REPORT_BUILD_TIME,
+                                                  "content": _credential_report_csv(req.account, backend)}
+            return result_reply("iam", req.action, {"State": "STARTED", "Description": "No report exists. Starting a new report generation task"})
+        return result_reply("iam", req.action, {"State": "COMPLETE" if now >= report["ready"] else "INPROGRESS"})
+
+    def _get_credential_report(self, req, _forward):
+        """moto's GeneratedTime is a fixed date in 2015 and its report has no root row; AWS answers ReportNotPresent before
+        the first GenerateCredentialReport and ReportInProgress while the report is built."""
+        report = getattr(self._backend(req.account), "iamguard_credential_report", None)
+        if report is None:
+            raise AwsError("ReportNotPresent", "Credential report not present", 410)
+        if _now() < report["ready"]:
+            raise AwsError("ReportInProgress", "Credential report is being generated", 404)
+        return result_reply("iam", req.action, {"Content": report["content"].encode(), "ReportFormat": "text/csv", "GeneratedTime": report["generated"]})
 
     # -- service-specific credentials (not implemented in moto: HTTP 500) -------------
 

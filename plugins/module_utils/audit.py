@@ -1,0 +1,325 @@
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The account-wide MFA audit: facts from account-wide reads, then pure rules to findings.
+
+Its cost grows with pages, not users: the credential report (per user: password, MFA
+active or not, access keys and their use), ListVirtualMFADevices and ListUsers, each
+read with the largest page size (client.paginate; ListUsers only when the report is older than a few minutes, to
+set it against today's users). ListMFADevices runs only for the users no account-wide
+source can answer for: those with MFA but no virtual device (to tell hardware from
+passkey), and those of ``require_hardware_for`` who have a virtual device (to know whether
+it is their only one).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+from ansible_collections.iamguard.aws.plugins.module_utils import audit_report, credential_report, mfa, validation
+from ansible_collections.iamguard.aws.plugins.module_utils.client import iso_date, read
+
+MAX_REPORT_WAIT_SECONDS = 3600
+NEW_USERS_SHOWN = 10
+# A report this young is today's user list: reading ListUsers to compare would cost pages for nothing.
+FRESH_REPORT_MINUTES = 5
+
+CONSOLE_USER_WITHOUT_MFA = "console_user_without_mfa"
+USER_WITHOUT_MFA = "user_without_mfa"
+ROOT_WITHOUT_MFA = "root_without_mfa"
+ROOT_VIRTUAL_MFA = "root_virtual_mfa"
+ROOT_ACCESS_KEY = "root_access_key"
+ORPHANED_VIRTUAL_MFA_DEVICE = "orphaned_virtual_mfa_device"
+VIRTUAL_MFA_WHERE_HARDWARE_REQUIRED = "virtual_mfa_where_hardware_required"
+UNUSED_ACCESS_KEY = "unused_access_key"
+ACCESS_KEY_WITHOUT_MFA = "access_key_without_mfa"
+
+# id: (control, severity, title). CIS numbers change between versions, so each names its version.
+FINDINGS = {
+    CONSOLE_USER_WITHOUT_MFA: (
+        "Security Hub IAM.5; CIS AWS Foundations v3.0 1.10",
+        "medium",
+        "User with a console password has no MFA device",
+    ),
+    USER_WITHOUT_MFA: ("Security Hub IAM.19", "medium", "User has no MFA device"),
+    ROOT_WITHOUT_MFA: ("Security Hub IAM.9; CIS AWS Foundations v3.0 1.5", "critical", "Root user has no MFA device"),
+    ROOT_VIRTUAL_MFA: (
+        "Security Hub IAM.6; CIS AWS Foundations v3.0 1.6",
+        "critical",
+        "Root user's MFA device is virtual, not hardware",
+    ),
+    ROOT_ACCESS_KEY: ("Security Hub IAM.4; CIS AWS Foundations v3.0 1.4", "critical", "Root user has an access key"),
+    ORPHANED_VIRTUAL_MFA_DEVICE: (
+        "none (iamguard: cancelled enrolments)",
+        "low",
+        "Virtual MFA device enabled for nobody blocks the next enrolment of that name",
+    ),
+    VIRTUAL_MFA_WHERE_HARDWARE_REQUIRED: (
+        "iamguard require_hardware_for",
+        "high",
+        "User's only MFA is virtual where hardware or a passkey is required",
+    ),
+    UNUSED_ACCESS_KEY: (
+        "Security Hub IAM.22; CIS AWS Foundations v3.0 1.12",
+        "medium",
+        "Active access key unused for more than the allowed days",
+    ),
+    ACCESS_KEY_WITHOUT_MFA: ("informational", "informational", "User with an active access key has no MFA device"),
+}
+
+# How Prowler types a device from its serial alone (stated so differences can be reported).
+PROWLER_VIRTUAL_MARKERS = (":mfa/", ":sms-mfa/")
+
+
+# --- options -----------------------------------------------------------------------
+
+
+def audit_options(params):
+    """Validated iam_mfa_audit options, or InvalidInput before any AWS call."""
+    options = dict(params)
+    for pattern in options["require_hardware_for"]:
+        if not isinstance(pattern, str) or not pattern.strip():
+            raise validation.InvalidInput("require_hardware_for", pattern, "each entry is a user name or glob pattern, not empty")
+    if options["unused_access_key_days"] < 1:
+        raise validation.InvalidInput("unused_access_key_days", options["unused_access_key_days"], "at least 1")
+    if options["max_report_age_hours"] is not None and options["max_report_age_hours"] < 1:
+        raise validation.InvalidInput("max_report_age_hours", options["max_report_age_hours"], "at least 1 (hours)")
+    if not 0 <= options["report_wait_seconds"] <= MAX_REPORT_WAIT_SECONDS:
+        raise validation.InvalidInput("report_wait_seconds", options["report_wait_seconds"], "between 0 and %d" % MAX_REPORT_WAIT_SECONDS)
+    folder = options["report_dir"]
+    if folder is not None and (os.path.islink(folder) or not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK)):
+        raise validation.InvalidInput("report_dir", folder, "must be an existing, writable folder, not a symbolic link")
+    if not options["report_formats"]:
+        raise validation.InvalidInput("report_formats", [], "name at least one of markdown, json, csv")
+    return options
+
+
+# --- rules (pure) -------------------------------------------------------------------
+
+
+def finding(finding_id, user_name=None, serial_number=None, **detail):
+    control, severity, title = FINDINGS[finding_id]
+    return {
+        "id": finding_id,
+        "control": control,
+        "severity": severity,
+        "title": title,
+        "user_name": user_name,
+        "serial_number": serial_number,
+        "detail": detail,
+    }
+
+
+def requires_hardware(user_name, patterns):
+    """The first require_hardware_for pattern matching ``user_name`` (case-insensitive, as IAM names are), or None."""
+    folded = user_name.lower()
+    return next((pattern for pattern in patterns if fnmatch.fnmatchcase(folded, pattern.lower())), None)
+
+
+def root_findings(row, root_device):
+    """Findings of the ``<root_account>`` row; ``root_device`` is root's virtual device or None."""
+    findings = []
+    if not credential_report.flag(row["mfa_active"]):
+        findings.append(finding(ROOT_WITHOUT_MFA))
+    elif root_device:
+        findings.append(finding(ROOT_VIRTUAL_MFA, serial_number=root_device["serial_number"]))
+    for key in credential_report.access_keys(row):
+        findings.append(
+            finding(ROOT_ACCESS_KEY, access_key=key["number"], active=key["active"], last_used=iso_date(key["last_used"]))
+        )
+    return findings
+
+
+def unused_key_findings(user_name, keys, unused_days, now):
+    """Active keys not used for more than ``unused_days``; a never-used key counts from its creation or last rotation."""
+    findings = []
+    for key in keys:
+        since = key["last_used"] or key["last_rotated"]
+        if not key["active"] or since is None or now - since <= timedelta(days=unused_days):
+            continue
+        findings.append(
+            finding(
+                UNUSED_ACCESS_KEY,
+                user_name,
+                access_key=key["number"],
+                last_used=iso_date(key["last_used"]),
+                last_rotated=iso_date(key["last_rotated"]),
+                days_unused=(now - since).days,
+            )
+        )
+    return findings
+
+
+def user_findings(row, devices, options, now):
+    """Findings of one user's report row; ``devices``: the user's typed devices known to the audit."""
+    name = row["user"]
+    findings = []
+    keys = credential_report.access_keys(row)
+    active_keys = [key["number"] for key in keys if key["active"]]
+    if not credential_report.flag(row["mfa_active"]):
+        if credential_report.flag(row["password_enabled"]):
+            findings.append(finding(CONSOLE_USER_WITHOUT_MFA, name))
+        findings.append(finding(USER_WITHOUT_MFA, name, console_access=credential_report.flag(row["password_enabled"])))
+        if active_keys:
+            findings.append(finding(ACCESS_KEY_WITHOUT_MFA, name, active_access_keys=active_keys))
+    pattern = requires_hardware(name, options["require_hardware_for"])
+    if pattern and devices and all(device["type"] == mfa.VIRTUAL for device in devices):
+        serials = [device["serial_number"] for device in devices]
+        findings.append(finding(VIRTUAL_MFA_WHERE_HARDWARE_REQUIRED, name, serials[0], pattern=pattern, devices=serials))
+    findings.extend(unused_key_findings(name, keys, options["unused_access_key_days"], now))
+    return findings
+
+
+def orphan_finding(device):
+    # age_minutes / created_at come from the device's creation tag when the collection created it; None otherwise.
+    return finding(
+        ORPHANED_VIRTUAL_MFA_DEVICE,
+        serial_number=device["serial_number"],
+        age_minutes=device.get("age_minutes"),
+        created_at=device.get("created_at"),
+    )
+
+
+def prowler_type(serial):
+    """The type Prowler infers from a serial's shape alone."""
+    if any(marker in serial for marker in PROWLER_VIRTUAL_MARKERS):
+        return mfa.VIRTUAL
+    if ":u2f/" in serial:
+        return mfa.PASSKEY
+    return mfa.HARDWARE
+
+
+def type_differences(devices):
+    """Devices whose type by serial shape (Prowler's rule) differs from ours (membership of the virtual list)."""
+    return [
+        {"user_name": device["user_name"], "serial_number": device["serial_number"], "type": device["type"],
+         "prowler_type": prowler_type(device["serial_number"])}
+        for device in devices
+        if prowler_type(device["serial_number"]) != device["type"]
+    ]
+
+
+def evaluate(rows, devices_by_user, root_device, orphans, options, now):
+    """All findings, in a stable order: root, then users by name, then orphans by serial."""
+    findings = []
+    for row in rows:
+        if row["user"] == credential_report.ROOT_USER:
+            findings.extend(root_findings(row, root_device))
+    for row in sorted((row for row in rows if row["user"] != credential_report.ROOT_USER), key=lambda row: row["user"].lower()):
+        findings.extend(user_findings(row, devices_by_user.get(row["user"].lower(), []), options, now))
+    findings.extend(orphan_finding(device) for device in orphans)
+    return findings
+
+
+def counts(findings):
+    counted = Counter(item["id"] for item in findings)
+    return {finding_id: counted[finding_id] for finding_id in FINDINGS}
+
+
+def device_mix(devices):
+    counted = Counter(device["type"] for device in devices)
+    return {kind: counted[kind] for kind in (mfa.VIRTUAL, mfa.HARDWARE, mfa.PASSKEY)}
+
+
+def summary_lines(result):
+    lines = [
+        "Account %s: %d users audited, credential report generated %s (%.1f hours old)."
+        % (result["account_id"], result["users_audited"], result["credential_report"]["generated_time"], result["credential_report"]["age_hours"])
+    ]
+    found = {finding_id: n for finding_id, n in result["counts"].items() if n}
+    if found:
+        lines.extend("%s: %d (%s)" % (finding_id, n, FINDINGS[finding_id][0]) for finding_id, n in found.items())
+    else:
+        lines.append("No findings.")
+    mix = result["device_mix"]
+    lines.append("MFA devices: %d virtual, %d hardware, %d passkey." % (mix[mfa.VIRTUAL], mix[mfa.HARDWARE], mix[mfa.PASSKEY]))
+    return lines
+
+
+# --- facts (AWS reads) --------------------------------------------------------------
+
+
+def account_of(rows):
+    """The account id, from the report's ARNs (the root row's comes first)."""
+    for row in rows:
+        if row["arn"].startswith("arn:"):
+            return row["arn"].split(":")[4]
+    return None
+
+
+def users_to_list(rows, virtual_by_user, patterns):
+    """Users whose devices only ListMFADevices can tell: MFA on but no virtual device, or hardware required but a virtual one seen."""
+    names = []
+    for row in rows:
+        name = row["user"]
+        if name == credential_report.ROOT_USER or not credential_report.flag(row["mfa_active"]):
+            continue
+        if not virtual_by_user.get(name.lower()) or requires_hardware(name, patterns):
+            names.append(name)
+    return names
+
+
+def current_users_only(client, rows):
+    """An older report against today's users (ListUsers pages): rows of deleted users dropped, new users named in a warning."""
+    current = {user["UserName"].lower() for user in read(client, "list_users", "Users", "ListUsers")}
+    reported = {row["user"].lower() for row in rows}
+    new_users = sorted(current - reported)
+    warnings = []
+    if new_users:
+        warnings.append(
+            "%d user(s) created after the credential report was generated are not audited: %s%s. "
+            "Run again after the next report (IAM makes one at most every 4 hours)."
+            % (len(new_users), ", ".join(new_users[:NEW_USERS_SHOWN]), ", ..." if len(new_users) > NEW_USERS_SHOWN else "")
+        )
+    return [row for row in rows if row["user"] == credential_report.ROOT_USER or row["user"].lower() in current], warnings
+
+
+def audit(client, options, now=None):
+    """The audit result (see iam_mfa_audit's RETURN); reads only. ``now`` defaults to the time the report arrived."""
+    answer = credential_report.fetch(client, options["report_wait_seconds"])
+    now = now or datetime.now(timezone.utc)
+    generated = answer["GeneratedTime"]
+    credential_report.check_age(generated, now, options["max_report_age_hours"])
+    rows = credential_report.parse(answer["Content"])
+    warnings = []
+    if credential_report.age_hours(generated, now) * 60 > FRESH_REPORT_MINUTES:
+        rows, warnings = current_users_only(client, rows)
+    virtual = mfa.VirtualDevices(client)
+    described = virtual.described()
+    root_device = next((device for device in described if device["root"] and device["assigned"]), None)
+    devices_by_user = {}
+    for device in described:
+        if device["assigned"] and device["user_name"]:
+            devices_by_user.setdefault(device["user_name"].lower(), []).append(device)
+    for name in users_to_list(rows, devices_by_user, options["require_hardware_for"]):
+        listed = mfa.user_devices(client, name, virtual)
+        if listed is not None:  # None: the user was deleted after the report
+            devices_by_user[name.lower()] = listed
+    user_devices = [device for devices in devices_by_user.values() for device in devices]
+    findings = evaluate(rows, devices_by_user, root_device, virtual.orphans(), options, now)
+    result = {
+        "changed": False,
+        "account_id": account_of(rows),
+        "findings": findings,
+        "counts": counts(findings),
+        "device_mix": device_mix(user_devices + ([root_device] if root_device else [])),
+        "type_differences": type_differences(user_devices),
+        "credential_report": {"generated_time": iso_date(generated), "age_hours": credential_report.age_hours(generated, now)},
+        "users_audited": sum(1 for row in rows if row["user"] != credential_report.ROOT_USER),
+        "warnings": warnings,
+    }
+    result["summary"] = summary_lines(result)
+    return result
+
+
+def audit_and_report(client, params):
+    """iam_mfa_audit's work: check the options, audit, and write the report set when asked (also in check mode: it changes no AWS state)."""
+    options = audit_options(params)
+    result = audit(client, options)
+    if options["report_dir"]:
+        written_at = datetime.now(timezone.utc)
+        result["report_files"] = audit_report.write_reports(options["report_dir"], result, options["report_formats"], written_at, FINDINGS)
+    return result

@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The audit's report set: Markdown for people, JSON for machines, CSV for spreadsheets.
+
+Every file is written 0600 through files.write_private_file. The audit's facts hold no
+secret (the credential report has no key ids or passwords, device lists no seeds), and
+the writers only ever see the audit result.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+
+from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
+
+FORMATS = ("markdown", "json", "csv")
+EXTENSIONS = {"markdown": "md", "json": "json", "csv": "csv"}
+CSV_COLUMNS = ("id", "control", "severity", "title", "user_name", "serial_number", "detail")
+# A spreadsheet runs a cell starting with one of these as a formula; IAM names may start with +, = or @.
+FORMULA_STARTS = ("=", "+", "-", "@")
+REPORTED_KEYS = ("account_id", "users_audited", "credential_report", "counts", "device_mix", "type_differences", "summary", "findings")
+
+
+def file_name(account_id, at, fmt):
+    """mfa-audit-<account id>-<UTC time YYYYmmddTHHMMSSZ>.<md|json|csv>"""
+    return "mfa-audit-%s-%s.%s" % (account_id, at.strftime("%Y%m%dT%H%M%SZ"), EXTENSIONS[fmt])
+
+
+def _cell(value):
+    """Markdown table cell text: no pipe or line break can break the table."""
+    text = "" if value is None else str(value)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _detail_text(detail):
+    return ", ".join("%s: %s" % (key, json.dumps(value) if isinstance(value, (list, dict)) else value) for key, value in sorted(detail.items()))
+
+
+def _row(cells):
+    return "| %s |" % " | ".join(_cell(cell) for cell in cells)
+
+
+def markdown(result, finding_info):
+    """Summary table first, then the findings grouped by control. ``finding_info``: {id: (control, severity, title)}."""
+    report = result["credential_report"]
+    lines = [
+        "# MFA audit of AWS account %s" % result["account_id"],
+        "",
+        "%d users audited. Credential report generated %s (%s hours old)." % (result["users_audited"], report["generated_time"], report["age_hours"]),
+        "",
+        "## Summary",
+        "",
+        _row(("Finding", "Control", "Severity", "Count")),
+        _row(("---",) * 4),
+    ]
+    lines.extend(_row((finding_id, control, severity, result["counts"][finding_id])) for finding_id, (control, severity, dummy) in finding_info.items())
+    mix = result["device_mix"]
+    lines += ["", "MFA devices: %s virtual, %s hardware, %s passkey." % (mix["virtual"], mix["hardware"], mix["passkey"])]
+    if result["type_differences"]:
+        lines += ["", "Devices whose type by serial shape alone would differ:", ""]
+        lines.extend(
+            "- %s (%s): %s here, %s by serial shape" % (d["serial_number"], d["user_name"], d["type"], d["prowler_type"]) for d in result["type_differences"]
+        )
+    lines += ["", "## Findings by control"]
+    controls = {}
+    for item in result["findings"]:
+        controls.setdefault(item["control"], []).append(item)
+    if not controls:
+        lines += ["", "No findings."]
+    for control, items in controls.items():
+        lines += ["", "### %s" % control, "", _row(("Finding", "Severity", "User", "Serial number", "Detail")), _row(("---",) * 5)]
+        lines.extend(_row((i["id"], i["severity"], i["user_name"], i["serial_number"], _detail_text(i["detail"]))) for i in items)
+    return "\n".join(lines) + "\n"
+
+
+def json_text(result):
+    return json.dumps({key: result[key] for key in REPORTED_KEYS}, indent=2, sort_keys=True) + "\n"
+
+
+def _spreadsheet_safe(value):
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(findings):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in findings:
+        values = [item[column] for column in CSV_COLUMNS[:-1]] + [json.dumps(item["detail"], sort_keys=True)]
+        writer.writerow([_spreadsheet_safe(value) for value in values])
+    return buffer.getvalue()
+
+
+def write_reports(folder, result, formats, at, finding_info):
+    """Write the report set to ``folder`` (0600 each); returns {format: path} for every format written."""
+    renderers = {
+        "markdown": lambda: markdown(result, finding_info),
+        "json": lambda: json_text(result),
+        "csv": lambda: csv_text(result["findings"]),
+    }
+    paths = {}
+    for fmt in FORMATS:
+        if fmt in formats:
+            paths[fmt] = write_private_file(os.path.join(folder, file_name(result["account_id"], at, fmt)), renderers[fmt](), "report_dir")
+    return paths

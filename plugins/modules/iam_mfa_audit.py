@@ -1,0 +1,207 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: iam_mfa_audit
+version_added: 0.1.0
+short_description: Audit the MFA and access keys of a whole AWS account, with stable finding ids
+description:
+  - Reads the account's IAM credential report, its virtual MFA devices and its users, and returns findings, each with a
+    stable id, the user or device serial it is about, and the control it maps to (AWS Security Hub, with the CIS AWS
+    Foundations Benchmark number of the version named).
+  - Its cost grows with pages, not users. GenerateCredentialReport and GetCredentialReport (waiting at most
+    O(report_wait_seconds) while IAM builds the report) and ListVirtualMFADevices with 1000 items a page; ListUsers, also
+    1000 a page, only when the report is older than 5 minutes, to drop users deleted since and name those created since.
+    ListMFADevices runs only for users with MFA but no virtual device (to tell a hardware token from a passkey) and for
+    users matching O(require_hardware_for) who have a virtual device (to know whether it is their only one).
+  - "Finding ids: C(console_user_without_mfa) (Security Hub IAM.5, CIS AWS Foundations v3.0 1.10): a user with a console
+    password and no MFA device. C(user_without_mfa) (IAM.19): any user without an MFA device. C(root_without_mfa) (IAM.9,
+    CIS v3.0 1.5): the root user has no MFA. C(root_virtual_mfa) (IAM.6, CIS v3.0 1.6): root's MFA device is virtual.
+    C(root_access_key) (IAM.4, CIS v3.0 1.4): root has an access key, active or not, one finding per key.
+    C(orphaned_virtual_mfa_device) (no Security Hub control): a virtual device enabled for nobody, with its age when
+    known; such leftovers of cancelled enrolments block the next enrolment of the same name; root's device is never one.
+    C(virtual_mfa_where_hardware_required): a user matching O(require_hardware_for) whose only MFA devices are virtual.
+    C(unused_access_key) (IAM.22, CIS v3.0 1.12): an active access key not used for more than O(unused_access_key_days)
+    days; a key never used counts from its creation or last rotation. C(access_key_without_mfa) (informational): a user
+    with an active access key and no MFA device."
+  - A device is virtual when it is in the account's virtual device list; a C(:u2f/) serial is a passkey or security key;
+    anything else is a hardware token. RV(type_differences) lists the devices a serial-shape rule (as Prowler uses)
+    would type differently.
+  - Reads only and never changes IAM, also outside check mode. With O(report_dir) it writes the report set, also in check
+    mode, since that changes nothing in AWS.
+author:
+  - iamguard maintainers (@iamguard)
+options:
+  require_hardware_for:
+    description:
+      - User names or glob patterns (case-insensitive, as IAM user names) of users who must have a hardware token or a
+        passkey, such as break-glass users or administrators. A matching user whose only MFA devices are virtual gets a
+        C(virtual_mfa_where_hardware_required) finding.
+    type: list
+    elements: str
+    default: []
+  unused_access_key_days:
+    description:
+      - An active access key not used for more than this many days gets an C(unused_access_key) finding. Security Hub
+        IAM.22 uses 45.
+    type: int
+    default: 45
+  max_report_age_hours:
+    description:
+      - Fail, with nothing changed, when the newest credential report is older than this many hours after asking IAM
+        for a new one. IAM builds a new report at most every 4 hours, so a value under 4 can fail until then.
+      - Unset, a report of any age is audited; its age is in RV(credential_report).
+    type: int
+  report_wait_seconds:
+    description:
+      - How long to wait for IAM to build the credential report, between 0 and 3600. The task fails when it is not ready by then.
+    type: int
+    default: 120
+  report_dir:
+    description:
+      - An existing folder to write the report set to, as files named C(mfa-audit-<account id>-<UTC time YYYYmmddTHHMMSSZ>)
+        with the extensions C(.md), C(.json) and C(.csv), each readable only by its owner (mode 0600).
+      - The Markdown report starts with a summary table and then lists the findings grouped by control.
+    type: path
+  report_formats:
+    description:
+      - Which files of the report set to write to O(report_dir).
+    type: list
+    elements: str
+    choices: [markdown, json, csv]
+    default: [markdown, json, csv]
+notes:
+  - "IAM permissions: C(iam:GenerateCredentialReport), C(iam:GetCredentialReport), C(iam:ListVirtualMFADevices),
+    C(iam:ListUsers), C(iam:ListMFADevices)."
+  - Facts come from the credential report, which can be up to 4 hours old; when it is older than 5 minutes, users created
+    after it are named in a warning and users deleted since are left out.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Audit MFA across the account and write the report set
+  iamguard.aws.iam_mfa_audit:
+    require_hardware_for: [break-glass-*, admin-*]
+    report_dir: /var/lib/iamguard/reports
+  register: audit
+
+- name: Show what a person reads
+  ansible.builtin.debug:
+    var: audit.summary
+
+- name: Fail when a console user has no MFA
+  ansible.builtin.assert:
+    that: audit.counts.console_user_without_mfa == 0
+    fail_msg: "{{ audit.findings | selectattr('id', 'equalto', 'console_user_without_mfa') | map(attribute='user_name') | list }}"
+
+- name: Demand a report at most 6 hours old, and JSON only
+  iamguard.aws.iam_mfa_audit:
+    max_report_age_hours: 6
+    report_dir: /tmp/audit
+    report_formats: [json]
+"""
+
+RETURN = r"""
+account_id:
+  description: The audited account, from the credential report.
+  returned: always
+  type: str
+  sample: "123456789012"
+findings:
+  description: The findings, root's first, then users by name, then orphaned devices.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The finding id (see the description).
+      type: str
+    control:
+      description: The control the finding maps to.
+      type: str
+    severity:
+      description: C(critical), C(high), C(medium), C(low) or C(informational).
+      type: str
+    title:
+      description: What the finding means, in a sentence.
+      type: str
+    user_name:
+      description: The user concerned; null for root's findings and orphaned devices.
+      type: str
+    serial_number:
+      description: The device concerned, if any.
+      type: str
+    detail:
+      description: Facts behind the finding (for example access key number, days unused, device age in minutes).
+      type: dict
+  sample: [{"id": "console_user_without_mfa", "control": "Security Hub IAM.5; CIS AWS Foundations v3.0 1.10", "severity": "medium",
+            "title": "User with a console password has no MFA device", "user_name": "alice", "serial_number": null, "detail": {}}]
+counts:
+  description: The number of findings of each id, zeros included.
+  returned: always
+  type: dict
+  sample: {"console_user_without_mfa": 1, "user_without_mfa": 3, "root_without_mfa": 0, "root_virtual_mfa": 1, "root_access_key": 0,
+           "orphaned_virtual_mfa_device": 2, "virtual_mfa_where_hardware_required": 0, "unused_access_key": 1, "access_key_without_mfa": 2}
+device_mix:
+  description:
+    - MFA devices by type. Every virtual device enabled for someone (root's included), and the hardware tokens and passkeys
+      of the users whose devices were listed; a user outside O(require_hardware_for) with a virtual device counts that one only.
+  returned: always
+  type: dict
+  sample: {"virtual": 40, "hardware": 3, "passkey": 5}
+type_differences:
+  description: Devices a serial-shape rule would type differently, with C(user_name), C(serial_number), C(type) and C(prowler_type).
+  returned: always
+  type: list
+  elements: dict
+credential_report:
+  description: When the audited credential report was generated (ISO 8601) and its age in hours.
+  returned: always
+  type: dict
+  sample: {"generated_time": "2026-11-25T08:00:00+00:00", "age_hours": 0.02}
+users_audited:
+  description: The number of users audited, from the credential report (less those deleted since, for a report older than 5 minutes).
+  returned: always
+  type: int
+report_files:
+  description: Paths of the files written, by format.
+  returned: when O(report_dir) is set
+  type: dict
+  sample: {"markdown": "/tmp/audit/mfa-audit-123456789012-20261125T080102Z.md"}
+summary:
+  description: Short lines a person reads.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.iamguard.aws.plugins.module_utils.audit import audit_and_report
+from ansible_collections.iamguard.aws.plugins.module_utils.client import iam_client
+from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
+
+
+def main():
+    argument_spec = dict(
+        require_hardware_for=dict(type="list", elements="str", default=[]),
+        unused_access_key_days=dict(type="int", default=45, no_log=False),
+        max_report_age_hours=dict(type="int"),
+        report_wait_seconds=dict(type="int", default=120),
+        report_dir=dict(type="path"),
+        report_formats=dict(type="list", elements="str", choices=["markdown", "json", "csv"], default=["markdown", "json", "csv"]),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    run(module, lambda: audit_and_report(iam_client(module), module.params))
+
+
+if __name__ == "__main__":
+    main()

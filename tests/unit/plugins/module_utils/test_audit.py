@@ -1,0 +1,244 @@
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ansible_collections.iamguard.aws.plugins.module_utils import audit, credential_report, validation
+
+ACCOUNT = "123456789012"
+NOW = datetime(2026, 11, 25, 9, 0, 0, tzinfo=timezone.utc)
+OPTIONS = {"require_hardware_for": [], "unused_access_key_days": 45}
+LONG_AGO = datetime(2022, 1, 1, tzinfo=timezone.utc)
+ROOT_SERIAL = "arn:aws:iam::%s:mfa/root-account-mfa-device" % ACCOUNT
+
+
+def date(value):
+    return value.strftime("%Y-%m-%dT%H:%M:%S+00:00") if value else "N/A"
+
+
+def row(user, password=False, mfa=False, keys=()):
+    """A credential report row; ``keys``: up to two (active, last_rotated, last_used) tuples."""
+    made = {"user": user, "arn": "arn:aws:iam::%s:%s" % (ACCOUNT, "root" if user == credential_report.ROOT_USER else "user/" + user),
+            "user_creation_time": "2020-01-01T00:00:00+00:00", "password_enabled": "true" if password else "false",
+            "mfa_active": "true" if mfa else "false"}
+    for number in (1, 2):
+        active, rotated, used = keys[number - 1] if len(keys) >= number else (False, None, None)
+        made.update({"access_key_%d_active" % number: "true" if active else "false",
+                     "access_key_%d_last_rotated" % number: date(rotated), "access_key_%d_last_used_date" % number: date(used)})
+    return made
+
+
+def device(serial, kind="virtual", user_name=None):
+    return {"serial_number": serial, "type": kind, "user_name": user_name, "enable_date": None, "assigned": True, "root": False}
+
+
+def ids(findings):
+    return [(item["id"], item["user_name"], item["serial_number"]) for item in findings]
+
+
+def test_every_finding_id_has_control_severity_and_title():
+    assert len(audit.FINDINGS) == 9
+    for finding_id, (control, severity, title) in audit.FINDINGS.items():
+        assert control and title
+        assert severity in ("critical", "high", "medium", "low", "informational")
+        # CIS numbers move between versions: one is only ever cited with its version
+        assert "CIS" not in control or "CIS AWS Foundations v3.0 " in control
+
+
+def test_console_user_without_mfa_is_also_user_without_mfa():
+    found = audit.user_findings(row("alice", password=True), [], OPTIONS, NOW)
+    assert ids(found) == [("console_user_without_mfa", "alice", None), ("user_without_mfa", "alice", None)]
+    assert found[0]["control"].startswith("Security Hub IAM.5")
+    assert found[1]["control"] == "Security Hub IAM.19" and found[1]["detail"] == {"console_access": True}
+
+
+def test_user_with_mfa_and_no_keys_has_no_findings():
+    assert audit.user_findings(row("bob", password=True, mfa=True), [device("s", user_name="bob")], OPTIONS, NOW) == []
+
+
+def test_access_key_without_mfa_is_informational_and_names_active_keys_only():
+    found = audit.user_findings(row("svc", keys=[(True, NOW, NOW), (False, NOW, None)]), [], OPTIONS, NOW)
+    assert ids(found) == [("user_without_mfa", "svc", None), ("access_key_without_mfa", "svc", None)]
+    assert found[1]["severity"] == "informational" and found[1]["detail"] == {"active_access_keys": [1]}
+
+
+@pytest.mark.parametrize(
+    "last_used, rotated, days, expected",
+    [
+        (NOW - timedelta(days=45), None, 45, False),  # exactly N days: not more than N
+        (NOW - timedelta(days=45, seconds=1), None, 45, True),
+        (None, NOW - timedelta(days=45), 45, False),  # never used: counted from creation / rotation
+        (None, NOW - timedelta(days=46), 45, True),
+        (NOW - timedelta(days=2), NOW - timedelta(days=400), 45, False),  # old key, used lately
+        (NOW - timedelta(days=11), None, 10, True),  # the option moves the boundary
+        (NOW - timedelta(days=10), None, 10, False),
+    ],
+)
+def test_unused_access_key_boundaries(last_used, rotated, days, expected):
+    rotated = rotated or NOW - timedelta(days=500)
+    keys = credential_report.access_keys(row("k", keys=[(True, rotated, last_used)]))
+    found = audit.unused_key_findings("k", keys, days, NOW)
+    assert bool(found) is expected
+    if expected:
+        assert found[0]["id"] == "unused_access_key" and found[0]["detail"]["access_key"] == 1
+        assert found[0]["detail"]["days_unused"] == (NOW - (last_used or rotated)).days
+
+
+def test_inactive_unused_key_is_no_finding():
+    keys = credential_report.access_keys(row("k", keys=[(False, NOW - timedelta(days=900), None)]))
+    assert audit.unused_key_findings("k", keys, 45, NOW) == []
+
+
+def test_root_without_mfa():
+    assert ids(audit.root_findings(row(credential_report.ROOT_USER), None)) == [("root_without_mfa", None, None)]
+
+
+def test_root_with_virtual_device():
+    root_device = dict(device(ROOT_SERIAL), root=True)
+    found = audit.root_findings(row(credential_report.ROOT_USER, mfa=True), root_device)
+    assert ids(found) == [("root_virtual_mfa", None, ROOT_SERIAL)]
+    assert found[0]["control"].startswith("Security Hub IAM.6")
+
+
+def test_root_with_hardware_device_and_keys():
+    # MFA active and no virtual device of root's: a hardware device, no IAM.6 finding
+    found = audit.root_findings(row(credential_report.ROOT_USER, mfa=True, keys=[(True, NOW, None), (False, NOW, NOW)]), None)
+    assert ids(found) == [("root_access_key", None, None)] * 2
+    assert [item["detail"] for item in found] == [
+        {"access_key": 1, "active": True, "last_used": None},
+        {"access_key": 2, "active": False, "last_used": NOW.isoformat()},
+    ]
+
+
+def test_virtual_where_hardware_required():
+    options = dict(OPTIONS, require_hardware_for=["break-glass-*", "Admin"])
+    virtual = [device("arn:aws:iam::1:mfa/bg", user_name="break-glass-1"), device("arn:aws:iam::1:mfa/bg2", user_name="break-glass-1")]
+    found = audit.user_findings(row("Break-Glass-1", mfa=True), virtual, options, NOW)
+    assert ids(found) == [("virtual_mfa_where_hardware_required", "Break-Glass-1", "arn:aws:iam::1:mfa/bg")]
+    assert found[0]["detail"] == {"pattern": "break-glass-*", "devices": ["arn:aws:iam::1:mfa/bg", "arn:aws:iam::1:mfa/bg2"]}
+    # a hardware token or passkey besides the virtual device satisfies the rule
+    assert audit.user_findings(row("admin", mfa=True), virtual[:1] + [device("GAHT1", "hardware")], options, NOW) == []
+    assert audit.user_findings(row("admin", mfa=True), [device("x:u2f/y", "passkey")], options, NOW) == []
+    # not matching: virtual is fine
+    assert audit.user_findings(row("alice", mfa=True), virtual, options, NOW) == []
+
+
+def test_orphan_with_and_without_age():
+    with_age = dict(device("arn:aws:iam::1:mfa/gone"), assigned=False, age_minutes=90, created_at="2026-11-25T07:30:00+00:00")
+    found = audit.orphan_finding(with_age)
+    assert (found["id"], found["serial_number"], found["detail"]) == (
+        "orphaned_virtual_mfa_device", "arn:aws:iam::1:mfa/gone", {"age_minutes": 90, "created_at": "2026-11-25T07:30:00+00:00"})
+    # devices described before creation tags existed have no age keys: no crash, age unknown
+    assert audit.orphan_finding(device("arn:aws:iam::1:mfa/old"))["detail"] == {"age_minutes": None, "created_at": None}
+
+
+def test_evaluate_order_and_counts():
+    rows = [row("zed", password=True), row(credential_report.ROOT_USER), row("Amy", mfa=True)]
+    orphans = [dict(device("arn:aws:iam::1:mfa/o"), assigned=False)]
+    found = audit.evaluate(rows, {"amy": [device("v", user_name="Amy")]}, None, orphans, OPTIONS, NOW)
+    assert [item["id"] for item in found] == ["root_without_mfa", "console_user_without_mfa", "user_without_mfa", "orphaned_virtual_mfa_device"]
+    counts = audit.counts(found)
+    assert set(counts) == set(audit.FINDINGS)
+    assert counts["user_without_mfa"] == 1 and counts["unused_access_key"] == 0
+
+
+def test_prowler_typing_differences():
+    devices = [
+        device("arn:aws:iam::1:mfa/alice", "virtual", "alice"),
+        device("arn:aws:iam::1:mfa/token-bob", "hardware", "bob"),  # console-registered hardware token with an mfa/ ARN
+        device("arn:aws:iam::1:u2f/user/carol/key", "passkey", "carol"),
+        device("GAHT12345678", "hardware", "dan"),
+    ]
+    assert audit.type_differences(devices) == [
+        {"user_name": "bob", "serial_number": "arn:aws:iam::1:mfa/token-bob", "type": "hardware", "prowler_type": "virtual"}
+    ]
+    assert audit.prowler_type("arn:aws:iam::1:sms-mfa/x") == "virtual"
+
+
+def test_device_mix():
+    assert audit.device_mix([device("a"), device("b"), device("c", "passkey")]) == {"virtual": 2, "hardware": 0, "passkey": 1}
+
+
+def test_users_to_list_only_where_no_account_wide_source_answers():
+    rows = [row(credential_report.ROOT_USER, mfa=True), row("virtual-only", mfa=True), row("hw", mfa=True), row("nomfa"),
+            row("admin-1", mfa=True)]
+    virtual_by_user = {"virtual-only": [device("v1")], "admin-1": [device("v2")]}
+    assert audit.users_to_list(rows, virtual_by_user, ["admin-*"]) == ["hw", "admin-1"]
+
+
+def test_account_of():
+    assert audit.account_of([row(credential_report.ROOT_USER)]) == ACCOUNT
+
+
+PARAMS = {"require_hardware_for": [], "unused_access_key_days": 45, "max_report_age_hours": None, "report_wait_seconds": 120,
+          "report_dir": None, "report_formats": ["markdown", "json", "csv"]}
+
+
+@pytest.mark.parametrize(
+    "change, option",
+    [
+        ({"require_hardware_for": [" "]}, "require_hardware_for"),
+        ({"unused_access_key_days": 0}, "unused_access_key_days"),
+        ({"max_report_age_hours": 0}, "max_report_age_hours"),
+        ({"report_wait_seconds": -1}, "report_wait_seconds"),
+        ({"report_wait_seconds": 3601}, "report_wait_seconds"),
+        ({"report_dir": "/nonexistent/folder"}, "report_dir"),
+        ({"report_formats": []}, "report_formats"),
+    ],
+)
+def test_bad_options_name_the_option(change, option):
+    with pytest.raises(validation.InvalidInput) as caught:
+        audit.audit_options(dict(PARAMS, **change))
+    assert caught.value.option == option and "Nothing was changed" in caught.value.message
+
+
+def test_report_dir_symlink_refused(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    with pytest.raises(validation.InvalidInput, match="report_dir"):
+        audit.audit_options(dict(PARAMS, report_dir=str(tmp_path / "link")))
+    assert audit.audit_options(dict(PARAMS, report_dir=str(tmp_path / "real")))["report_dir"] == str(tmp_path / "real")
+
+
+def test_audit_reads_account_wide_and_lists_devices_only_where_needed(iam, stub):
+    rows = [row(credential_report.ROOT_USER, mfa=True), row("alice", password=True, mfa=True), row("hw", mfa=True),
+            row("gone", password=True)]
+    header = list(rows[0])
+    content = ",".join(header) + "\n" + "".join(",".join(r[column] for column in header) + "\n" for r in rows)
+    generated = NOW - timedelta(hours=1)
+    stub.add_response("generate_credential_report", {"State": "COMPLETE"}, {})
+    stub.add_response("get_credential_report", {"Content": content.encode(), "GeneratedTime": generated, "ReportFormat": "text/csv"}, {})
+    users = [{"UserName": name, "Path": "/", "UserId": "AIDA" + name.upper().ljust(17, "X"), "Arn": "arn:aws:iam::%s:user/%s" % (ACCOUNT, name),
+              "CreateDate": NOW} for name in ("alice", "hw", "new")]
+    stub.add_response("list_users", {"Users": users, "IsTruncated": False}, {"MaxItems": 1000})
+    alice_serial = "arn:aws:iam::%s:mfa/alice" % ACCOUNT
+    virtual = [
+        {"SerialNumber": ROOT_SERIAL, "EnableDate": NOW,
+         "User": {"Path": "/", "UserName": "root", "UserId": ACCOUNT + "0000", "Arn": "arn:aws:iam::%s:root" % ACCOUNT, "CreateDate": NOW}},
+        {"SerialNumber": alice_serial, "User": users[0], "EnableDate": NOW},
+    ]
+    stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": virtual, "IsTruncated": False}, {"AssignmentStatus": "Any", "MaxItems": 1000})
+    stub.add_response("list_mfa_devices", {"MFADevices": [{"UserName": "hw", "SerialNumber": "GAHT00000001", "EnableDate": LONG_AGO}], "IsTruncated": False},
+                      {"UserName": "hw", "MaxItems": 1000})
+    result = audit.audit(iam, dict(PARAMS, require_hardware_for=[]), NOW)
+    assert result["account_id"] == ACCOUNT and result["users_audited"] == 2  # "gone" was deleted since the report
+    assert ids(result["findings"]) == [("root_virtual_mfa", None, ROOT_SERIAL)]
+    assert result["device_mix"] == {"virtual": 2, "hardware": 1, "passkey": 0}
+    assert result["credential_report"] == {"generated_time": generated.isoformat(), "age_hours": 1.0}
+    assert result["warnings"] and "new" in result["warnings"][0] and result["changed"] is False
+    assert result["summary"][0].startswith("Account %s: 2 users audited" % ACCOUNT)
+
+
+def test_fresh_report_needs_no_user_pages(iam, stub):
+    content = ",".join(row("alice")) + "\n" + ",".join(row("alice").values()) + "\n"
+    stub.add_response("generate_credential_report", {"State": "COMPLETE"}, {})
+    stub.add_response("get_credential_report", {"Content": content.encode(), "GeneratedTime": NOW - timedelta(minutes=5)}, {})
+    stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": [], "IsTruncated": False}, {"AssignmentStatus": "Any", "MaxItems": 1000})
+    result = audit.audit(iam, dict(PARAMS), NOW)
+    assert result["users_audited"] == 1 and result["warnings"] == []
+    assert result["counts"]["user_without_mfa"] == 1
