@@ -29,6 +29,9 @@ def check_destination(path, option, force=False):
         raise IamGuardError("%s: %s is a symbolic link; refusing to write a secret through it. Nothing was changed." % (option, path))
     if os.path.isdir(path):
         raise IamGuardError("%s: %s is a folder, not a file. Nothing was changed." % (option, path))
+    if os.path.exists(path) and not os.path.isfile(path):
+        # A FIFO would block the writer; replacing a device node such as /dev/null (as root) would break the system.
+        raise IamGuardError("%s: %s is not a regular file (a FIFO, socket or device node). Nothing was changed." % (option, path))
     if os.path.exists(path) and not force:
         raise IamGuardError("%s: %s already exists; set force=true to replace it. Nothing was changed." % (option, path))
     return os.path.abspath(path)

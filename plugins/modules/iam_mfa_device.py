@@ -23,6 +23,13 @@ description:
   - Unassigned virtual devices (left by a cancelled console enrolment, they make the next enrolment fail with
     C(EntityAlreadyExists)) are replaced when a fresh secret is needed, see O(replace_orphan).
   - Check mode and diff mode report the exact list of actions the run would perform.
+  - "Every virtual device it creates carries these tags, so later runs and M(iamguard.aws.iam_mfa_device_info) can tell
+    its story: C(iamguard:created-at) (UTC, for example C(2026-11-25T09:00:00Z)), C(iamguard:enrolment) (C(two-step) for a
+    person's enrolment, C(unattended) with O(generate_codes)), C(iamguard:enrolment-user) (the user it is for; a comma in
+    the name is stored as a colon, since tag values cannot hold commas), and, set right after creation,
+    C(iamguard:seed-sha256) and C(iamguard:qr-sha256) (SHA-256 of the seed and of the QR code PNG). The hashes bind the
+    secret files to the device: a file whose hash does not match is never taken for the device's secret. The prefix
+    C(iamguard:) is reserved, so O(tags) cannot use it."
 author:
   - iamguard maintainers (@iamguard)
 options:
@@ -30,7 +37,12 @@ options:
     description:
       - V(present) makes the virtual device O(path)/O(name) exist and, when O(user_name) and codes are available, enabled for that user.
       - V(absent) with O(serial_number) removes that device; with O(name) the virtual device of that name;
-        with only O(user_name) every MFA device of that user (the lost-device reset).
+        with only O(user_name) every MFA device of that user (the lost-device reset), and the unassigned virtual devices
+        left over for that user (named after it, or tagged by this module as its enrolment), such as one deactivated by
+        hand or by a run that stopped between deactivation and deletion.
+      - A virtual device serial that no longer exists is already absent (C(changed=false)).
+      - V(absent) refuses the options of an enrolment (O(generate_codes), the two codes, O(seed_path), O(qr_code_png_path),
+        O(return_secret), O(force), O(tags)), since a task that sets them is not what it seems.
     type: str
     choices: [present, absent]
     default: present
@@ -65,14 +77,20 @@ options:
     description:
       - Compute both codes from the seed of the device this run creates and enable it for O(user_name) at once
         (unattended enrolment of service or break-glass users).
-      - The seed must still go somewhere (O(seed_path), O(qr_code_png_path) or O(return_secret)).
+      - The seed must still go somewhere (O(seed_path), O(qr_code_png_path) or O(return_secret)); without one the task is
+        refused before any AWS call, whatever devices the user already has.
+      - Needs the Python library C(pyotp) where the module runs; without it the task fails before any AWS call.
     type: bool
     default: false
   qr_code_png_path:
     description:
       - File to write the new device's QR code (PNG) to, with mode 0600, atomically.
-      - An existing file is an error unless O(force=true); a symbolic link is always refused.
-      - If the file already exists for an unassigned device of that name, the device is taken to be waiting for its codes and is left as it is.
+      - An existing file is an error unless O(force=true); a symbolic link, a folder, a FIFO, a socket or a device node is
+        always refused, before any AWS call. It must not be the same file as O(seed_path).
+      - If the file already exists and holds the secret of the unassigned device of that name (its hash matches the device's
+        C(iamguard:) tag), the device is taken to be waiting for its codes and is left as it is. A file that does not match
+        (the device was created again since, or not by this module) is refused unless O(force=true), which replaces the device
+        and the file.
     type: path
   seed_path:
     description:
@@ -80,7 +98,9 @@ options:
     type: path
   force:
     description:
-      - Replace existing files at O(qr_code_png_path) / O(seed_path) when a new secret is written.
+      - Replace existing files at O(qr_code_png_path) / O(seed_path) when a new secret is written, including files that hold
+        the secret of an earlier device of the same name. Files that hold the secret of the current device are kept, so a
+        rerun with O(force=true) changes nothing.
     type: bool
     default: false
   return_secret:
@@ -97,23 +117,30 @@ options:
     default: true
   tags:
     description:
-      - Tags of a virtual device this module creates.
+      - Tags of a virtual device this module creates, besides this module's own C(iamguard:) tags.
     type: dict
     aliases: ['resource_tags']
+requirements:
+  - python >= 3.8
+  - boto3 >= 1.34.0
+  - botocore >= 1.34.0
+  - pyotp (only with O(generate_codes=true))
 notes:
-  - "IAM permissions: V(present) needs C(iam:ListVirtualMFADevices), C(iam:ListMFADevices), C(iam:CreateVirtualMFADevice),
-    C(iam:EnableMFADevice), C(iam:DeleteVirtualMFADevice) (orphan replacement and rollback), C(iam:TagMFADevice) with O(tags),
-    and C(sts:GetCallerIdentity). V(absent) needs C(iam:ListVirtualMFADevices), C(iam:ListMFADevices), C(iam:DeactivateMFADevice)
-    and C(iam:DeleteVirtualMFADevice)."
+  - "IAM permissions: V(present) needs C(iam:ListVirtualMFADevices), C(iam:ListMFADevices), C(iam:ListMFADeviceTags),
+    C(iam:CreateVirtualMFADevice), C(iam:TagMFADevice), C(iam:EnableMFADevice), C(iam:DeleteVirtualMFADevice) (orphan
+    replacement and rollback) and C(sts:GetCallerIdentity). V(absent) needs C(iam:ListVirtualMFADevices), C(iam:ListMFADevices),
+    C(iam:ListMFADeviceTags), C(iam:DeactivateMFADevice) and C(iam:DeleteVirtualMFADevice)."
   - When a policy denies these calls without C(aws:MultiFactorAuthPresent), the module fails with a message that says so;
     run the task with the O(access_key), O(secret_key) and O(session_token) of an STS session obtained with MFA
     (for example from M(amazon.aws.sts_session_token)).
-  - If a step after CreateVirtualMFADevice fails in the same run, the new device and any secret file written for it are
-    deleted again, so no orphan is left behind.
+  - If a step after CreateVirtualMFADevice fails in the same run, whatever the error, the new device and then the secret
+    files written for it are deleted again, so no orphan is left behind.
+  - If EnableMFADevice fails (or its answer is lost), the module first asks IAM (ListMFADevices) whether the device got
+    enabled for the user anyway. If it did, the enrolment succeeded. If that cannot be read, the device and its secret files
+    are kept and the error says so, because a secret is never destroyed while its device may be in use.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
 """
 
 EXAMPLES = r"""
@@ -170,7 +197,7 @@ device:
       description: Serial number (ARN) of the device.
       type: str
     type:
-      description: C(virtual), C(hardware) or C(passkey).
+      description: Always C(virtual) here (this module creates and enables virtual devices only).
       type: str
     user_name:
       description: The user the device is enabled for, if any.
@@ -185,7 +212,10 @@ device:
       description: Whether this is the root user's device.
       type: bool
 devices:
-  description: The devices removed (or, in check mode, to be removed), as they were before, with the same keys as RV(device).
+  description:
+    - The devices removed (or, in check mode, to be removed), as they were before, with the same keys as RV(device).
+    - C(type) is C(virtual), C(hardware) or C(passkey), read from the account's list of virtual devices, never guessed from the serial.
+    - Unassigned virtual devices also have C(created_at), C(age_minutes) and C(pending_enrolment), see M(iamguard.aws.iam_mfa_device_info).
   returned: when O(state=absent)
   type: list
   elements: dict

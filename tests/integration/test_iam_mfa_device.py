@@ -4,6 +4,7 @@ Every scenario runs in check mode (nothing may change), for real, and again
 (changed: false), as amazon.aws's own integration tests do.
 """
 
+import hashlib
 import os
 import stat
 import time
@@ -11,6 +12,7 @@ import time
 import pyotp
 import pytest
 
+from tests.integration.faults import FaultProxy
 from tests.integration.refusals import assert_each_refused
 from tests.simulator.seed import make_orphan, make_user
 
@@ -51,6 +53,7 @@ def test_unattended_enrolment_check_apply_idempotent(sim, iam, run_module, tmp_p
     assert planned["changed"] is True
     assert actions(planned) == [
         ("create_virtual_mfa_device", serial("svc-backup")),
+        ("tag_mfa_device", serial("svc-backup")),
         ("write_seed", seed_path),
         ("enable_mfa_device", serial("svc-backup")),
     ]
@@ -80,7 +83,8 @@ def test_two_step_enrolment_for_a_person(sim, iam, run_module, tmp_path):
 
     planned = run_module(MODULE, step_1, check=True)
     assert actions(planned) == [
-        ("create_virtual_mfa_device", serial("alice")), ("write_qr_code_png", qr_path), ("write_seed", seed_path)]
+        ("create_virtual_mfa_device", serial("alice")), ("tag_mfa_device", serial("alice")), ("write_qr_code_png", qr_path),
+        ("write_seed", seed_path)]
     assert not os.path.exists(qr_path)
 
     created = run_module(MODULE, step_1)
@@ -135,7 +139,8 @@ def test_orphan_from_cancelled_console_enrolment_is_replaced(sim, iam, run_modul
 
     planned = run_module(MODULE, args, check=True)
     assert planned["replaced_orphan"] is True
-    assert [kind for kind, dummy in actions(planned)] == ["delete_virtual_mfa_device", "create_virtual_mfa_device", "write_seed", "enable_mfa_device"]
+    assert [kind for kind, dummy in actions(planned)] == [
+        "delete_virtual_mfa_device", "create_virtual_mfa_device", "tag_mfa_device", "write_seed", "enable_mfa_device"]
     assert virtual_devices(iam, "Unassigned").keys() == {serial("test")}
 
     applied = run_module(MODULE, args)
@@ -339,11 +344,13 @@ def test_info_lists_types_orphans_and_root(sim, iam, run_module):
     root = [d for d in info["virtual_devices"] if d["root"]]
     assert len(root) == 1 and root[0]["assigned"] is True
     assert sorted(d["type"] for d in info["users"]["ruth"]) == ["hardware", "passkey", "virtual"]
-    assert info["users"]["ghost"] == []
-    assert info["summary"] == {"virtual": 3, "virtual_assigned": 2, "orphans": 1}
+    assert "ghost" not in info["users"] and info["missing_users"] == ["ghost"]
+    assert info["summary"] == {"virtual": 3, "virtual_assigned": 2, "orphans": 1, "pending_enrolments": 0}
     counts = sim.counters()
-    assert counts.get("iam:ListVirtualMFADevices") == 1
+    # ruth's hardware token was enabled moments ago, maybe after the list was read: one re-read before calling it hardware
+    assert counts.get("iam:ListVirtualMFADevices") == 2
     assert counts.get("iam:ListMFADevices") == 2
+    assert counts.get("iam:ListMFADeviceTags") == 1  # the one unassigned device: an enrolment of ours?
 
     unassigned = run_module("iamguard.aws.iam_mfa_device_info", {"assignment_status": "Unassigned"})
     assert [d["serial_number"] for d in unassigned["virtual_devices"]] == [orphan]
@@ -370,8 +377,11 @@ def test_tags_and_path_of_a_new_device(sim, iam, run_module, tmp_path):
     result = run_module(MODULE, args)
     assert result["device"]["serial_number"] == serial("tina", "/team/")
     assert user_serials(iam, "tina") == [serial("tina", "/team/")]
-    tags = iam.list_mfa_device_tags(SerialNumber=serial("tina", "/team/"))["Tags"]
-    assert {t["Key"]: t["Value"] for t in tags} == {"owner": "security", "ticket": "SEC-42"}
+    tags = {t["Key"]: t["Value"] for t in iam.list_mfa_device_tags(SerialNumber=serial("tina", "/team/"))["Tags"]}
+    assert {k: v for k, v in tags.items() if not k.startswith("iamguard:")} == {"owner": "security", "ticket": "SEC-42"}
+    assert tags["iamguard:enrolment"] == "unattended" and tags["iamguard:enrolment-user"] == "tina"
+    seed = open(str(tmp_path / "tina.seed")).read().strip()
+    assert tags["iamguard:seed-sha256"] == hashlib.sha256(seed.encode()).hexdigest()
     assert run_module(MODULE, args)["changed"] is False
 
 
@@ -381,3 +391,158 @@ def test_enrolment_for_a_missing_user_changes_nothing(sim, iam, run_module, tmp_
         assert result["failed"] is True and "does not exist" in result["msg"]
     assert serial("nobody") not in virtual_devices(iam)
     assert not (tmp_path / "x.seed").exists()
+
+
+def two_codes(seed_path):
+    totp = pyotp.TOTP(open(seed_path).read().strip())
+    now = time.time()
+    return {"authentication_code_1": totp.at(now - 30), "authentication_code_2": totp.at(now)}
+
+
+def test_stale_secret_file_after_the_device_was_created_again(sim, iam, run_module, tmp_path):
+    """Issue 12 #4: the files of an earlier device are never handed out as the current device's secret."""
+    iam.create_user(UserName="uma")
+    qr_path, seed_path = str(tmp_path / "uma.png"), str(tmp_path / "uma.seed")
+    step_1 = {"user_name": "uma", "qr_code_png_path": qr_path, "seed_path": seed_path}
+    assert run_module(MODULE, step_1)["changed"] is True
+    stale_seed = open(seed_path).read()
+    # Someone deletes the device and enrols again in the console (or another run), but cancels: same name, new seed.
+    iam.delete_virtual_mfa_device(SerialNumber=serial("uma"))
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="uma")
+
+    for check in (True, False):
+        refused = run_module(MODULE, step_1, check=check)
+        assert refused["failed"] is True and "force=true" in refused["msg"] and seed_path in refused["msg"], refused
+    assert open(seed_path).read() == stale_seed
+
+    forced = dict(step_1, force=True)
+    planned = run_module(MODULE, forced, check=True)
+    assert [kind for kind, dummy in actions(planned)] == [
+        "delete_virtual_mfa_device", "create_virtual_mfa_device", "tag_mfa_device", "write_qr_code_png", "write_seed"]
+    assert open(seed_path).read() == stale_seed
+    applied = run_module(MODULE, forced)
+    assert applied["changed"] is True and actions(applied) == actions(planned)
+    assert open(seed_path).read() != stale_seed
+    for check in (True, False):  # force replaces a stale secret only: the device's own one stays
+        assert run_module(MODULE, forced, check=check)["changed"] is False
+
+    # The file now holds the device's real secret: its codes enable it.
+    assert run_module(MODULE, dict(step_1, **two_codes(seed_path)))["device"]["assigned"] is True
+    assert user_serials(iam, "uma") == [serial("uma")]
+
+
+def test_pending_enrolment_is_not_an_orphan_and_a_removed_serial_is_already_absent(sim, iam, run_module, tmp_path):
+    """Issue 12 #9: step 1 of a person's enrolment is reported apart from orphans; removing a gone serial is no warning."""
+    iam.create_user(UserName="vera")
+    run_module(MODULE, {"user_name": "vera", "qr_code_png_path": str(tmp_path / "vera.png")})
+    console_orphan = make_orphan(iam, "old-laptop")["serial_number"]
+
+    info = run_module("iamguard.aws.iam_mfa_device_info", {}, check=True)
+    assert [d["serial_number"] for d in info["orphans"]] == [console_orphan]
+    assert info["orphans"][0]["created_at"] is None and info["orphans"][0]["pending_enrolment"] is False
+    pending = info["pending_enrolments"]
+    assert [d["serial_number"] for d in pending] == [serial("vera")]
+    assert pending[0]["pending_enrolment"] is True and pending[0]["age_minutes"] in (0, 1) and pending[0]["created_at"].endswith("Z")
+    assert info["summary"]["orphans"] == 1 and info["summary"]["pending_enrolments"] == 1
+
+    args = {"serial_number": console_orphan, "state": "absent"}
+    assert actions(run_module(MODULE, args, check=True)) == [("delete_virtual_mfa_device", console_orphan)]
+    assert run_module(MODULE, args)["changed"] is True
+    for check in (True, False):
+        again = run_module(MODULE, args, check=check)
+        assert again["changed"] is False and again["devices"] == []
+        assert "not a virtual MFA device" not in again.stdout and "[WARNING]" not in again.stdout
+    assert serial("vera") in virtual_devices(iam, "Unassigned")
+
+
+def test_reset_removes_a_device_deactivated_by_hand(sim, iam, run_module):
+    """Issue 12 #14: a deactivated virtual device no longer shows through the user; the reset still deletes it."""
+    made = make_user(iam, "walt", virtual_mfa=1, hardware_mfa=1)
+    by_type = {d["type"]: d["serial_number"] for d in made["mfa_devices"]}
+    iam.deactivate_mfa_device(UserName="walt", SerialNumber=by_type["virtual"])
+    args = {"user_name": "walt", "state": "absent"}
+    planned = run_module(MODULE, args, check=True)
+    assert sorted(actions(planned)) == sorted([("deactivate_mfa_device", by_type["hardware"]),
+                                               ("delete_virtual_mfa_device", by_type["virtual"])])
+    assert by_type["virtual"] in virtual_devices(iam)
+    applied = run_module(MODULE, args)
+    assert actions(applied) == actions(planned)
+    assert by_type["virtual"] not in virtual_devices(iam) and user_serials(iam, "walt") == []
+    for check in (True, False):
+        assert run_module(MODULE, args, check=check)["changed"] is False
+
+
+def test_absent_refuses_enrolment_options_and_bad_output_paths_before_any_call(sim, iam, run_module, tmp_path):
+    """Issue 12 #18 and #16: options that contradict state=absent, and secret paths that can never be written."""
+    make_user(iam, "xena", virtual_mfa=1)
+    fifo = str(tmp_path / "xena.fifo")
+    os.mkfifo(fifo)
+    same = str(tmp_path / "xena.secret")
+    cases = [
+        ({"user_name": "xena", "state": "absent", "generate_codes": True}, "generate_codes"),
+        ({"user_name": "xena", "state": "absent", "authentication_code_1": "123456", "authentication_code_2": "654321"},
+         "authentication_code_1"),
+        ({"user_name": "xena", "state": "absent", "seed_path": str(tmp_path / "s")}, "seed_path"),
+        ({"user_name": "xena", "state": "absent", "qr_code_png_path": str(tmp_path / "q.png")}, "qr_code_png_path"),
+        ({"user_name": "xena", "state": "absent", "tags": {"a": "b"}}, "tags"),
+        ({"user_name": "xena", "name": "phone", "seed_path": same, "qr_code_png_path": same}, "seed_path"),
+        ({"user_name": "xena", "name": "phone", "seed_path": fifo}, "not a regular file"),
+        ({"user_name": "xena", "name": "phone", "seed_path": fifo, "force": True}, "not a regular file"),
+        ({"user_name": "xena", "name": "phone", "qr_code_png_path": "/dev/null", "force": True}, "not a regular file"),
+        # Input rules do not depend on the account: xena already has a device, the missing destination is still refused.
+        ({"user_name": "xena", "generate_codes": True}, "generate_codes"),
+    ]
+    sim.reset_counters()
+    assert_each_refused(run_module, MODULE, cases)
+    assert not [key for key in sim.counters() if key.startswith("iam:")], sim.counters()
+    assert user_serials(iam, "xena") == [serial("xena")]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and not os.path.exists(same)
+
+
+def test_generate_codes_without_pyotp_fails_before_any_call(sim, iam, run_module, tmp_path):
+    """Issue 12 #5: the optional library is checked first, with Ansible's missing-library message."""
+    iam.create_user(UserName="yuri")
+    blocker = tmp_path / "no-pyotp" / "pyotp"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('pyotp is not installed here')\n")
+    pythonpath = os.pathsep.join(p for p in (str(blocker.parent), os.environ.get("PYTHONPATH")) if p)
+    sim.reset_counters()
+    result = run_module(MODULE, {"user_name": "yuri", "generate_codes": True, "seed_path": str(tmp_path / "yuri.seed")},
+                        env={"PYTHONPATH": pythonpath})
+    assert result["failed"] is True and "Failed to import the required Python library (pyotp)" in result["msg"], result
+    assert not [key for key in sim.counters() if key.startswith("iam:")], sim.counters()
+    assert serial("yuri") not in virtual_devices(iam)
+
+
+class _LoseEnableAnswers(FaultProxy):
+    """IAM enables the device, then the connection drops before the answer arrives: the first ``count`` times."""
+
+    def __init__(self, target_url, count=1):
+        super().__init__(target_url)
+        self.left = count
+
+    def draw(self, action):
+        if action == "EnableMFADevice" and self.left:
+            self.left -= 1
+            return "drop_after"
+        return None
+
+
+def test_lost_answer_to_enable_is_success_and_the_secret_is_kept(sim, iam, run_module, tmp_path):
+    """Issue 12 #13: the retry meets EntityAlreadyExists; the device is this user's, so the enrolment succeeded."""
+    iam.create_user(UserName="zoe")
+    seed_path = str(tmp_path / "zoe.seed")
+    args = {"user_name": "zoe", "generate_codes": True, "seed_path": seed_path}
+    with _LoseEnableAnswers(sim.url) as proxy:
+        env = {"AWS_ENDPOINT_URL": proxy.url}
+        assert run_module(MODULE, args, check=True, env=env)["changed"] is True
+        applied = run_module(MODULE, args, env=env)
+        assert proxy.left == 0  # the answer of EnableMFADevice was dropped after IAM acted
+        assert applied.get("failed") is not True, applied.get("msg")
+        assert applied["changed"] is True and applied["device"]["assigned"] is True
+        assert user_serials(iam, "zoe") == [serial("zoe")]
+        seed = open(seed_path).read().strip()
+        tags = {t["Key"]: t["Value"] for t in iam.list_mfa_device_tags(SerialNumber=serial("zoe"))["Tags"]}
+        assert tags["iamguard:seed-sha256"] == hashlib.sha256(seed.encode()).hexdigest()  # the live device's secret, kept
+        for check in (True, False):
+            assert run_module(MODULE, args, check=check, env=env)["changed"] is False

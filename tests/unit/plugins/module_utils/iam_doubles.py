@@ -307,6 +307,12 @@ class FakeIam:
                 {"SerialNumber": s, "User": raw_user(owner), "EnableDate": DATE} if owner else {"SerialNumber": s} for s, owner in self.virtual.items()
             ]}
 
+    def list_mfa_device_tags(self, SerialNumber, MaxItems):
+        """No device here was created by iam_mfa_device, so none carries its iamguard: tags."""
+        assert_largest_page(MaxItems)
+        self._log("list_mfa_device_tags", {"SerialNumber": SerialNumber})
+        return {"Tags": []}
+
     def delete_access_key(self, UserName, AccessKeyId):
         self._log("delete_access_key", {"UserName": UserName, "AccessKeyId": AccessKeyId})
         self._user(UserName, "DeleteAccessKey")["keys"].remove(AccessKeyId)

@@ -111,6 +111,22 @@ def test_refuses_a_folder(tmp_path):
     assert "is a folder" in caught.value.message
 
 
+@pytest.mark.parametrize("force", [False, True])
+def test_refuses_a_fifo_and_leaves_it(tmp_path, force):
+    # A FIFO would block the writer, and under force it was replaced by the secret.
+    fifo = tmp_path / "seed"
+    os.mkfifo(str(fifo))
+    with pytest.raises(IamGuardError) as caught:
+        files.write_private_file(str(fifo), "s", OPTION, force=force)
+    assert "is not a regular file" in caught.value.message
+    assert stat.S_ISFIFO(os.lstat(str(fifo)).st_mode)
+
+
+def test_refuses_a_device_node_even_with_force():
+    with pytest.raises(IamGuardError, match="/dev/null is not a regular file"):
+        files.check_destination("/dev/null", OPTION, force=True)
+
+
 def test_refuses_missing_folder(tmp_path):
     target = tmp_path / "nope" / "seed.txt"
     with pytest.raises(IamGuardError) as caught:
