@@ -47,7 +47,7 @@ PLANTED = {
     ".env": "AWS_SECRET_ACCESS_KEY=%s\n" % SECRET,
 }
 # Development files that are in git but are no use to someone who installs the collection.
-DEV_FILES = (".gitignore", "pytest.ini", "requirements-dev.txt", ".ansible-lint", ".ci/run", "scripts/demo.sh", "playbooks/demo.yml")
+DEV_FILES = (".gitignore", "pytest.ini", "requirements-dev.txt", ".ansible-lint", ".ci/run", "scripts/demo.sh", "execution-environment.yml", "collections/requirements.yml")
 
 
 def _copy_tree(dest):
@@ -105,7 +105,7 @@ def test_no_development_file_is_built(built):
 
 def test_everything_users_need_is_built(built):
     needed = _tracked("plugins") + _tracked("meta") + ["README.md", "LICENSE", "requirements.txt"]
-    needed += [path for path in _tracked("playbooks") if path.endswith(".yml") and path != "playbooks/demo.yml"]
+    needed += [path for path in _tracked("playbooks") if path.endswith(".yml")]
     needed += [path for path in _tracked("docs") if path.endswith(".md")]
     needed = [path for path in needed if "__pycache__" not in path]
     assert sorted(set(needed) - set(built)) == []

@@ -1,8 +1,8 @@
 """Plan == apply, over generated account states (hypothesis).
 
 For each generated account — targets with any mix of dependents and MFA device kinds, a device
-left unassigned by a crashed run, an unrelated orphan, missing and protected targets, a
-bystander — and each generated purge request (delete, or disable with or without removing
+left unassigned by a crashed run, an unrelated orphan, pending enrolments (of a target and of a
+bystander), missing and protected targets, a bystander — and each generated purge request (delete, or disable with or without removing
 permissions and with keys deleted or deactivated):
 - check mode changes nothing and its per-user action list is exactly what the real run applies;
 - the end state is the expected one, computed here from the state before;
@@ -13,10 +13,12 @@ CI runs a deterministic 25 examples; the documented long run is
 """
 
 import os
+import tempfile
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.iamguard.aws.plugins.module_utils.mfa import device_options, ensure_present
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity
 from ansible_collections.iamguard.aws.plugins.module_utils.users import purge, purge_options
 from tests.simulator.seed import account_snapshot, make_orphan, make_user
@@ -48,10 +50,22 @@ def accounts(draw):
         "missing": draw(st.booleans()),
         "protected": draw(st.none() | dependents()),
         "stray_orphan": draw(st.booleans()),
+        # step 1 of a person's enrolment (device created, QR code handed out, codes not yet given), by the collection itself
+        "pending_for_target": draw(st.booleans()),
+        "pending_for_bystander": draw(st.booleans()),
         "state": draw(st.sampled_from(("absent", "disabled"))),
         "access_key_action": draw(st.sampled_from(("delete", "deactivate"))),
         "remove_permissions": draw(st.booleans()),
     }
+
+
+def _start_enrolment(iam, identity, user_name, device_name, folder):
+    params = {"state": "present", "user_name": user_name, "name": device_name, "path": "/", "serial_number": None,
+              "authentication_code_1": None, "authentication_code_2": None, "generate_codes": False,
+              "qr_code_png_path": os.path.join(folder, device_name + ".png"), "seed_path": None, "force": False,
+              "return_secret": False, "replace_orphan": True, "tags": None}
+    ensure_present(iam, device_options(params, task_no_log=False), False, identity)
+    return "arn:aws:iam::123456789012:mfa/" + device_name
 
 
 def _seed(iam, account):
@@ -64,6 +78,14 @@ def _seed(iam, account):
     if account["stray_orphan"]:
         make_orphan(iam, "someone-else-cancelled")
     make_user(iam, "bystander", login_profile=True, access_keys=1, virtual_mfa=1, groups=("staff",), inline_policies=1)
+
+
+def _seed_enrolments(iam, identity, account, folder):
+    """Pending enrolments: the target's goes with it (it is the user's device), the bystander's stays."""
+    if account["pending_for_target"]:
+        account["pending_serial"] = _start_enrolment(iam, identity, "leaver-0", "leaver-0-new-phone", folder)
+    if account["pending_for_bystander"]:
+        _start_enrolment(iam, identity, "bystander", "bystander-new-phone", folder)
 
 
 def _request(account):
@@ -96,6 +118,8 @@ def _expected(before, account):
         expected["users"][name] = after
     if account["leftover"]:
         del expected["virtual_mfa_devices"]["arn:aws:iam::123456789012:mfa/gone-leaver"]
+    if account.get("pending_serial"):
+        del expected["virtual_mfa_devices"][account["pending_serial"]]
     return expected
 
 
@@ -114,6 +138,8 @@ def test_check_mode_plan_is_what_apply_does(simulator, account):
         return caller_identity(simulator.client("sts"))
 
     _seed(iam, account)
+    with tempfile.TemporaryDirectory() as folder:
+        _seed_enrolments(iam, identity, account, folder)
     before = account_snapshot(iam)
     options = _request(account)
 
