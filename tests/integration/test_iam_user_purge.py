@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.integration.faults import FaultProxy
+from tests.integration.faults import FAULT_MIX, FaultProxy
 from tests.integration.refusals import assert_each_refused
 from tests.simulator.seed import account_snapshot, caller_user, make_user
 
@@ -395,10 +395,6 @@ def test_purge_of_a_user_deleted_by_the_stopped_run_removes_its_device(sim, iam,
     assert users(iam) == ["bystander"]
     again = run_module(MODULE, {"user_names": "mona"})
     assert again["changed"] is False
-
-
-# The mix of issue 12 (a fault proxy in front of IAM): before the fix 26 of 30 users failed on the first run.
-FAULT_MIX = dict(throttling=0.30, server_500=0.05, server_503=0.05, drop_before=0.03, drop_after=0.03, settling=0.05)
 
 
 def test_batch_purge_converges_through_faults(sim, iam, run_module, record_property):
