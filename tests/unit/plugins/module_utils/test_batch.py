@@ -45,9 +45,9 @@ def test_purge_many_users_in_threads_reads_the_virtual_list_once():
 
 
 def test_purge_conflict_from_a_new_virtual_device_leaves_no_orphan():
-    # Fails today: the re-inventory after DeleteConflict types devices with the account-wide list read
-    # before the conflict, so a virtual device enabled meanwhile is taken for hardware: deactivated,
-    # never deleted, and left behind as an orphan (S1).
+    # Regression: a re-inventory after DeleteConflict that typed devices with the account-wide list read
+    # before the conflict took a virtual device enabled meanwhile for hardware: deactivated, never
+    # deleted, and left behind as an orphan (S1).
     fake = FakeIam()
     fake.add_user("dave", virtual=[mfa_serial("dave")])
 

@@ -201,8 +201,8 @@ def test_failed_forced_write_keeps_the_old_file_whole(tmp_path, monkeypatch):
 
 
 def test_failed_write_is_reported_as_iamguard_error(tmp_path, monkeypatch):
-    # DESIGN: modules catch one exception type. Fails today: the OSError escapes as it is,
-    # so run() gives a traceback and ensure_present does not roll the new device back.
+    # Modules catch one exception type: an OSError escaping as it is would give a traceback
+    # instead of a message, and ensure_present would not roll the new device back.
     monkeypatch.setattr(files.os, "fsync", _failing_fsync)
     with pytest.raises(IamGuardError) as caught:
         files.write_private_file(str(tmp_path / "seed.txt"), "secret", OPTION)

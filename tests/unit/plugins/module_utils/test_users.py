@@ -282,8 +282,8 @@ def test_purge_check_mode_writes_no_manifest(iam, stub, tmp_path):
 
 
 def test_manifest_keeps_dependents_removed_before_a_conflict(iam, stub, tmp_path):
-    # Fails today: after DeleteConflict the manifest is rewritten (force=True) from the second
-    # inventory only, so the login profile and policy removed in the first pass vanish from it.
+    # Regression: a manifest rewritten after DeleteConflict from the second inventory only would
+    # lose the login profile and policy removed in the first pass.
     stub_inventory(stub, "bob", {"login": True, "attached": [POLICY_2]})
     stub.add_response("delete_login_profile", {}, {"UserName": "bob"})
     stub.add_response("detach_user_policy", {}, {"UserName": "bob", "PolicyArn": POLICY_2})

@@ -128,7 +128,7 @@ def test_user_id_bad(value):
 
 @pytest.mark.parametrize("rule, value", NEWLINE_CASES, ids=["user_name", "device_name", "path", "root_path", "serial_number", "user_id", "code"])
 def test_trailing_newline_is_refused(rule, value):
-    # Fails today: the patterns end with '$', which also matches before a final newline.
+    # Regression: a pattern ending with '$' also matches before a final newline; rules use fullmatch.
     with pytest.raises(validation.InvalidInput):
         rule(value)
 
