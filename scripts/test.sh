@@ -79,7 +79,8 @@ fi
 # shellcheck source=scripts/env.sh
 . scripts/env.sh
 record setup ok $((SECONDS - t))
-echo "python: $(command -v python) ($(python --version 2>&1)); $(ansible --version | head -n 1)"
+ansible_version="$(ansible --version)"  # whole: `| head` would close the pipe on it
+echo "python: $(command -v python) ($(python --version 2>&1)); ${ansible_version%%$'\n'*}"
 echo "ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH}"
 
 # --- 1. pytest ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ of one, and the secret is never readable by others, not even briefly.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 
 from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
@@ -37,6 +38,36 @@ def check_destination(path, option, force=False):
     return os.path.abspath(path)
 
 
+# Temp files carry the writer's pid: one whose writer is dead was left by a killed run.
+TEMP_PREFIX = ".iamguard-"
+_TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)-")
+
+
+def sweep_stale_temp_files(folder):
+    """Remove the temp files a killed run left in ``folder`` (half-written secrets or manifests)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        match = _TEMP_NAME.match(name)
+        if match and not _alive(int(match.group(1))):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
 def write_private_file(path, data, option, force=False):
     """Write ``data`` (bytes or str) to ``path`` with mode 0600, atomically."""
     path = check_destination(path, option, force)
@@ -50,7 +81,8 @@ def write_private_file(path, data, option, force=False):
 def _write(path, data, option, force):
     folder = os.path.dirname(path)
     # mkstemp creates the file with mode 0600 whatever the umask.
-    fd, temp_path = tempfile.mkstemp(prefix=".iamguard-", dir=folder)
+    sweep_stale_temp_files(folder)
+    fd, temp_path = tempfile.mkstemp(prefix="%s%d-" % (TEMP_PREFIX, os.getpid()), dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -15,6 +15,7 @@ import os
 
 from ansible_collections.iamguard.aws.plugins.module_utils import validation
 from ansible_collections.iamguard.aws.plugins.module_utils.batch import Batch, run_batch
+from ansible_collections.iamguard.aws.plugins.module_utils.files import sweep_stale_temp_files
 from ansible_collections.iamguard.aws.plugins.module_utils.guards import caller_of
 from ansible_collections.iamguard.aws.plugins.module_utils.sources.per_user import index_users_by_id
 
@@ -87,6 +88,9 @@ def purge(client, caller_identity, options, check_mode, lacks_mfa=lambda: False)
     ``lacks_mfa()`` tells whether the session is known to carry no MFA (client.credentials_lack_mfa).
     """
     caller = caller_of(caller_identity())
+    if options["manifest_dir"] and not check_mode:
+        # A run killed while writing a manifest left its temp file: this run finishes that run's work.
+        sweep_stale_temp_files(options["manifest_dir"])
     batch = Batch(client, options, check_mode, caller, lacks_mfa)
     users = run_batch(batch, resolve_targets(client, options), options["max_workers"])
     warnings = [warning for user in users for warning in user.pop("warnings")]

@@ -192,7 +192,7 @@ def test_sigkill_at_random_points_then_rerun_converges(sim, iam, ansible_base_en
 
 
 def test_sigkill_between_deactivation_and_deletion_leaves_no_orphan(sim, iam, ansible_base_env, tmp_path):
-    """The run dies right after DeactivateMFADevice reached IAM, before DeleteVirtualMFADevice was sent."""
+    """The run dies after DeactivateMFADevice reached IAM and before DeleteVirtualMFADevice did."""
     make_user(iam, "leaver", login_profile=True, virtual_mfa=1)
     (serial,) = account_snapshot(iam)["users"]["leaver"]["mfa_devices"]
     playbook = tmp_path / "purge.yml"
@@ -200,20 +200,18 @@ def test_sigkill_between_deactivation_and_deletion_leaves_no_orphan(sim, iam, an
         "name": "purge", "hosts": "localhost", "gather_facts": False,
         "tasks": [{"name": "purge", "iamguard.aws.iam_user_purge": {"user_names": ["leaver"]}}],
     }]), encoding="utf-8")
-    # Each call waits before IAM acts on it: the kill lands while DeactivateMFADevice is being answered.
-    sim.configure(latency=0.2)
+    # Every DeleteVirtualMFADevice loses its connection before IAM sees it; the run is killed at the first one.
+    sim.configure(faults={"drop_before": 1.0}, fault_actions=["iam:DeleteVirtualMFADevice"])
     sim.reset_counters()
     proc = _start(ansible_base_env, sim, str(playbook))
     deadline = time.monotonic() + 120
-    while not sim.counters().get("iam:DeactivateMFADevice") and proc.poll() is None and time.monotonic() < deadline:
+    while not sim.counters().get("fault:drop_before") and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
     _kill_tree(proc)
-    time.sleep(0.4)  # the deactivation the dead run sent completes
+    sim.configure(faults={}, fault_actions=[])
     state = account_snapshot(iam)
     assert state["users"]["leaver"]["mfa_devices"] == [] and state["virtual_mfa_devices"][serial] is None, state
-    assert sim.counters().get("iam:DeleteVirtualMFADevice") is None
 
-    sim.configure(latency=0.0)
     rerun = _start(ansible_base_env, sim, str(playbook))
     assert _run_until(rerun, sim, None) is False
     assert rerun.returncode == 0, rerun.stdout.read().decode()

@@ -243,3 +243,34 @@ def test_symlink_appearing_during_forced_write_is_replaced_not_followed(tmp_path
     assert not target.is_symlink()
     assert target.read_text() == "secret"
     assert _mode(target) == 0o600
+
+
+def _dead_pid():
+    pid = 4194304  # above Linux's largest pid: never a live process
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    return pid
+
+
+def test_temp_files_of_a_killed_writer_are_swept_and_live_ones_kept(tmp_path):
+    stale = tmp_path / (".iamguard-%d-abc123" % _dead_pid())
+    stale.write_text("half a seed", encoding="utf-8")
+    live = tmp_path / (".iamguard-%d-def456" % os.getpid())
+    live.write_text("being written", encoding="utf-8")
+    other = tmp_path / ".something-else"
+    other.write_text("not ours", encoding="utf-8")
+    files.write_private_file(str(tmp_path / "seed.txt"), "secret", OPTION)
+    assert not stale.exists() and live.exists() and other.exists()
+
+
+def test_temp_file_names_carry_the_writer_pid(tmp_path, monkeypatch):
+    seen = []
+    real_link = os.link
+
+    def spy(source, target):
+        seen.append(os.path.basename(source))
+        return real_link(source, target)
+
+    monkeypatch.setattr(files.os, "link", spy)
+    files.write_private_file(str(tmp_path / "seed.txt"), "secret", OPTION)
+    assert seen and seen[0].startswith(".iamguard-%d-" % os.getpid())
