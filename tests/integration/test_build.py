@@ -47,7 +47,8 @@ PLANTED = {
     ".env": "AWS_SECRET_ACCESS_KEY=%s\n" % SECRET,
 }
 # Development files that are in git but are no use to someone who installs the collection.
-DEV_FILES = (".gitignore", "pytest.ini", "requirements-dev.txt", ".ansible-lint", ".ci/run", "scripts/demo.sh", "execution-environment.yml", "collections/requirements.yml")
+DEV_FILES = (".gitignore", "pytest.ini", "requirements-dev.txt", ".ansible-lint", ".ci/run", "scripts/demo.sh",
+             "execution-environment.yml", "collections/requirements.yml")
 
 
 def _copy_tree(dest):
