@@ -41,10 +41,16 @@ def check_destination(path, option, force=False):
 # Temp files carry the writer's pid: one whose writer is dead was left by a killed run.
 TEMP_PREFIX = ".iamguard-"
 _TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)-")
+# Folders already swept by this process: a batch writing a manifest per user lists its folder once, not per user.
+_SWEPT = set()
 
 
 def sweep_stale_temp_files(folder):
-    """Remove the temp files a killed run left in ``folder`` (half-written secrets or manifests)."""
+    """Remove the temp files a killed run left in ``folder`` (half-written secrets or manifests), once per process."""
+    folder = os.path.abspath(folder)
+    if folder in _SWEPT:
+        return
+    _SWEPT.add(folder)
     try:
         names = os.listdir(folder)
     except OSError:
