@@ -1,7 +1,9 @@
 """Where moto 5.2 answers IAM and STS calls differently from AWS, answer as AWS does.
 
-Every deviation from moto lives here, and the README's "The simulator" section lists them
-(faults and concurrency are no deviations: see faults.py and concurrency.py). A handler
+Every deviation from moto lives here or in the modules whose handlers it registers
+(organizations.py: Organizations and IAM's root-access features; root.py: the root user and
+STS AssumeRoot), and the README's "The simulator" section lists them (faults and concurrency
+are no deviations: see faults.py and concurrency.py). A handler
 gets the parsed request and `forward` (let moto answer; returns its Reply) and returns a
 Reply; an AwsError it raises becomes an AWS error answer. The handlers may read and change moto's in-process IAM state.
 """
