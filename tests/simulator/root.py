@@ -188,6 +188,16 @@ def root_report_row(account):
                      "not_supported", str(bool(root.mfa_devices())).lower(), *columns])
 
 
+def _listing(req, member, entities, order, view):
+    """A one-page List answer of root's `entities` (id -> dict), oldest first."""
+    return result_reply("iam", req.action, {member: [view(e) for e in sorted(entities.values(), key=lambda e: e[order])], "IsTruncated": False})
+
+
+def _remove(entities, entity_id, kind):
+    if entities.pop(entity_id, None) is None:
+        raise _no_such_entity(f"The {kind} with id {entity_id} cannot be found.")
+
+
 def _denied(req, principal, resource, session_policy):
     """IAM's wording for an implicit deny; a root session's task policy is a session policy."""
     action = f"{req.service}:{req.action}"
@@ -296,14 +306,12 @@ class Root:
         return result_reply("iam", req.action, {"LoginProfile": {"CreateDate": root.login_profile["created"], "PasswordResetRequired": True}})
 
     def _list_access_keys(self, req, root, _forward):
-        keys = [{"AccessKeyId": k["id"], "Status": k["status"], "CreateDate": k["created"]}
-                for k in sorted(root.access_keys.values(), key=lambda k: k["created"])]
-        return result_reply("iam", req.action, {"AccessKeyMetadata": keys, "IsTruncated": False})
+        return _listing(req, "AccessKeyMetadata", root.access_keys, "created",
+                        lambda k: {"AccessKeyId": k["id"], "Status": k["status"], "CreateDate": k["created"]})
 
     def _delete_access_key(self, req, root, _forward):
         key_id = req.params.get("AccessKeyId", "")
-        if root.access_keys.pop(key_id, None) is None:
-            raise _no_such_entity(f"The Access Key with id {key_id} cannot be found.")
+        _remove(root.access_keys, key_id, "Access Key")
         if self.keys.pop(key_id, None) is not None:
             self._revoked.add(key_id)
         return result_reply("iam", req.action)
@@ -317,14 +325,11 @@ class Root:
         return result_reply("iam", req.action, {"AccessKeyLastUsed": used})
 
     def _list_signing_certificates(self, req, root, _forward):
-        certificates = [{"CertificateId": c["id"], "CertificateBody": c["body"], "Status": c["status"], "UploadDate": c["uploaded"]}
-                        for c in sorted(root.certificates.values(), key=lambda c: c["uploaded"])]
-        return result_reply("iam", req.action, {"Certificates": certificates, "IsTruncated": False})
+        return _listing(req, "Certificates", root.certificates, "uploaded",
+                        lambda c: {"CertificateId": c["id"], "CertificateBody": c["body"], "Status": c["status"], "UploadDate": c["uploaded"]})
 
     def _delete_signing_certificate(self, req, root, _forward):
-        certificate_id = req.params.get("CertificateId", "")
-        if root.certificates.pop(certificate_id, None) is None:
-            raise _no_such_entity(f"The Certificate with id {certificate_id} cannot be found.")
+        _remove(root.certificates, req.params.get("CertificateId", ""), "Certificate")
         return result_reply("iam", req.action)
 
     def _list_mfa_devices(self, req, root, _forward):
