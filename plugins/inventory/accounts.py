@@ -28,7 +28,8 @@ description:
   - "IAM permissions the credentials need: C(organizations:DescribeOrganization), C(organizations:ListRoots),
     C(organizations:ListAccountsForParent), C(organizations:ListOrganizationalUnitsForParent); with O(include_ous) also
     C(organizations:DescribeOrganizationalUnit) and C(organizations:ListParents) (and no C(ListRoots)). Only the management
-    account or a delegated administrator for AWS Organizations may make these calls."
+    account may make these calls, and a member account registered as a delegated administrator for an AWS service (for
+    example IAM), which AWS lets read the organization."
   - Uses a YAML configuration file whose name ends with C(accounts.yml) or C(accounts.yaml), for example C(org.accounts.yml).
 options:
   plugin:

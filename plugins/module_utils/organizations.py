@@ -53,17 +53,21 @@ OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
 # A role name, optionally after its path ("path/name"), as it appears after "role/" in the ARN.
 ROLE_NAME = re.compile(r"(?:[\w+=,.@-]{1,512}/)?[\w+=,.@-]{1,64}", re.ASCII)
 
+# Who may read an organization: its management account, and any member registered as a delegated
+# administrator for some AWS service (IAM, Security Hub, ...), which AWS lets read it.
+WHO_MAY_READ = (
+    "the organization's management account, or a member account registered as a delegated administrator for an AWS "
+    "service (for example IAM), which may read the organization"
+)
+CREDENTIAL_OPTIONS = "options profile, access_key/secret_key/session_token, or assume_role_arn of a role there"
 NOT_IN_USE = (
     "AWS Organizations answered that the account of these credentials is in no organization "
-    "(AWSOrganizationsNotInUseException). The accounts inventory lists an organization's accounts: run it with "
-    "credentials of the organization's management account, or of a member account registered as a delegated "
-    "administrator for AWS Organizations (options profile, access_key/secret_key/session_token, or assume_role_arn)."
+    "(AWSOrganizationsNotInUseException). The accounts inventory lists an organization's accounts: run it with credentials "
+    "of " + WHO_MAY_READ + " (" + CREDENTIAL_OPTIONS + ")."
 )
 NOT_ALLOWED = (
-    "AWS Organizations refused %s (%s: %s). Only the organization's management account, or a member account that is a "
-    "delegated administrator for AWS Organizations (an Organizations resource policy that allows it these calls), may list "
-    "the accounts, and the credentials need %s. Run the inventory with credentials of the management account (options "
-    "profile, access_key/secret_key/session_token, or assume_role_arn of a role there) or of the delegated administrator."
+    "AWS Organizations refused %s (%s: %s). Only " + WHO_MAY_READ + ", may list the accounts, and the credentials need %s. "
+    "Run the inventory with credentials of such an account (" + CREDENTIAL_OPTIONS + ")."
 )
 UNREACHABLE = (
     "AWS Organizations could not be reached (%s): check the network path or proxy to the Organizations endpoint "
