@@ -202,3 +202,12 @@ def test_mfa_audit_playbook_runs_unchanged_over_every_member(sim, organization, 
         assert sim.counters(organization["accounts"][name]).get("iam:GetCredentialReport", 0) >= 1
     summary = json.loads(next(reports.glob("mfa-audit-summary-*.json")).read_text(encoding="utf-8"))
     assert sorted(account["host"] for account in summary["accounts"]) == sorted(MEMBERS) and summary["not_audited"] == []
+
+
+def test_the_shipped_example_config_lists_the_organization(organization, ansible_inventory, tmp_path):  # pylint: disable=unused-argument
+    config = tmp_path / "organization.accounts.yml"
+    config.write_text(open(playbook("inventory/organization.accounts.yml"), encoding="utf-8").read(), encoding="utf-8")
+    # Its cache goes under ~/.cache: HOME is the test's own folder.
+    inventory = listed(ansible_inventory, str(config), env={"HOME": str(tmp_path)})
+    assert hosts_of(inventory) == ["dev", "sandbox", "staging"]
+    assert list((tmp_path / ".cache" / "iamguard-accounts").iterdir())
