@@ -103,6 +103,8 @@ EXAMPLES = r"""
 plugin: iamguard.aws.accounts
 profile: security-admin
 
+---
+
 # prod.accounts.yml: only the accounts under two OUs, without the sandboxes and one
 # account, through a role of your own; the management account included; cached for an hour.
 plugin: iamguard.aws.accounts
