@@ -157,6 +157,12 @@ def test_the_cache_answers_the_second_run_without_calling_organizations(sim, org
     flushed = ansible_inventory(config, "--list", "--flush-cache")
     assert flushed.returncode == 0, flushed.stderr
     assert organizations_calls(sim)["organizations:DescribeOrganization"] == 1
+    # What is read from Organizations changes with include_ous: not an answer from the cache.
+    sim.reset_counters()
+    with open(config, "a", encoding="utf-8") as handle:
+        handle.write("include_ous: [%s]\n" % organization["ous"]["Prod"])
+    assert hosts_of(listed(ansible_inventory, config)) == ["staging"]
+    assert organizations_calls(sim)["organizations:ListAccountsForParent"] == 1
 
 
 def test_an_account_in_no_organization_is_told_whose_credentials_to_use(sim, ansible_inventory, tmp_path):

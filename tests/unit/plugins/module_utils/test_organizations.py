@@ -168,8 +168,8 @@ def test_access_denied_names_the_call_the_permissions_and_the_accounts_allowed(o
 
 def test_throttling_is_retried(org, stub):  # pylint: disable=redefined-outer-name
     stub.add_client_error("describe_organization", "TooManyRequestsException", "slow down", 400)
-    stub.add_response("describe_organization", {"Organization": {"Id": "o-abcdefghij", "Arn": "arn:aws:organizations::1:organization/o-a",
-                                                                   "MasterAccountId": MANAGEMENT}})
+    answer = {"Organization": {"Id": "o-abcdefghij", "Arn": "arn:aws:organizations::1:organization/o-a", "MasterAccountId": MANAGEMENT}}
+    stub.add_response("describe_organization", answer)
     assert organizations.describe_organization(org)["management_account_id"] == MANAGEMENT
 
 
