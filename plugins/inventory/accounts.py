@@ -152,7 +152,7 @@ from ansible_collections.iamguard.aws.plugins.module_utils.client import BOTOCOR
 
 # Organizations has one endpoint per partition; any region of the partition reaches it.
 DEFAULT_REGION = "us-east-1"
-# A dead endpoint must fail the inventory in seconds, not after botocore's 60 s per attempt.
+# Each attempt at an endpoint that does not answer gives up after 10 s, not botocore's 60 s (the retry policy makes up to 20).
 CONNECT_TIMEOUT = 10
 
 
