@@ -1,9 +1,10 @@
-"""AWS query protocol plumbing: parse an API request, render XML results and errors."""
+"""AWS protocol plumbing: parse an API request (query or JSON protocol), render results and errors."""
 
 import base64
 import datetime
 import http
 import io
+import json
 import re
 import urllib.parse
 import uuid
@@ -13,6 +14,7 @@ NAMESPACES = {
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
 }
+JSON_SERVICES = ("organizations",)  # services that speak the JSON protocol (X-Amz-Target and a JSON body)
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/")
 
 
@@ -82,8 +84,15 @@ def parse_request(environ):
     """Return an ApiRequest, or None when this is not an AWS API call."""
     body = read_body(environ)
     params = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+    content_type = environ.get("CONTENT_TYPE", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
         params.update(urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    elif content_type.startswith("application/x-amz-json"):
+        try:
+            document = json.loads(body or b"{}")
+        except ValueError:
+            document = None
+        params.update(document if isinstance(document, dict) else {})
     action = params.get("Action")
     target = environ.get("HTTP_X_AMZ_TARGET")
     if not action and target:
@@ -128,9 +137,19 @@ def result_reply(service, action, result=None):
     return _reply(200, xml, request_id)
 
 
+def json_result_reply(result):
+    """A successful JSON-protocol answer (Organizations); `result` is the response's members."""
+    request_id = str(uuid.uuid4())
+    body = json.dumps(result, default=lambda value: value.timestamp() if isinstance(value, datetime.datetime) else str(value))
+    return Reply(200, body.encode(), [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id)])
+
+
 def error_reply(service, error):
     """An error answer that botocore parses into ClientError(code, message)."""
     request_id = str(uuid.uuid4())
+    if service in JSON_SERVICES:
+        body = json.dumps({"__type": error.code, "message": error.message}).encode()
+        return Reply(error.status, body, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id)])
     fault = "Sender" if error.sender else "Receiver"
     xml = (f'<ErrorResponse xmlns="{NAMESPACES.get(service, NAMESPACES["iam"])}">'
            f"<Error><Type>{fault}</Type><Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message></Error>"

@@ -23,6 +23,7 @@ from moto.iam.models import VirtualMfaDevice, get_account_id_from, iam_backends
 from moto.sts.models import sts_backends
 
 from .faults import RecentlyDeleted
+from .organizations import Organizations
 from .protocol import AwsError, error_reply, result_reply
 
 UTC = datetime.timezone.utc
@@ -260,6 +261,8 @@ class Realism:
             "sts:GetCallerIdentity": self._get_caller_identity,
         })
         self._handlers.update(self._credential_report_handlers())
+        self.organizations = Organizations()
+        self._handlers.update(self.organizations.handlers())
 
     def reset(self):
         """Forget the layer's own state (service-specific credentials, STS sessions)."""
@@ -268,13 +271,14 @@ class Realism:
         self._raced = set()
         self._root_keys = {}
         self.recently_deleted.clear()
+        self.organizations.reset()
 
     def handle(self, req, forward):
-        """Answer one IAM/STS call, by a handler or by moto; req.account is set (account_of)."""
-        if req.service not in ("iam", "sts"):
+        """Answer one IAM/STS/Organizations call, by a handler ("service:Action", else "service:*") or by moto; req.account is set (account_of)."""
+        if req.service not in ("iam", "sts", "organizations"):
             return forward()
         try:
-            handler = self._handlers.get(f"{req.service}:{req.action}")
+            handler = self._handlers.get(f"{req.service}:{req.action}") or self._handlers.get(f"{req.service}:*")
             return handler(req, forward) if handler else forward()
         except AwsError as error:
             return error_reply(req.service, error)

@@ -189,3 +189,54 @@ def account_snapshot(iam):
                    for g in _pages(iam, "list_groups", "Groups")},
         "policies": sorted(p["Arn"] for p in _pages(iam, "list_policies", "Policies", Scope="Local")),
     }
+
+
+def _ou_paths(ous):
+    """Every OU path `ous` needs, parents first; refuse OUs sharing a name (the result is keyed by name)."""
+    paths = []
+    for path in ous:
+        parts = path.strip("/").split("/")
+        paths += [p for p in ("/".join(parts[:i]) for i in range(1, len(parts) + 1)) if p not in paths]
+    names = [path.rsplit("/", 1)[-1] for path in paths]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"ous: more than one OU is named {', '.join(twice)}")
+    return paths
+
+
+def seed_organization(sim, members=("dev", "staging", "sandbox"), ous=None, root_features=True, delegated_admin=None):
+    """An organization managed by moto's default account (the default test credentials), made through the API as in AWS.
+
+    `members` are created with CreateAccount; `ous` maps an OU path ("Workloads" or "Workloads/Prod") to the
+    member names placed in it (None: every member directly under the root); `root_features` enables trusted
+    access for IAM and both centralized root access features; `delegated_admin` names a member registered as
+    IAM's delegated administrator. The returned "ous" is keyed by OU name, so two OUs may not share a name.
+    """
+    ous = ous or {}
+    unknown = sorted({name for names in ous.values() for name in names} - set(members)
+                     | ({delegated_admin} - set(members) if delegated_admin is not None else set()))
+    if unknown:
+        raise ValueError(f"not among the members: {', '.join(unknown)}")
+    paths = _ou_paths(ous)
+    organizations, iam = sim.client("organizations"), sim.client("iam")
+    organization = organizations.create_organization(FeatureSet="ALL")["Organization"]
+    root_id = organizations.list_roots()["Roots"][0]["Id"]
+    accounts = {name: organizations.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]["AccountId"]
+                for name in members}
+    ou_ids = {}
+    for path in paths:
+        parent = ou_ids[path.rsplit("/", 1)[0]] if "/" in path else root_id
+        ou_ids[path] = organizations.create_organizational_unit(ParentId=parent, Name=path.rsplit("/", 1)[-1])["OrganizationalUnit"]["Id"]
+    ou_paths = {name: "/" for name in members}
+    for path, names in ous.items():
+        for name in names:
+            organizations.move_account(AccountId=accounts[name], SourceParentId=root_id, DestinationParentId=ou_ids[path.strip("/")])
+            ou_paths[name] = "/" + path.strip("/")
+    if root_features:
+        organizations.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+        iam.enable_organizations_root_credentials_management()
+        iam.enable_organizations_root_sessions()
+    if delegated_admin is not None:
+        organizations.register_delegated_administrator(AccountId=accounts[delegated_admin], ServicePrincipal="iam.amazonaws.com")
+    return {"organization_id": organization["Id"], "root_id": root_id, "management_account_id": organization["MasterAccountId"],
+            "accounts": accounts, "ous": {path.rsplit("/", 1)[-1]: ou_id for path, ou_id in ou_ids.items()}, "ou_paths": ou_paths}
