@@ -4,10 +4,10 @@
 """Root credentials of member accounts: audit and removal through centralized root access.
 
 From the organization's management account (or the IAM delegated administrator):
-checks (the target is a 12-digit id, not the management account; the organization
-has RootCredentialsManagement and RootSessions), then a root session in the member
-account (root_credentials_session), the root's credentials read without UserName
-(the root principal's own), a pure plan of Actions, and apply.
+checks (the target is a 12-digit id; root_credentials_organization: not the management
+account, the organization has RootCredentialsManagement and RootSessions), then a root
+session in the member account (root_credentials_session), the root's credentials read
+without UserName (the root principal's own), a pure plan of Actions, and apply.
 
 Check mode and the audit assume root with the audit task policy, which allows
 reads only: they cannot change anything, whatever the code does. Removal assumes
@@ -20,15 +20,18 @@ executor takes as done, and the deactivation before it is what counts.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
 
 from ansible_collections.iamguard.aws.plugins.module_utils import audit, manifest, mfa, validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, error_code, error_message, iso_date, read
+from ansible_collections.iamguard.aws.plugins.module_utils.client import call, iso_date, read
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
 from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action, apply, report
-from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_session import AUDIT_TASK_POLICY, DELETE_TASK_POLICY, RootSession
+from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_organization import (assume_root, centralized_root_access,
+                                                                                                check_target, management_account)
+from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_session import AUDIT_TASK_POLICY, DELETE_TASK_POLICY
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity
 
 LOGIN_PROFILE = "login_profile"
@@ -40,19 +43,6 @@ CREDENTIAL_TYPES = (LOGIN_PROFILE, ACCESS_KEYS, SIGNING_CERTIFICATES, MFA_DEVICE
 ROOT_FINDING_IDS = (audit.ROOT_WITHOUT_MFA, audit.ROOT_VIRTUAL_MFA, audit.ROOT_ACCESS_KEY)
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
-ROOT_SESSIONS = "RootSessions"
-ROOT_CREDENTIALS_MANAGEMENT = "RootCredentialsManagement"
-REQUIRED_FEATURES = (ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS)
-HOW_TO_ENABLE = (
-    "Enable centralized root access from the management account: Organizations EnableAWSServiceAccess for iam.amazonaws.com "
-    "(aws organizations enable-aws-service-access --service-principal iam.amazonaws.com), then IAM "
-    "EnableOrganizationsRootCredentialsManagement and EnableOrganizationsRootSessions (aws iam "
-    "enable-organizations-root-credentials-management; aws iam enable-organizations-root-sessions)."
-)
-WHO_MAY = (
-    "Only the organization's management account or the IAM delegated administrator for centralized root access may manage "
-    "root credentials of member accounts (iam:ListOrganizationsFeatures, sts:AssumeRoot), for member accounts of its organization."
-)
 MANIFEST_NAME = "root-credentials"  # <account>-root-credentials-<UTC time>.json
 
 
@@ -74,67 +64,6 @@ def root_options(params):
     if folder is not None and (os.path.islink(folder) or not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK)):
         raise validation.InvalidInput("manifest_dir", folder, "must be an existing, writable folder, not a symbolic link")
     return options
-
-
-# --- the organization: who may, for which account, with which features -----------------
-
-
-def refusal(message, exception=None):
-    return IamGuardError("%s Nothing was changed." % message, exception)
-
-
-def management_account(organizations):
-    """The organization's management account id (DescribeOrganization)."""
-    try:
-        return call(organizations, "describe_organization", "DescribeOrganization")["Organization"]["MasterAccountId"]
-    except IamGuardError as e:
-        code = error_code(e.exception)
-        if code == "AWSOrganizationsNotInUseException":
-            raise refusal("The caller's account is in no organization: root credentials of member accounts are managed from an "
-                          "organization's management account. %s" % WHO_MAY, e.exception)
-        if code in ("AccessDeniedException", "AccessDenied"):
-            raise refusal("The caller may not read the organization (%s). %s" % (error_message(e.exception), WHO_MAY), e.exception)
-        raise
-
-
-def centralized_root_access(iam):
-    """ListOrganizationsFeatures: {organization_id, enabled_features}; refused unless both features are on."""
-    try:
-        answer = call(iam, "list_organizations_features", "ListOrganizationsFeatures")
-    except IamGuardError as e:
-        code = error_code(e.exception)
-        if code == "ServiceAccessNotEnabledException":
-            raise refusal("Centralized root access is not enabled: trusted access for iam.amazonaws.com is off, so neither %s nor %s "
-                          "can be on. %s" % (ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS, HOW_TO_ENABLE), e.exception)
-        if code == "AccountNotManagementOrDelegatedAdministratorException":
-            raise refusal("The caller's account is neither the management account nor the IAM delegated administrator. %s" % WHO_MAY, e.exception)
-        if code in ("OrganizationNotFoundException", "OrganizationNotInAllFeaturesModeException"):
-            raise refusal("%s (%s). Centralized root access needs an organization with all features enabled. %s"
-                          % (code, error_message(e.exception), HOW_TO_ENABLE), e.exception)
-        raise
-    enabled = sorted(answer.get("EnabledFeatures", []))
-    missing = [feature for feature in REQUIRED_FEATURES if feature not in enabled]
-    if missing:
-        raise refusal("Centralized root access is not enabled for organization %s: %s %s off (enabled: %s). %s"
-                      % (answer.get("OrganizationId"), " and ".join(missing), "is" if len(missing) == 1 else "are",
-                         ", ".join(enabled) or "none", HOW_TO_ENABLE))
-    return {"organization_id": answer.get("OrganizationId"), "enabled_features": enabled}
-
-
-def check_target(account_id, management_account_id):
-    if account_id == management_account_id:
-        raise refusal("account_id %s is the organization's management account: sts:AssumeRoot cannot target it, so its root "
-                      "credentials cannot be managed this way. Secure the management account's root user yourself (MFA, no access keys)."
-                      % account_id)
-
-
-def assume_root(clients, account_id, task_policy, partition):
-    try:
-        return RootSession(clients.sts, account_id, task_policy, partition, clock=clients.clock)
-    except IamGuardError as e:
-        if error_code(e.exception) in ("AccessDenied", "AccessDeniedException"):
-            raise refusal("%s %s" % (e.message, WHO_MAY), e.exception)
-        raise
 
 
 # --- facts (reads through the root session, no UserName: the root principal's own) -------
@@ -197,8 +126,11 @@ def counts(found):
     return {finding_id: sum(1 for item in found if item["id"] == finding_id) for finding_id in ROOT_FINDING_IDS}
 
 
-def plan_removal(facts, credential_types):
-    """Sign-in first (password, keys, certificates), then every device deactivated, each virtual one deleted right after."""
+def plan_removal(facts, credential_types, leftovers=()):
+    """Sign-in first (password, keys, certificates), then every device deactivated, each virtual one deleted right after.
+
+    ``leftovers``: virtual serials a run that did not finish may have deactivated without deleting (see leftover_serials).
+    """
     actions = []
     if LOGIN_PROFILE in credential_types and facts[LOGIN_PROFILE]:
         actions.append(Action("delete_login_profile", "root"))
@@ -213,6 +145,7 @@ def plan_removal(facts, credential_types):
             actions.append(Action("deactivate_mfa_device", serial, {"SerialNumber": serial}))
             if device["type"] == mfa.VIRTUAL:
                 actions.append(Action("delete_virtual_mfa_device", serial, {"SerialNumber": serial}))
+        actions.extend(Action("delete_virtual_mfa_device", serial, {"SerialNumber": serial}) for serial in leftovers)
     return actions
 
 
@@ -230,6 +163,51 @@ def manifest_document(account_id, facts, actions, caller_arn, written_at):
         "root_credentials": facts,
         "actions": report(actions),
     }
+
+
+# --- manifests of runs that did not finish ------------------------------------------------------
+# A run stopped between DeactivateMFADevice and DeleteVirtualMFADevice leaves root's virtual
+# device unassigned: ListMFADevices no longer shows it and the delete task policy cannot list
+# virtual devices. Its manifest, written first and marked finished only after the last action,
+# still names it, so the next run deletes it.
+
+
+def unfinished_manifests(folder, account_id):
+    """{path: document} of this account's earlier root manifests in ``folder`` that were never marked finished."""
+    if not folder:
+        return {}
+    prefix = "%s-%s-" % (account_id, MANIFEST_NAME)
+    found = {}
+    for entry in sorted(os.listdir(folder)):
+        if not (entry.startswith(prefix) and entry.endswith(".json")):
+            continue
+        path = os.path.join(folder, entry)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                document = json.load(handle)
+        except (OSError, ValueError):
+            continue  # unreadable or not JSON: it names nothing
+        if isinstance(document, dict) and not document.get("finished_at"):
+            found[path] = document
+    return found
+
+
+def leftover_serials(unfinished, facts):
+    """Virtual serials the unfinished manifests name that ListMFADevices no longer shows (deactivated, maybe not deleted)."""
+    listed = {device["serial_number"] for device in facts[MFA_DEVICES]}
+    named = (device for document in unfinished.values() for device in (document.get("root_credentials") or {}).get(MFA_DEVICES, []))
+    return sorted({device["serial_number"] for device in named if device.get("type") == mfa.VIRTUAL and device["serial_number"] not in listed})
+
+
+def mark_finished(documents):
+    """Rewrite each {path: document} with the time its run (or the run that finished its leftovers) ended."""
+    finished_at = utc_time()
+    for path, document in documents.items():
+        write_private_file(path, manifest.to_json(dict(document, finished_at=finished_at)), "manifest_dir", force=True)
+
+
+def utc_time():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 # --- entry points ---------------------------------------------------------------------------
@@ -265,16 +243,19 @@ def remove_root(clients, params, check_mode):
     session = assume_root(clients, account_id, AUDIT_TASK_POLICY if check_mode else DELETE_TASK_POLICY, caller["Partition"])
     root_iam = clients.root_iam(session)
     before = read_credentials(root_iam)
-    actions = plan_removal(before, types)
+    unfinished = unfinished_manifests(options.get("manifest_dir"), account_id)
+    actions = plan_removal(before, types, leftover_serials(unfinished, before))
     result = {"changed": bool(actions), "account_id": account_id, "organization": organization, "credential_types": types,
               "actions": report(actions), "manifest": None, "findings_before": findings(before)}
     if check_mode or not actions:
         result["findings_after"] = findings(facts_after(before, types)) if actions else result["findings_before"]
         return result
     if options.get("manifest_dir"):
-        document = manifest_document(account_id, before, actions, caller["Arn"], time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        document = manifest_document(account_id, before, actions, caller["Arn"], utc_time())
         path = manifest.manifest_path(options["manifest_dir"], account_id, MANIFEST_NAME)
         result["manifest"] = write_private_file(path, manifest.to_json(document), "manifest_dir")
+        unfinished[result["manifest"]] = document
     apply(root_iam, actions)
+    mark_finished(unfinished)
     result["findings_after"] = findings(read_credentials(root_iam))
     return result

@@ -57,6 +57,10 @@ options:
       - Existing folder for a JSON manifest (C(<account>-root-credentials-<UTC timestamp>.json), mode 0600) written before the
         first removal - the login profile's date, access key ids with status and last use, certificate ids, MFA serials with
         type, and the actions. Never a secret. Not written in check mode or when there is nothing to remove.
+      - The manifest is marked finished (C(finished_at)) after the last action. A run stopped between deactivating root's
+        virtual device and deleting it leaves the device unassigned, where ListMFADevices no longer shows it; the next run
+        reads the unfinished manifests of the account in this folder and deletes the virtual devices they name (also listed in
+        check mode). Give the same folder to every run.
     type: path
 notes:
   - "IAM permissions of the caller: C(sts:GetCallerIdentity), C(organizations:DescribeOrganization),

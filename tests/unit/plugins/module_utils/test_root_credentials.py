@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from ansible_collections.iamguard.aws.plugins.module_utils import root_credentials as rc
+from ansible_collections.iamguard.aws.plugins.module_utils import root_credentials_organization as org
 from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
 from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_session import Clients
 from ansible_collections.iamguard.aws.plugins.module_utils.validation import InvalidInput
@@ -158,7 +159,7 @@ class Stubs:
     def error(self, name, operation, code, message="refused"):
         self.stubbers[name].add_client_error(operation, code, message, 400)
 
-    def caller(self, organization=True, features=(rc.ROOT_CREDENTIALS_MANAGEMENT, rc.ROOT_SESSIONS)):
+    def caller(self, organization=True, features=(org.ROOT_CREDENTIALS_MANAGEMENT, org.ROOT_SESSIONS)):
         self.add("sts", "get_caller_identity", {"UserId": "AIDAADMIN", "Account": MANAGEMENT, "Arn": CALLER_ARN}, {})
         if organization:
             self.add("organizations", "describe_organization",
@@ -327,6 +328,49 @@ def test_assume_root_denied_says_who_may(stubs):
     stubs.caller()
     stubs.error("sts", "assume_root", "AccessDenied", "not authorized to perform: sts:AssumeRoot")
     assert "not authorized to perform: sts:AssumeRoot" in refused(stubs)
+
+
+def test_a_virtual_device_left_by_an_unfinished_run_is_deleted_once(stubs, tmp_path):
+    # An earlier run wrote its manifest, deactivated root's virtual device and stopped before deleting it:
+    # ListMFADevices no longer shows the device, only the unfinished manifest names it.
+    earlier = tmp_path / ("%s-root-credentials-20261125T100000Z.json" % MEMBER)
+    earlier.write_text(json.dumps(rc.manifest_document(MEMBER, facts(login=False, keys=(), certs=(), serials=(VIRTUAL, HARDWARE)), [],
+                                                       CALLER_ARN, "2026-11-25T10:00:00Z")), encoding="utf-8")
+    finished = tmp_path / ("%s-root-credentials-20261124T100000Z.json" % MEMBER)
+    finished.write_text(json.dumps(dict(rc.manifest_document(MEMBER, facts(serials=("arn:aws:iam::%s:mfa/old" % MEMBER,)), [], CALLER_ARN,
+                                                             "2026-11-24T10:00:00Z"), finished_at="2026-11-24T10:00:05Z")), encoding="utf-8")
+    for check_mode, policy in ((True, AUDIT_ARN), (False, DELETE_ARN)):
+        stubs.caller()
+        stubs.assume(policy)
+        stubs.root_reads(login=False, keys=(), certs=(), serials=(HARDWARE,))
+        if not check_mode:
+            stubs.add("root", "deactivate_mfa_device", {}, {"SerialNumber": HARDWARE})
+            stubs.error("root", "delete_virtual_mfa_device", "NoSuchEntity")  # gone already counts as done, too
+            stubs.root_reads(login=False, keys=(), certs=(), serials=())
+        result = rc.remove_root(stubs.make(), params(manifest_dir=str(tmp_path)), check_mode=check_mode)
+        assert result["actions"] == [{"action": "deactivate_mfa_device", "target": HARDWARE},
+                                     {"action": "delete_virtual_mfa_device", "target": VIRTUAL}]
+    assert json.loads(earlier.read_text(encoding="utf-8"))["finished_at"]
+    assert json.loads(open(result["manifest"], encoding="utf-8").read())["finished_at"]
+    assert stat.S_IMODE(os.stat(earlier).st_mode) == 0o600
+    # every manifest is finished now: the next run plans nothing
+    stubs.caller()
+    stubs.assume(DELETE_ARN)
+    stubs.root_reads(login=False, keys=(), certs=(), serials=())
+    again = rc.remove_root(stubs.make(), params(manifest_dir=str(tmp_path)), check_mode=False)
+    assert again["changed"] is False and again["actions"] == []
+
+
+def test_a_failed_run_leaves_its_manifest_unfinished(stubs, tmp_path):
+    stubs.caller()
+    stubs.assume(DELETE_ARN)
+    stubs.root_reads(login=False, keys=(), certs=(), serials=(VIRTUAL,))
+    stubs.add("root", "deactivate_mfa_device", {}, {"SerialNumber": VIRTUAL})
+    stubs.error("root", "delete_virtual_mfa_device", "AccessDenied")
+    with pytest.raises(IamGuardError):
+        rc.remove_root(stubs.make(), params(manifest_dir=str(tmp_path)), check_mode=False)
+    assert list(rc.unfinished_manifests(str(tmp_path), MEMBER)) == [str(path) for path in tmp_path.iterdir()]
+    assert rc.leftover_serials(rc.unfinished_manifests(str(tmp_path), MEMBER), facts(serials=())) == [VIRTUAL]
 
 
 def test_bad_account_id_makes_no_call(stubs):
