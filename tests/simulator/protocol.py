@@ -48,8 +48,9 @@ class Reply:
 class ApiRequest:
     """One AWS API call as seen by the layer; `environ` is what moto will receive."""
 
-    def __init__(self, environ, service, action, params, access_key):
+    def __init__(self, environ, service, action, params, access_key, region=None):
         self.environ = environ
+        self.region = region  # of the request's signature (AWS records it as an access key's last used region)
         self.service = service
         self.action = action
         self.params = params
@@ -100,8 +101,8 @@ def parse_request(environ):
     if not action:
         return None
     match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-    access_key, service = (match.group(1), match.group(3).lower()) if match else (None, "unknown")
-    return ApiRequest(environ, service, action, params, access_key)
+    access_key, region, service = (match.group(1), match.group(2), match.group(3).lower()) if match else (None, None, "unknown")
+    return ApiRequest(environ, service, action, params, access_key, region)
 
 
 def _timestamp(value):
@@ -135,13 +136,6 @@ def result_reply(service, action, result=None):
     xml = (f'<{action}Response xmlns="{NAMESPACES.get(service, NAMESPACES["iam"])}">{inner}'
            f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>")
     return _reply(200, xml, request_id)
-
-
-def json_result_reply(result):
-    """A successful JSON-protocol answer (Organizations); `result` is the response's members."""
-    request_id = str(uuid.uuid4())
-    body = json.dumps(result, default=lambda value: value.timestamp() if isinstance(value, datetime.datetime) else str(value))
-    return Reply(200, body.encode(), [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id)])
 
 
 def error_reply(service, error):

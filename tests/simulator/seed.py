@@ -1,4 +1,4 @@
-"""Seed an IAM account through a boto3 IAM client, for tests and the demo.
+"""Seed an IAM account through a boto3 IAM client, for tests and the demo; an organization and root's credentials through a Simulator.
 
 Each function returns a dict describing what it made and prints nothing. make_user lists
 every secret it created (password, secret access keys, service passwords, MFA seeds) under
@@ -17,6 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from . import root
 
 TOTP_STEP = 30
 BASE32 = string.ascii_uppercase + "234567"
@@ -240,3 +242,24 @@ def seed_organization(sim, members=("dev", "staging", "sandbox"), ous=None, root
         organizations.register_delegated_administrator(AccountId=accounts[delegated_admin], ServicePrincipal="iam.amazonaws.com")
     return {"organization_id": organization["Id"], "root_id": root_id, "management_account_id": organization["MasterAccountId"],
             "accounts": accounts, "ous": {path.rsplit("/", 1)[-1]: ou_id for path, ou_id in ou_ids.items()}, "ou_paths": ou_paths}
+
+
+def seed_root_credentials(sim, account_id, *, login_profile=True, access_keys=1, signing_certificates=1, mfa_devices=("virtual",)):
+    """Give the root user of `account_id` credentials (secrets: the keys' secrets and virtual MFA seeds; the password is never known).
+
+    Access keys come from sim.root_credentials (they sign calls as root); the login profile, signing
+    certificates and MFA devices (kinds "virtual", "hardware", "passkey", each at most once) are put in the
+    simulator's model of root, and root's MFA devices are then exactly `mfa_devices`. Root's credentials
+    show through a root session and in the account's credential report (the <root_account> row).
+    """
+    kinds = tuple(mfa_devices)
+    if not set(kinds) <= set(root.MFA_KINDS) or len(set(kinds)) != len(kinds):
+        raise ValueError(f"mfa_devices: each of {', '.join(root.MFA_KINDS)} at most once")
+    if not 0 <= access_keys <= 2:
+        raise ValueError("access_keys: root has at most 2 access keys")
+    keys = [sim.root_credentials(account_id) for dummy in range(access_keys)]
+    made = root.seed_credentials(account_id, password=login_profile,
+                                 certificate_bodies=[_certificate(f"root-{account_id}") for dummy in range(signing_certificates)],
+                                 mfa_kinds=kinds)
+    return {"access_key_ids": [key["access_key"] for key in keys], "certificate_ids": made["certificate_ids"],
+            "mfa_serials": made["mfa_serials"], "secrets": [key["secret_key"] for key in keys] + made["seeds"]}
