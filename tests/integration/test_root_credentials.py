@@ -16,6 +16,7 @@ import stat
 
 import pytest
 
+from tests.simulator import root as sim_root
 from tests.simulator.seed import seed_organization, seed_root_credentials
 
 CLEANUP = "iamguard.aws.iam_root_credentials"
@@ -23,24 +24,21 @@ INFO = "iamguard.aws.iam_root_credentials_info"
 KINDS = ("virtual", "hardware", "passkey")
 
 
-def root_iam(sim, account):
-    """An IAM client acting as the member's root, for the tests' own reads."""
-    return sim.client("iam", **sim.root_credentials(account))
+def root_state(account):
+    """What the member's root holds, and every virtual device of the account (an orphan would show here).
 
+    Read from the simulator's own model (it runs in this process): reading through the API would need root
+    credentials, and the simulator's root access keys are root's credentials too.
+    """
+    from moto.iam.models import iam_backends  # pylint: disable=import-outside-toplevel
 
-def root_state(sim, account):
-    """What the member's root holds, and every virtual device of the account (an orphan would show here)."""
-    iam = root_iam(sim, account)
-    try:
-        login = iam.get_login_profile()["LoginProfile"]["CreateDate"].isoformat()
-    except iam.exceptions.NoSuchEntityException:
-        login = None
+    root = sim_root.root_user(account)
     return {
-        "login_profile": login,
-        "access_keys": sorted(k["AccessKeyId"] for k in iam.list_access_keys()["AccessKeyMetadata"]),
-        "signing_certificates": sorted(c["CertificateId"] for c in iam.list_signing_certificates()["Certificates"]),
-        "mfa_devices": sorted(d["SerialNumber"] for d in iam.list_mfa_devices()["MFADevices"]),
-        "virtual_mfa_devices": sorted(d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]),
+        "login_profile": root.login_profile is not None,
+        "access_keys": sorted(root.access_keys),
+        "signing_certificates": sorted(root.certificates),
+        "mfa_devices": [serial for serial, dummy in root.mfa_devices()],
+        "virtual_mfa_devices": sorted(iam_backends[account]["aws"].virtual_mfa_devices),
     }
 
 
@@ -60,14 +58,14 @@ def organization(sim):
 def test_check_mode_plans_apply_does_the_same_and_a_second_run_changes_nothing(sim, organization, run_module, tmp_path):
     dev = organization["accounts"]["dev"]
     seeded = organization["seeded"]["dev"]
-    before = root_state(sim, dev)
+    before = root_state(dev)
     assert before["login_profile"] and len(before["mfa_devices"]) == 3
     sim.reset_counters()
 
     check = run_module(CLEANUP, {"account_id": dev, "manifest_dir": str(tmp_path)}, check=True)
     assert not check.get("failed"), check.get("msg")
     assert check["changed"] is True and check["manifest"] is None
-    assert root_state(sim, dev) == before and changing_calls(sim, dev) == {}
+    assert root_state(dev) == before and changing_calls(sim, dev) == {}
     assert os.listdir(tmp_path) == []
     serials = seeded["mfa_serials"]
     assert check["actions"] == (
@@ -85,8 +83,8 @@ def test_check_mode_plans_apply_does_the_same_and_a_second_run_changes_nothing(s
     assert not real.get("failed"), real.get("msg")
     assert real["changed"] is True and real["actions"] == check["actions"]
     assert real["findings_after"] == []
-    after = root_state(sim, dev)
-    assert after == {"login_profile": None, "access_keys": [], "signing_certificates": [], "mfa_devices": [],
+    after = root_state(dev)
+    assert after == {"login_profile": False, "access_keys": [], "signing_certificates": [], "mfa_devices": [],
                      "virtual_mfa_devices": []}, "no orphan virtual device may be left"
 
     manifest = real["manifest"]
@@ -107,16 +105,16 @@ def test_check_mode_plans_apply_does_the_same_and_a_second_run_changes_nothing(s
 
     # the other members were never touched
     for name in ("staging", "sandbox"):
-        assert root_state(sim, organization["accounts"][name])["mfa_devices"] and changing_calls(sim, organization["accounts"][name]) == {}
+        assert root_state(organization["accounts"][name])["mfa_devices"] and changing_calls(sim, organization["accounts"][name]) == {}
 
 
 def test_selected_kinds_only(sim, organization, run_module):
     staging = organization["accounts"]["staging"]
-    before = root_state(sim, staging)
+    before = root_state(staging)
     done = run_module(CLEANUP, {"account_id": staging, "credential_types": ["access_keys", "mfa_devices"]})
     assert not done.get("failed"), done.get("msg")
     assert {a["action"] for a in done["actions"]} == {"delete_access_key", "deactivate_mfa_device", "delete_virtual_mfa_device"}
-    after = root_state(sim, staging)
+    after = root_state(staging)
     assert after["login_profile"] == before["login_profile"] and after["signing_certificates"] == before["signing_certificates"]
     assert after["access_keys"] == [] and after["mfa_devices"] == [] and after["virtual_mfa_devices"] == []
     # root keeps a password and no MFA now: the finding says so
@@ -126,7 +124,7 @@ def test_selected_kinds_only(sim, organization, run_module):
 def test_info_reports_credentials_types_and_findings(sim, organization, run_module):
     dev = organization["accounts"]["dev"]
     seeded = organization["seeded"]["dev"]
-    before = root_state(sim, dev)
+    before = root_state(dev)
     for check in (True, False):
         info = run_module(INFO, {"account_id": dev}, check=check)
         assert not info.get("failed"), info.get("msg")
@@ -138,7 +136,7 @@ def test_info_reports_credentials_types_and_findings(sim, organization, run_modu
         assert info["organization"]["enabled_features"] == ["RootCredentialsManagement", "RootSessions"]
         for secret in seeded["secrets"]:
             assert secret not in info.stdout and secret not in info.stderr
-    assert root_state(sim, dev) == before
+    assert root_state(dev) == before
 
 
 def test_management_account_is_refused_with_nothing_changed(sim, organization, run_module):

@@ -26,6 +26,7 @@ AUDIT = playbook("root_credentials_audit.yml")
 CLEANUP_TASK = "Root credentials cleanup - remove them"
 AUDIT_TASK = "Root credentials audit - read them"
 MODULE_TASKS = (CLEANUP_TASK, AUDIT_TASK)
+SUMMARY_TASK = "Root credentials cleanup - what was done (or would be, under --check)"
 
 
 @pytest.fixture
@@ -53,25 +54,28 @@ def test_cleanup_on_localhost_check_then_real_then_idempotent(sim, organization,
     accounts = organization["accounts"]
     targets = [accounts["dev"], accounts["staging"]]
     manifests = tmp_path / "manifests"
-    before = {name: root_state(sim, account) for name, account in accounts.items()}
+    before = {name: root_state(account) for name, account in accounts.items()}
     extra = {"account_ids": ",".join(targets), "manifest_dir": str(manifests)}  # a survey string
 
     check = run_playbook(CLEANUP, extra_vars=extra, check=True)
     assert check.rc == 0, failure_messages(check)
     planned = module_results(check, CLEANUP_TASK)
     assert [r["account_id"] for r in planned] == targets and all(r["changed"] and r["actions"] for r in planned)
-    assert {name: root_state(sim, account) for name, account in accounts.items()} == before
+    assert {name: root_state(account) for name, account in accounts.items()} == before
     assert os.listdir(manifests) == []
-    assert "would remove" in check.task("Root credentials cleanup - what was done (or would be, under --check)")["msg"]
+    said = [item["msg"] for item in module_results(check, SUMMARY_TASK)]
+    assert [line.split(":")[0] for line in said] == targets and all(": would remove 7 - delete_login_profile root, " in line for line in said), said
 
     real = run_playbook(CLEANUP, extra_vars=extra)
     assert real.rc == 0, failure_messages(real)
     done = module_results(real, CLEANUP_TASK)
+    said = [item["msg"] for item in module_results(real, SUMMARY_TASK)]
+    assert all(": removed 7 - " in line and "; manifest %s/" % manifests in line for line in said), said
     assert [r["actions"] for r in done] == [r["actions"] for r in planned]
     for account in targets:
-        assert root_state(sim, account) == {"login_profile": None, "access_keys": [], "signing_certificates": [],
+        assert root_state(account) == {"login_profile": False, "access_keys": [], "signing_certificates": [],
                                             "mfa_devices": [], "virtual_mfa_devices": []}
-    assert root_state(sim, accounts["sandbox"]) == before["sandbox"] and changing_calls(sim, accounts["sandbox"]) == {}
+    assert root_state(accounts["sandbox"]) == before["sandbox"] and changing_calls(sim, accounts["sandbox"]) == {}
     written = sorted(glob.glob(str(manifests / "*.json")))
     assert [os.path.basename(p).split("-root-credentials-")[0] for p in written] == sorted(targets)
     assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in written)
@@ -90,7 +94,7 @@ def test_cleanup_over_an_inventory_with_no_extra_variables(sim, organization, ru
     accounts = organization["accounts"]
     monkeypatch.setenv("HOME", str(tmp_path))  # the default manifest_dir is under HOME
     hosts = inventory(tmp_path / "org.yml", organization, ["dev", "staging"], management=True)
-    sandbox_before = root_state(sim, accounts["sandbox"])
+    sandbox_before = root_state(accounts["sandbox"])
     run = run_playbook(CLEANUP, inventory=hosts, env={"HOME": str(tmp_path)})
     assert run.rc != 0  # the management host is refused
     messages = failure_messages(run)
@@ -100,8 +104,8 @@ def test_cleanup_over_an_inventory_with_no_extra_variables(sim, organization, ru
         (result,) = [r["result"]["results"][0] for r in run.results if r["task"] == CLEANUP_TASK and r["host"] == name]
         assert result["account_id"] == accounts[name] and result["credential_types"] == list(
             ["login_profile", "access_keys", "signing_certificates", "mfa_devices"])
-        assert root_state(sim, accounts[name])["virtual_mfa_devices"] == [] and root_state(sim, accounts[name])["mfa_devices"] == []
-    assert root_state(sim, accounts["sandbox"]) == sandbox_before
+        assert root_state(accounts[name])["virtual_mfa_devices"] == [] and root_state(accounts[name])["mfa_devices"] == []
+    assert root_state(accounts["sandbox"]) == sandbox_before
     # the hosts' aws_role_arn is not assumed: the caller's own credentials call AssumeRoot
     assert "sts:AssumeRole" not in sim.counters()
     assert len(glob.glob(str(tmp_path / "iamguard" / "manifests" / "*.json"))) == 2
@@ -109,16 +113,16 @@ def test_cleanup_over_an_inventory_with_no_extra_variables(sim, organization, ru
 
 def test_cleanup_of_selected_kinds(sim, organization, run_playbook, tmp_path):
     dev = organization["accounts"]["dev"]
-    before = root_state(sim, dev)
+    before = root_state(dev)
     run = run_playbook(CLEANUP, extra_vars={"account_ids": [dev], "credential_types": "login_profile", "manifest_dir": str(tmp_path)})
     assert run.rc == 0, failure_messages(run)
-    after = root_state(sim, dev)
-    assert after["login_profile"] is None and dict(after, login_profile=before["login_profile"]) == before
+    after = root_state(dev)
+    assert after["login_profile"] is False and dict(after, login_profile=before["login_profile"]) == before
 
 
 def test_audit_writes_a_report_per_account_also_in_check_mode(sim, organization, run_playbook, tmp_path):
     accounts = organization["accounts"]
-    before = {name: root_state(sim, account) for name, account in accounts.items()}
+    before = {name: root_state(account) for name, account in accounts.items()}
     for check in (True, False):
         reports = tmp_path / ("check" if check else "real")
         run = run_playbook(AUDIT, extra_vars={"account_ids": [accounts["dev"], accounts["sandbox"]], "report_dir": str(reports)}, check=check)
@@ -135,7 +139,7 @@ def test_audit_writes_a_report_per_account_also_in_check_mode(sim, organization,
         for name in ("dev", "sandbox"):
             for secret in organization["seeded"][name]["secrets"]:
                 assert secret not in text
-    assert {name: root_state(sim, account) for name, account in accounts.items()} == before
+    assert {name: root_state(account) for name, account in accounts.items()} == before
 
 
 @pytest.mark.parametrize("name, extra_vars, fragment", [
