@@ -169,3 +169,24 @@ def test_a_member_account_may_not_call_it(sim, organization, run_module):
                                    "secret_key": keys["secret_key"]})
     assert refused.get("failed") and "management account or the IAM delegated administrator" in refused["msg"]
     assert changing_calls(sim, organization["accounts"]["dev"]) == {}
+
+
+def test_a_run_stopped_between_deactivate_and_delete_is_finished_by_the_next(sim, organization, run_module, tmp_path):
+    dev = organization["accounts"]["dev"]
+    virtual = organization["seeded"]["dev"]["mfa_serials"]["virtual"]
+    # every DeleteVirtualMFADevice answers 500 (retried, then the run fails): root's virtual device is left
+    # deactivated and undeleted, which ListMFADevices no longer shows
+    sim.configure(faults={"http_500": 1.0}, fault_actions=["DeleteVirtualMFADevice"])
+    failed = run_module(CLEANUP, {"account_id": dev, "credential_types": ["mfa_devices"], "manifest_dir": str(tmp_path)})
+    assert failed.get("failed") and "delete_virtual_mfa_device" in failed["msg"]
+    passkey = organization["seeded"]["dev"]["mfa_serials"]["passkey"]
+    assert root_state(dev)["mfa_devices"] == [passkey] and root_state(dev)["virtual_mfa_devices"] == [virtual]  # devices go in serial order
+    sim.configure(faults={})
+
+    check = run_module(CLEANUP, {"account_id": dev, "credential_types": ["mfa_devices"], "manifest_dir": str(tmp_path)}, check=True)
+    assert check["actions"] == [{"action": "deactivate_mfa_device", "target": passkey}, {"action": "delete_virtual_mfa_device", "target": virtual}]
+    done = run_module(CLEANUP, {"account_id": dev, "credential_types": ["mfa_devices"], "manifest_dir": str(tmp_path)})
+    assert done["changed"] is True and done["actions"] == check["actions"]
+    assert root_state(dev)["virtual_mfa_devices"] == [] and root_state(dev)["mfa_devices"] == [], "no orphan virtual device may be left"
+    again = run_module(CLEANUP, {"account_id": dev, "credential_types": ["mfa_devices"], "manifest_dir": str(tmp_path)})
+    assert again["changed"] is False and again["actions"] == []
