@@ -190,3 +190,17 @@ def test_a_run_stopped_between_deactivate_and_delete_is_finished_by_the_next(sim
     assert root_state(dev)["virtual_mfa_devices"] == [] and root_state(dev)["mfa_devices"] == [], "no orphan virtual device may be left"
     again = run_module(CLEANUP, {"account_id": dev, "credential_types": ["mfa_devices"], "manifest_dir": str(tmp_path)})
     assert again["changed"] is False and again["actions"] == []
+
+
+def test_the_iam_delegated_administrator_may_and_still_not_for_the_management_account(sim, run_module):
+    org = seed_organization(sim, delegated_admin="sandbox")
+    dev = org["accounts"]["dev"]
+    seed_root_credentials(sim, dev, mfa_devices=("virtual",))
+    issued = sim.client("sts").assume_role(RoleArn="arn:aws:iam::%s:role/security-admin" % org["accounts"]["sandbox"],
+                                           RoleSessionName="tests")["Credentials"]
+    caller = {"access_key": issued["AccessKeyId"], "secret_key": issued["SecretAccessKey"], "session_token": issued["SessionToken"]}
+    done = run_module(CLEANUP, dict(caller, account_id=dev))
+    assert not done.get("failed"), done.get("msg")
+    assert done["changed"] is True and root_state(dev)["virtual_mfa_devices"] == [] and root_state(dev)["access_keys"] == []
+    refused = run_module(CLEANUP, dict(caller, account_id=org["management_account_id"]))
+    assert refused.get("failed") and "AssumeRoot cannot target it" in refused["msg"]

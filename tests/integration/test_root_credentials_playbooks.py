@@ -69,6 +69,9 @@ def test_cleanup_on_localhost_check_then_real_then_idempotent(sim, organization,
     real = run_playbook(CLEANUP, extra_vars=extra)
     assert real.rc == 0, failure_messages(real)
     done = module_results(real, CLEANUP_TASK)
+    exported = real.task("Root credentials cleanup - export the outcomes for AWX workflows")["ansible_stats"]["data"]
+    assert {account: (outcome["changed"], outcome["actions"], outcome["findings_after"])
+            for account, outcome in exported["iamguard_root_credentials_cleanup"].items()} == {account: (True, 7, []) for account in targets}
     said = [item["msg"] for item in module_results(real, SUMMARY_TASK)]
     assert all(": removed 7 - " in line and "; manifest %s/" % manifests in line for line in said), said
     assert [r["actions"] for r in done] == [r["actions"] for r in planned]
@@ -130,6 +133,8 @@ def test_audit_writes_a_report_per_account_also_in_check_mode(sim, organization,
         audited = module_results(run, AUDIT_TASK)
         assert [r["account_id"] for r in audited] == [accounts["dev"], accounts["sandbox"]]
         assert all(r["counts"]["root_virtual_mfa"] == 1 for r in audited)
+        exported = run.task("Root credentials audit - export the counts for AWX workflows")["ansible_stats"]["data"]
+        assert exported["iamguard_root_credentials_audit"] == {r["account_id"]: r["counts"] for r in audited}
         paths = sorted(glob.glob(str(reports / "root-credentials-*.json")))
         assert len(paths) == 2 and all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in paths)
         with open(paths[0], encoding="utf-8") as handle:
