@@ -29,8 +29,8 @@ from ansible_collections.iamguard.aws.plugins.module_utils import audit, manifes
 from ansible_collections.iamguard.aws.plugins.module_utils.client import call, iso_date, read
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
 from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action, apply, report
-from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_organization import (assume_root, centralized_root_access,
-                                                                                                check_target, management_account)
+from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_organization import (
+    assume_root, centralized_root_access, check_target, management_account)
 from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_session import AUDIT_TASK_POLICY, DELETE_TASK_POLICY
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity
 

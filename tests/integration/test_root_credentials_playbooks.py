@@ -77,7 +77,7 @@ def test_cleanup_on_localhost_check_then_real_then_idempotent(sim, organization,
     assert [r["actions"] for r in done] == [r["actions"] for r in planned]
     for account in targets:
         assert root_state(account) == {"login_profile": False, "access_keys": [], "signing_certificates": [],
-                                            "mfa_devices": [], "virtual_mfa_devices": []}
+                                       "mfa_devices": [], "virtual_mfa_devices": []}
     assert root_state(accounts["sandbox"]) == before["sandbox"] and changing_calls(sim, accounts["sandbox"]) == {}
     written = sorted(glob.glob(str(manifests / "*.json")))
     assert [os.path.basename(p).split("-root-credentials-")[0] for p in written] == sorted(targets)

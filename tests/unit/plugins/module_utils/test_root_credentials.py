@@ -207,7 +207,7 @@ def test_check_mode_reads_through_the_audit_policy_and_reports_the_plan(stubs):
     result = rc.remove_root(stubs.make(), params(), check_mode=True)
     assert result["changed"] is True and result["manifest"] is None
     assert [a["action"] for a in result["actions"]] == ["delete_login_profile", "delete_access_key", "delete_signing_certificate",
-                                                      "deactivate_mfa_device", "delete_virtual_mfa_device", "deactivate_mfa_device"]
+                                                        "deactivate_mfa_device", "delete_virtual_mfa_device", "deactivate_mfa_device"]
     assert [f["id"] for f in result["findings_before"]] == ["root_virtual_mfa", "root_access_key"]
     assert result["findings_after"] == []
     assert result["organization"] == {"management_account_id": MANAGEMENT, "organization_id": "o-abcdefghij",
