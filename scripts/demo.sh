@@ -4,7 +4,10 @@
 # Sets up the venv, starts the local IAM simulator in the background, points the AWS SDK
 # at it with dummy credentials, seeds the demo account and runs the playbooks a person
 # would: the MFA audit; enrolments and a lost-device reset; orphan cleanup and offboarding
-# in check mode, then for real; the audit again. It ends by telling where the Markdown
+# in check mode, then for real; the audit again. Then the same account as the management
+# account of an organization with three members: the members as an inventory read from AWS
+# Organizations, the MFA audit of every member, the audit of the members' root credentials, and
+# their removal (check mode, then for real) from every member but one left out. It ends by telling where the Markdown
 # report and the manifests are. The simulator is stopped on exit, whatever happens.
 #
 # Everything it writes (QR code, seeds, manifests, reports, simulator log) goes to a fresh
@@ -76,6 +79,19 @@ export AWS_ENDPOINT_URL="${url}"
 
 # --- seeding ------------------------------------------------------------------------------
 python scripts/demo_seed.py
+# The demo account becomes the management account of an organization with three members. Each
+# member's root user has a password, an access key, a signing certificate and MFA devices.
+control() {
+    curl -fsS -X POST -H 'Content-Type: application/json' --data "$2" "${url}/_iamguard/$1"
+}
+organization="$(control seed-organization '{"members": ["dev", "staging", "sandbox"], "ous": {"Workloads": ["dev", "staging"], "Sandbox": ["sandbox"]}}')"
+account_of() { python -c 'import json, sys; print(json.load(sys.stdin)["accounts"][sys.argv[1]])' "$1" <<<"${organization}"; }
+control seed-root-credentials "{\"account\": \"$(account_of dev)\", \"mfa_devices\": [\"virtual\", \"hardware\"]}" >/dev/null
+control seed-root-credentials "{\"account\": \"$(account_of staging)\", \"mfa_devices\": [\"passkey\"]}" >/dev/null
+control seed-root-credentials "{\"account\": \"$(account_of sandbox)\", \"mfa_devices\": [\"virtual\"]}" >/dev/null
+echo
+echo "demo: seeded an organization: management account + members dev, staging (OU Workloads) and sandbox (OU Sandbox),"
+echo "demo: each member's root user with a password, an access key, a signing certificate and MFA devices"
 curl -fsS -X DELETE "${url}/_iamguard/counters" >/dev/null  # count the playbooks' calls only
 
 # --- the playbooks -------------------------------------------------------------------------
@@ -110,6 +126,30 @@ step "8. offboarding, for real: manifests first (${manifests})" \
 step "9. MFA audit again" \
     playbooks/mfa_audit.yml -e "report_dir=${reports}"
 
+# --- the whole organization: accounts from AWS Organizations, root credentials of members -------
+# Two inventories read from Organizations by the iamguard.aws.accounts plugin: every member,
+# and every member but sandbox (the cleanup's targets).
+org_inventory="${demo_dir}/organization.accounts.yml"
+cleanup_inventory="${demo_dir}/cleanup.accounts.yml"
+printf '%s\n' 'plugin: iamguard.aws.accounts' >"${org_inventory}"
+printf '%s\n' 'plugin: iamguard.aws.accounts' 'exclude_names: [sandbox]' >"${cleanup_inventory}"
+root_reports="${demo_dir}/root-reports"
+root_manifests="${demo_dir}/root-manifests"
+
+echo
+echo "demo: === 10. the organization's accounts as an inventory (ansible-inventory --graph)"
+ansible-inventory -i "${org_inventory}" --graph
+step "11. MFA audit of every member account, each through its OrganizationAccountAccessRole" \
+    -i "${org_inventory}" playbooks/mfa_audit.yml -e "report_dir=${reports}/organization"
+step "12. root credentials of every member (AssumeRoot with the audit task policy; read-only)" \
+    -i "${org_inventory}" playbooks/root_credentials_audit.yml -e "report_dir=${root_reports}"
+step "13. root credentials cleanup, check mode, every member but sandbox: each account's exact plan" \
+    -i "${cleanup_inventory}" playbooks/root_credentials_cleanup.yml --check -e "manifest_dir=${root_manifests}"
+step "14. root credentials cleanup, for real: manifests first (${root_manifests})" \
+    -i "${cleanup_inventory}" playbooks/root_credentials_cleanup.yml -e "manifest_dir=${root_manifests}"
+step "15. root credentials of every member again: dev and staging have none left, sandbox kept its own" \
+    -i "${org_inventory}" playbooks/root_credentials_audit.yml
+
 # --- what it cost: IAM/STS calls the playbooks made, from the simulator's counters -----------
 curl -fsS "${url}/_iamguard/counters" | python -c '
 import json, sys
@@ -126,5 +166,6 @@ echo
 echo "demo: everything this run wrote is in ${demo_dir} (folders 0700, secret files 0600):"
 echo "demo:   the audit report after the changes (Markdown): ${report}"
 echo "demo:   the offboarding manifests: ${manifests}/"
+echo "demo:   the root credentials manifests of dev and staging: ${root_manifests}/"
 echo "demo:   QR code and seed files: ${secrets}/"
 echo "demo:   the simulator's log: ${sim_log}"

@@ -14,7 +14,8 @@ RANDOM_PARTS = (
     (re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?"), "<time>"),  # credential report time
     (re.compile(r"127\.0\.0\.1:\d+"), "<simulator>"),   # a free port per run
     (re.compile(r"\b[A-Za-z0-9]{16,}\b"), "<id>"),      # access key, SSH key, certificate, passkey ids
-    (re.compile(r"\bGAHT[0-9]+\b"), "<hardware serial>"),
+    (re.compile(r"\bGAHT[0-9A-Z]+\b"), "<hardware serial>"),
+    (re.compile(r"\b\d{12}\b"), "<account>"),         # member accounts get new ids per run
 )
 
 
@@ -28,12 +29,25 @@ def _demo(ansible_base_env, tmp_path, demo_dir=None):
 
 
 def _story(stdout):
-    """The steps and what the playbooks said in them, without what differs by nature between runs."""
-    lines = [line for line in stdout.splitlines() if line.startswith("demo: ===") or re.match(r'^\s+"', line)]
-    story = "\n".join(lines)
-    for pattern, replacement in RANDOM_PARTS:
-        story = pattern.sub(replacement, story)
-    return story
+    """The steps and what the playbooks said in them, without what differs by nature between runs.
+
+    Within a step the lines are sorted: the hosts of an organization answer in any order.
+    """
+    steps = []
+    for line in stdout.splitlines():
+        for pattern, replacement in RANDOM_PARTS:
+            line = pattern.sub(replacement, line)
+        if line.startswith("demo: ==="):
+            steps.append([line])
+        elif steps and re.match(r'^\s+"', line):
+            steps[-1].append(line)
+    return "\n".join(step[0] + "\n" + "\n".join(sorted(step[1:])) for step in steps)
+
+
+def _root_audit_lines(stdout, step):
+    """What the root credentials audit of ``step`` said of each member account."""
+    text = stdout.split("demo: === %d." % step, 1)[1].split("demo: ===", 1)[0]
+    return sorted(re.findall(r'"msg": "\d{12}: (password .*)"', text))
 
 
 def _checkout_files():
@@ -54,6 +68,15 @@ def test_demo_writes_outside_the_checkout_and_tells_the_same_story_twice(ansible
     manifests = re.search(r"^demo:   the offboarding manifests: (\S+)/$", first.stdout, re.M).group(1)
     assert report.startswith(demo_dir + "/") and os.path.getsize(report) > 0
     assert [name.split("-")[1] for name in os.listdir(manifests)] == ["carol"]
+
+    # The organization: every member's root had credentials; the cleanup left sandbox (excluded) alone.
+    assert all(line.startswith("password yes, 1 access key(s), 1 signing certificate(s)") for line in _root_audit_lines(first.stdout, 12))
+    after = _root_audit_lines(first.stdout, 15)
+    assert after.count("password no, 0 access key(s), 0 signing certificate(s), MFA none; findings none") == 2
+    assert [line for line in after if line.startswith("password yes")] == [
+        "password yes, 1 access key(s), 1 signing certificate(s), MFA virtual; findings root_virtual_mfa, root_access_key"]
+    root_manifests = re.search(r"^demo:   the root credentials manifests of dev and staging: (\S+)/$", first.stdout, re.M).group(1)
+    assert len(os.listdir(root_manifests)) == 2
     for folder, _dirs, files in os.walk(demo_dir):
         for name in files:
             if name.endswith((".seed", ".png", ".json")) and "summary" not in name and "mfa-audit" not in name:

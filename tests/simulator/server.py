@@ -23,6 +23,7 @@ from .faults import STALE_LIST, FaultDraw, check_patterns, check_shares
 from .faults import aws_error as aws_fault
 from .protocol import AwsError, Reply, error_reply, parse_request, read_body
 from .realism import Realism
+from .seed import seed_organization, seed_root_credentials
 
 CONTROL_PREFIX = "/_iamguard/"
 THROTTLED_SERVICES = ("iam", "sts")
@@ -134,9 +135,10 @@ class TokenBucket:
 class Layer:
     """The WSGI middleware in front of moto."""
 
-    def __init__(self, options):
+    def __init__(self, options, simulator=None):
         self.app = DomainDispatcherApplication(create_backend_app)
         self.options = options
+        self.simulator = simulator  # the seed-* control endpoints seed through its clients
         self.realism = Realism(options)
         self.faults = FaultDraw(options)
         self._locks = CallLocks()
@@ -269,9 +271,16 @@ class Layer:
                 payload = {"reset": True}
             elif (method, name) == ("POST", "root-credentials"):
                 payload = self.realism.root_credentials(str(_json_object(environ).get("account", DEFAULT_ACCOUNT)))
+            elif (method, name) == ("POST", "seed-organization"):
+                # For a simulator in another process (the demo): seed_organization with these keyword arguments.
+                payload = seed_organization(self.simulator, **_json_object(environ))
+            elif (method, name) == ("POST", "seed-root-credentials"):
+                arguments = _json_object(environ)
+                made = seed_root_credentials(self.simulator, str(arguments.pop("account")), **arguments)
+                payload = {key: value for key, value in made.items() if key != "secrets"}  # a control reply is no place for secrets
             else:
                 return _json_reply(404, {"error": f"no control endpoint {method} {CONTROL_PREFIX}{name}"})
-        except (TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError) as error:
             return _json_reply(400, {"error": str(error)})
         return _json_reply(200, payload)
 
@@ -317,7 +326,7 @@ class Simulator:
     """
 
     def __init__(self, **options):
-        self._layer = Layer(Options(**options))
+        self._layer = Layer(Options(**options), self)
         self._server = None
         self._thread = None
         self.port = None

@@ -156,3 +156,15 @@ def test_cli_serves_until_sigterm():
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=10) == 0
+
+
+def test_seed_control_endpoints_seed_an_organization_and_root_credentials_without_returning_secrets(sim):
+    status, organization = _http(sim, "POST", "/_iamguard/seed-organization", {"members": ["dev"], "ous": {"Workloads": ["dev"]}})
+    assert status == 200 and organization["ou_paths"] == {"dev": "/Workloads"}
+    dev = organization["accounts"]["dev"]
+    assert [account["Id"] for account in sim.client("organizations").list_accounts()["Accounts"] if account["Name"] == "dev"] == [dev]
+    status, made = _http(sim, "POST", "/_iamguard/seed-root-credentials", {"account": dev, "mfa_devices": ["virtual", "hardware"]})
+    assert status == 200 and "secrets" not in made
+    assert sorted(made["mfa_serials"]) == ["hardware", "virtual"] and len(made["access_key_ids"]) == 1
+    assert _http(sim, "POST", "/_iamguard/seed-root-credentials", {"mfa_devices": []})[0] == 400  # no account: refused
+    assert _http(sim, "POST", "/_iamguard/seed-root-credentials", {"account": dev, "access_keys": 3})[0] == 400
