@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+from botocore.stub import Stubber
 
 from ansible_collections.iamguard.aws.plugins.module_utils import client as client_utils
 
@@ -329,17 +331,30 @@ class _FakeModule:
 
     def client(self, service, config=None):
         self.calls.append((service, config))
-        return service
+        return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x", config=config)
 
 
 @pytest.mark.parametrize("factory, service", [(client_utils.iam_client, "iam"), (client_utils.sts_client, "sts")])
 def test_clients_leave_retries_to_the_collection(factory, service):
     module = _FakeModule()
-    assert factory(module) == service
+    assert factory(module).meta.service_model.service_name == service
     assert len(module.calls) == 1
     asked, config = module.calls[0]
     assert asked == service
     assert config.retries == {"mode": "standard", "total_max_attempts": 1}
+
+
+@pytest.mark.parametrize("factory, operation", [(client_utils.iam_client, "list_users"), (client_utils.sts_client, "get_caller_identity")])
+def test_clients_pace_every_attempt(factory, operation):
+    client = factory(_FakeModule())
+    stubber = Stubber(client)
+    stubber.add_client_error(operation, "Throttling", "Rate exceeded", 400)
+    stubber.activate()
+    tickets = []
+    client.meta.events.register("after-call.*.*", lambda context, **kwargs: tickets.append(context.get(client_utils.RATE_CONTEXT_KEY)))
+    with pytest.raises(ClientError):
+        getattr(client, operation)()
+    assert tickets == [1]  # the stubbed answer too went through the client's SendRate
 
 
 def test_long_term_keys_lack_mfa(monkeypatch):
