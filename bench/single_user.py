@@ -33,11 +33,11 @@ def run_once(sim, module, workdir, latency):
     sim.reset_counters()
     wall, status, output = run_play([{"name": "delete the leaver", module: CONTENDERS[module]}], playbook_env(sim.url, workdir), workdir, "single")
     sim.configure(latency=0.0)
+    calls = {action: count for action, count in sim.counters().items() if action.startswith(("iam:", "sts:"))}
     if status:
         raise RuntimeError(f"{module} failed:\n{output[-3000:]}")
     if sim.client("iam").list_users()["Users"]:
         raise RuntimeError(f"{module} left the user behind")
-    calls = {action: count for action, count in sim.counters().items() if action.startswith(("iam:", "sts:"))}
     return wall, calls
 
 

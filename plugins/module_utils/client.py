@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 
 try:
     import boto3
@@ -72,11 +73,36 @@ class IamGuardError(Exception):
 
 def iam_client(module):
     """The IAM client of an AnsibleAWSModule; retries are call()'s and read()'s, the pace is its own SendRate."""
-    return rate_limited(module.client("iam", config=botocore.config.Config(retries=BOTOCORE_RETRIES)))
+    return _client(module, "iam")
 
 
 def sts_client(module):
-    return rate_limited(module.client("sts", config=botocore.config.Config(retries=BOTOCORE_RETRIES)))
+    return _client(module, "sts")
+
+
+# One boto3 session per module run, shared by its clients: each new session parses
+# botocore's endpoint and model files again, which cost a one-user run more time than
+# any of its API calls (amazon.aws's module.client makes a session per client).
+_SESSIONS = weakref.WeakKeyDictionary()
+
+
+def _client(module, service):
+    """A client of ``service`` with the module's connection options (those of amazon.aws's module.client)."""
+    region, endpoint_url, params = get_aws_connection_info(module)
+    if module not in _SESSIONS:
+        _SESSIONS[module] = boto3.session.Session(profile_name=params.get("profile_name"))
+    config = botocore.config.Config(retries=BOTOCORE_RETRIES, user_agent_extra="iamguard.aws")
+    if params.get("aws_config") is not None:
+        config = params["aws_config"].merge(config)
+    try:
+        client = _SESSIONS[module].client(
+            service, region_name=region, endpoint_url=endpoint_url, config=config, verify=params.get("verify"),
+            aws_access_key_id=params.get("aws_access_key_id"), aws_secret_access_key=params.get("aws_secret_access_key"),
+            aws_session_token=params.get("aws_session_token"),
+        )
+    except (BotoCoreError, ValueError) as e:
+        raise IamGuardError("Connecting to AWS %s failed: %s" % (service.upper(), e), e)
+    return rate_limited(client)
 
 
 def credentials_lack_mfa(module):
