@@ -146,3 +146,24 @@ def test_caller_identity_failure_is_an_iamguard_error():
             runner.caller_identity(sts)
     assert caught.value.message.startswith("GetCallerIdentity failed: ExpiredToken")
     assert caught.value.exception is not None
+
+
+def test_caller_identity_ahead_is_asked_at_once_and_waited_for_later():
+    sts = _sts()
+    answer = {"UserId": "AIDAEXAMPLEEXAMPLE01", "Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/alice"}
+    with Stubber(sts) as stubber:
+        stubber.add_response("get_caller_identity", answer, {})
+        caller = runner.caller_identity_ahead(sts)
+        identity = caller()
+        stubber.assert_no_pending_responses()
+    assert identity == dict(answer, Partition="aws")
+    assert caller() is identity  # asked once
+
+
+def test_caller_identity_ahead_failure_comes_when_waited_for():
+    sts = _sts()
+    with Stubber(sts) as stubber:
+        stubber.add_client_error("get_caller_identity", "ExpiredToken", "The security token included in the request is expired", 403, expected_params={})
+        caller = runner.caller_identity_ahead(sts)
+        with pytest.raises(IamGuardError, match="GetCallerIdentity failed: ExpiredToken"):
+            caller()
