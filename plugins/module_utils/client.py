@@ -300,22 +300,28 @@ def rate_limited(client, send_rate=None):
 # --- reads -------------------------------------------------------------------------
 
 
+# The page-size parameter of a list call: IAM names it MaxItems, Organizations MaxResults.
+PAGE_SIZE_PARAMETERS = ("MaxItems", "MaxResults")
+
+
 def largest_page(client, operation):
-    """The largest MaxItems the API model allows for ``operation`` (1000 for IAM's lists), or None."""
+    """{page-size parameter: the largest value the API model allows} for ``operation``
+    ({"MaxItems": 1000} for IAM's lists, {"MaxResults": 20} for Organizations'), or {}."""
     model = client.meta.service_model.operation_model(client.meta.method_to_api_mapping[operation])
-    member = model.input_shape.members.get("MaxItems") if model.input_shape else None
-    return member.metadata.get("max") if member is not None else None
+    members = model.input_shape.members if model.input_shape else {}
+    for name in PAGE_SIZE_PARAMETERS:
+        if name in members and members[name].metadata.get("max"):
+            return {name: members[name].metadata["max"]}
+    return {}
 
 
 def paginate(client, operation, result_key, **params):
-    """Every item of a paginated IAM list, all pages read, each page as large as IAM allows.
+    """Every item of a paginated list, all pages read, each page as large as the API allows.
 
     A few IAM lists take Marker/MaxItems but have no botocore paginator
     (ListServiceSpecificCredentials): those follow the markers here.
     """
-    page_size = largest_page(client, operation)
-    if page_size:
-        params = dict(params, MaxItems=page_size)
+    params = dict(params, **largest_page(client, operation))
     if client.can_paginate(operation):
         pages = client.get_paginator(operation).paginate(**params)
     else:

@@ -1,9 +1,10 @@
-"""AWS query protocol plumbing: parse an API request, render XML results and errors."""
+"""AWS protocol plumbing: parse an API request (query or JSON protocol), render results and errors."""
 
 import base64
 import datetime
 import http
 import io
+import json
 import re
 import urllib.parse
 import uuid
@@ -13,6 +14,7 @@ NAMESPACES = {
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
 }
+JSON_SERVICES = ("organizations",)  # services that speak the JSON protocol (X-Amz-Target and a JSON body)
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/")
 
 
@@ -46,8 +48,9 @@ class Reply:
 class ApiRequest:
     """One AWS API call as seen by the layer; `environ` is what moto will receive."""
 
-    def __init__(self, environ, service, action, params, access_key):
+    def __init__(self, environ, service, action, params, access_key, region=None):
         self.environ = environ
+        self.region = region  # of the request's signature (AWS records it as an access key's last used region)
         self.service = service
         self.action = action
         self.params = params
@@ -82,8 +85,15 @@ def parse_request(environ):
     """Return an ApiRequest, or None when this is not an AWS API call."""
     body = read_body(environ)
     params = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+    content_type = environ.get("CONTENT_TYPE", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
         params.update(urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    elif content_type.startswith("application/x-amz-json"):
+        try:
+            document = json.loads(body or b"{}")
+        except ValueError:
+            document = None
+        params.update(document if isinstance(document, dict) else {})
     action = params.get("Action")
     target = environ.get("HTTP_X_AMZ_TARGET")
     if not action and target:
@@ -91,8 +101,8 @@ def parse_request(environ):
     if not action:
         return None
     match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-    access_key, service = (match.group(1), match.group(3).lower()) if match else (None, "unknown")
-    return ApiRequest(environ, service, action, params, access_key)
+    access_key, region, service = (match.group(1), match.group(2), match.group(3).lower()) if match else (None, None, "unknown")
+    return ApiRequest(environ, service, action, params, access_key, region)
 
 
 def _timestamp(value):
@@ -131,6 +141,9 @@ def result_reply(service, action, result=None):
 def error_reply(service, error):
     """An error answer that botocore parses into ClientError(code, message)."""
     request_id = str(uuid.uuid4())
+    if service in JSON_SERVICES:
+        body = json.dumps({"__type": error.code, "message": error.message}).encode()
+        return Reply(error.status, body, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id)])
     fault = "Sender" if error.sender else "Receiver"
     xml = (f'<ErrorResponse xmlns="{NAMESPACES.get(service, NAMESPACES["iam"])}">'
            f"<Error><Type>{fault}</Type><Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message></Error>"

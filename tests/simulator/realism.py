@@ -1,13 +1,14 @@
 """Where moto 5.2 answers IAM and STS calls differently from AWS, answer as AWS does.
 
-Every deviation from moto lives here, and the README's "The simulator" section lists them
-(faults and concurrency are no deviations: see faults.py and concurrency.py). A handler
+Every deviation from moto lives here or in the modules whose handlers it registers
+(organizations.py: Organizations and IAM's root-access features; root.py: the root user and
+STS AssumeRoot), and the README's "The simulator" section lists them (faults and concurrency
+are no deviations: see faults.py and concurrency.py). A handler
 gets the parsed request and `forward` (let moto answer; returns its Reply) and returns a
 Reply; an AwsError it raises becomes an AWS error answer. The handlers may read and change moto's in-process IAM state.
 """
 
 import base64
-import collections
 import datetime
 import io
 import os
@@ -19,15 +20,15 @@ import urllib.parse
 
 import pyotp
 import segno
-from moto.iam.models import VirtualMfaDevice, get_account_id_from, iam_backends
+from moto.iam.models import get_account_id_from, iam_backends
 from moto.sts.models import sts_backends
 
 from .faults import RecentlyDeleted
+from .organizations import Organizations
 from .protocol import AwsError, error_reply, result_reply
+from .root import ACCOUNT_CREATED, Root, RootMfaDevice, root_device_in_sync, root_report_row, seed_root, sync_root_device
+from .sessions import Identity, issue_session, now, root_identity
 
-UTC = datetime.timezone.utc
-ACCOUNT_CREATED = datetime.datetime(2020, 1, 1, tzinfo=UTC)
-ROOT_DEVICE_NAME = "root-account-mfa-device"
 MAX_MFA_DEVICES_PER_USER = 8
 MAX_TAGS = 50
 RESYNC_WINDOW = 10  # steps of drift ResyncMFADevice repairs
@@ -49,12 +50,8 @@ REPORT_COLUMNS = ("user,arn,user_creation_time,password_enabled,password_last_us
 MFA_UNVERIFIABLE = ("MultiFactorAuthentication failed, unable to validate MFA code. "
                     "Please verify your MFA serial number is valid and associated with this user.")
 
-Identity = collections.namedtuple("Identity", "arn user_id user_name")
-Session = collections.namedtuple("Session", "access_key_id token identity account mfa expiration")
-
-
-def _now():
-    return datetime.datetime.now(UTC)
+__all__ = ["Realism", "backdate_access_key", "backdate_credential_report", "backdate_mfa_devices", "seed_root"]  # seed_root: from root.py
+_now = now
 
 
 def _random(alphabet, length):
@@ -153,37 +150,10 @@ def _paginate(items, params, key):
     return page, more
 
 
-def _report_date(value):
-    return value.strftime("%Y-%m-%dT%H:%M:%S+00:00") if value else "N/A"
-
-
-def _root_report_row(account, backend):
-    """The <root_account> row AWS puts first: root's MFA (its virtual device, or a seeded hardware one) and access keys."""
-    root = getattr(backend, "iamguard_root", {})
-    has_mfa = isinstance(backend.virtual_mfa_devices.get(_serial(account, "/" + ROOT_DEVICE_NAME)), RootMfaDevice) or root.get("hardware_mfa")
-    keys = []
-    for number in (1, 2):
-        key = root.get("access_keys", [])[number - 1] if len(root.get("access_keys", [])) >= number else None
-        if key is None:
-            keys += ["false", "N/A", "N/A", "N/A", "N/A"]
-        else:
-            used = key.get("last_used")
-            keys += ["true" if key.get("active", True) else "false", _report_date(key["created"]), _report_date(used),
-                     "us-east-1" if used else "N/A", "iam" if used else "N/A"]
-    return ",".join(["<root_account>", f"arn:aws:iam::{account}:root", _report_date(ACCOUNT_CREATED), "not_supported", "N/A",
-                     "not_supported", "not_supported", "true" if has_mfa else "false", *keys, "false", "N/A", "false", "N/A"])
-
-
 def _credential_report_csv(account, backend):
     """The report as AWS words it: the root row first, then one row per user (moto's own user rows)."""
     users = sorted(backend.users.values(), key=lambda user: user.name.lower())
-    return REPORT_COLUMNS + "\n" + _root_report_row(account, backend) + "\n" + "".join(user.to_csv() for user in users)
-
-
-def seed_root(account, access_keys=(), hardware_mfa=False):
-    """Give an account's root user what moto cannot hold and the credential report shows: access keys (dicts with
-    created, and optional last_used and active) and a hardware MFA device. moto's reset forgets it with the account."""
-    iam_backends[account]["aws"].iamguard_root = {"access_keys": list(access_keys), "hardware_mfa": hardware_mfa}
+    return REPORT_COLUMNS + "\n" + root_report_row(account) + "\n" + "".join(user.to_csv() for user in users)
 
 
 def backdate_access_key(account, access_key_id, created, last_used=None):
@@ -211,15 +181,6 @@ def backdate_credential_report(account, hours):
     report["ready"] -= datetime.timedelta(hours=hours)
 
 
-class RootMfaDevice(VirtualMfaDevice):
-    """Root's virtual MFA device, which real accounts usually have (moto has none)."""
-
-    def __init__(self, account):
-        super().__init__(account, "us-east-1", "/" + ROOT_DEVICE_NAME)
-        self.account = account
-        self.enable_date = ACCOUNT_CREATED
-
-
 class Realism:
     """The request handlers that make moto behave like AWS, and the state moto lacks."""
 
@@ -228,7 +189,6 @@ class Realism:
         self._credentials = {}
         self._sessions = {}
         self._raced = set()
-        self._root_keys = {}
         self.recently_deleted = RecentlyDeleted()
         self._handlers = {f"iam:{action}": self._caller_default for action in CALLER_DEFAULT_ACTIONS}
         self._handlers.update({"iam:ListMFADevices": self._list_mfa_devices, "iam:ListAccessKeys": self._list_access_keys,
@@ -260,21 +220,30 @@ class Realism:
             "sts:GetCallerIdentity": self._get_caller_identity,
         })
         self._handlers.update(self._credential_report_handlers())
+        self.organizations = Organizations()
+        self.root = Root(self._sessions, self._caller, self.organizations)
+        for handlers in (self.organizations.handlers(), self.root.handlers()):
+            self._handlers.update(handlers)
 
     def reset(self):
-        """Forget the layer's own state (service-specific credentials, STS sessions)."""
+        """Forget the layer's own state (service-specific credentials, STS sessions, root keys, organizations' features)."""
         self._credentials = {}
-        self._sessions = {}
+        self._sessions.clear()
         self._raced = set()
-        self._root_keys = {}
         self.recently_deleted.clear()
+        self.organizations.reset()
+        self.root.reset()
 
     def handle(self, req, forward):
-        """Answer one IAM/STS call, by a handler or by moto; req.account is set (account_of)."""
-        if req.service not in ("iam", "sts"):
+        """Answer one IAM/STS/Organizations call, by a handler ("service:Action", else "service:*") or by moto; req.account is set (account_of)."""
+        if req.service not in ("iam", "sts", "organizations"):
             return forward()
         try:
-            handler = self._handlers.get(f"{req.service}:{req.action}")
+            self.root.check(req)
+            own = self.root.own_call(req)
+            if own is not None:
+                return own
+            handler = self._handlers.get(f"{req.service}:{req.action}") or self._handlers.get(f"{req.service}:*")
             return handler(req, forward) if handler else forward()
         except AwsError as error:
             return error_reply(req.service, error)
@@ -291,7 +260,7 @@ class Realism:
         if req.environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
             return req.environ["HTTP_X_MOTO_ACCOUNT_ID"]
         session = self._sessions.get(req.access_key)
-        account = session.account if session else self._root_keys.get(req.access_key)
+        account = session.account if session else self.root.keys.get(req.access_key)
         if account:
             req.environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
             return account
@@ -302,12 +271,8 @@ class Realism:
         return iam_backends[account]["aws"]
 
     def root_credentials(self, account):
-        """moto has no root user; AWS accounts do, and root can have access keys. These act as arn:aws:iam::<account>:root."""
-        if not re.fullmatch(r"[0-9]{12}", account):
-            raise ValueError("account must be a 12-digit AWS account id")
-        access_key = "AKIA" + _random(string.ascii_uppercase + string.digits, 16)
-        self._root_keys[access_key] = account
-        return {"access_key": access_key, "secret_key": base64.b64encode(secrets.token_bytes(30)).decode()}
+        """moto has no root user; AWS accounts do. A new access key of root's (see root.py) that calls as arn:aws:iam::<account>:root."""
+        return self.root.credentials(account)
 
     def _assumed_role(self, req):
         """The moto AssumedRole whose keys make this call, or None."""
@@ -317,8 +282,8 @@ class Realism:
         session = self._sessions.get(req.access_key)
         if session:
             return session.identity
-        if req.access_key in self._root_keys:
-            return Identity(f"arn:aws:iam::{req.account}:root", req.account, None)
+        if req.access_key in self.root.keys:
+            return root_identity(req.account)
         role = self._assumed_role(req)
         if role is not None:
             return Identity(role.arn, role.user_id, None)
@@ -352,20 +317,10 @@ class Realism:
 
     def root_device_in_sync(self, account):
         """Whether the account's root MFA device matches option root_mfa_device (a read; sync_root_device writes)."""
-        present = self._backend(account).virtual_mfa_devices.get(_serial(account, "/" + ROOT_DEVICE_NAME))
-        return present is not None if self.options.root_mfa_device else not isinstance(present, RootMfaDevice)
+        return root_device_in_sync(account, self.options.root_mfa_device)
 
     def sync_root_device(self, account):
-        """moto's accounts have no root MFA device; AWS accounts usually have one (option root_mfa_device)."""
-        backend = self._backend(account)
-        serial = _serial(account, "/" + ROOT_DEVICE_NAME)
-        present = backend.virtual_mfa_devices.get(serial)
-        if self.options.root_mfa_device and present is None:
-            backend.virtual_mfa_devices[serial] = RootMfaDevice(account)
-            backend.account_summary._account_mfa_enabled = 1  # pylint: disable=protected-access
-        elif not self.options.root_mfa_device and isinstance(present, RootMfaDevice):
-            del backend.virtual_mfa_devices[serial]
-            backend.account_summary._account_mfa_enabled = 0  # pylint: disable=protected-access
+        sync_root_device(account, self.options.root_mfa_device)
 
     # -- users -----------------------------------------------------------------------
 
@@ -472,7 +427,8 @@ class Realism:
     def _device_view(device):
         view = {"SerialNumber": device.serial_number}
         if isinstance(device, RootMfaDevice):
-            view["User"] = {"UserId": device.account, "Arn": f"arn:aws:iam::{device.account}:root", "CreateDate": ACCOUNT_CREATED}
+            if device.enable_date:
+                view["User"] = {"UserId": device.account, "Arn": f"arn:aws:iam::{device.account}:root", "CreateDate": ACCOUNT_CREATED}
         elif device.user is not None:
             view["User"] = _user_view(device.user)
         view["EnableDate"] = device.enable_date
@@ -765,21 +721,8 @@ class Realism:
         mfa = bool(serial or code)
         if mfa:
             self._check_mfa(req, caller, serial, code)
-        session = Session(
-            access_key_id="ASIA" + _random(string.ascii_uppercase + string.digits, 16),
-            token=base64.b64encode(secrets.token_bytes(192)).decode(),
-            identity=caller,
-            account=req.account,
-            mfa=mfa,
-            expiration=_now() + datetime.timedelta(seconds=int(duration)),
-        )
-        self._sessions[session.access_key_id] = session
-        return result_reply("sts", "GetSessionToken", {"Credentials": {
-            "AccessKeyId": session.access_key_id,
-            "SecretAccessKey": base64.b64encode(secrets.token_bytes(30)).decode(),
-            "SessionToken": session.token,
-            "Expiration": session.expiration,
-        }})
+        credentials = issue_session(self._sessions, caller, req.account, int(duration), mfa=mfa)
+        return result_reply("sts", "GetSessionToken", {"Credentials": credentials})
 
     def _get_caller_identity(self, req, _forward):
         """moto does not know the layer's session keys (AWS answers the user who got them) nor root keys (AWS: the account's root ARN)."""

@@ -1,4 +1,4 @@
-"""Seed an IAM account through a boto3 IAM client, for tests and the demo.
+"""Seed an IAM account through a boto3 IAM client, for tests and the demo; an organization and root's credentials through a Simulator.
 
 Each function returns a dict describing what it made and prints nothing. make_user lists
 every secret it created (password, secret access keys, service passwords, MFA seeds) under
@@ -17,6 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from . import root
 
 TOTP_STEP = 30
 BASE32 = string.ascii_uppercase + "234567"
@@ -189,3 +191,75 @@ def account_snapshot(iam):
                    for g in _pages(iam, "list_groups", "Groups")},
         "policies": sorted(p["Arn"] for p in _pages(iam, "list_policies", "Policies", Scope="Local")),
     }
+
+
+def _ou_paths(ous):
+    """Every OU path `ous` needs, parents first; refuse OUs sharing a name (the result is keyed by name)."""
+    paths = []
+    for path in ous:
+        parts = path.strip("/").split("/")
+        paths += [p for p in ("/".join(parts[:i]) for i in range(1, len(parts) + 1)) if p not in paths]
+    names = [path.rsplit("/", 1)[-1] for path in paths]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"ous: more than one OU is named {', '.join(twice)}")
+    return paths
+
+
+def seed_organization(sim, members=("dev", "staging", "sandbox"), ous=None, root_features=True, delegated_admin=None):
+    """An organization managed by moto's default account (the default test credentials), made through the API as in AWS.
+
+    `members` are created with CreateAccount; `ous` maps an OU path ("Workloads" or "Workloads/Prod") to the
+    member names placed in it (None: every member directly under the root); `root_features` enables trusted
+    access for IAM and both centralized root access features; `delegated_admin` names a member registered as
+    IAM's delegated administrator. The returned "ous" is keyed by OU name, so two OUs may not share a name.
+    """
+    ous = ous or {}
+    unknown = sorted({name for names in ous.values() for name in names} - set(members)
+                     | ({delegated_admin} - set(members) if delegated_admin is not None else set()))
+    if unknown:
+        raise ValueError(f"not among the members: {', '.join(unknown)}")
+    paths = _ou_paths(ous)
+    organizations, iam = sim.client("organizations"), sim.client("iam")
+    organization = organizations.create_organization(FeatureSet="ALL")["Organization"]
+    root_id = organizations.list_roots()["Roots"][0]["Id"]
+    accounts = {name: organizations.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]["AccountId"]
+                for name in members}
+    ou_ids = {}
+    for path in paths:
+        parent = ou_ids[path.rsplit("/", 1)[0]] if "/" in path else root_id
+        ou_ids[path] = organizations.create_organizational_unit(ParentId=parent, Name=path.rsplit("/", 1)[-1])["OrganizationalUnit"]["Id"]
+    ou_paths = {name: "/" for name in members}
+    for path, names in ous.items():
+        for name in names:
+            organizations.move_account(AccountId=accounts[name], SourceParentId=root_id, DestinationParentId=ou_ids[path.strip("/")])
+            ou_paths[name] = "/" + path.strip("/")
+    if root_features:
+        organizations.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+        iam.enable_organizations_root_credentials_management()
+        iam.enable_organizations_root_sessions()
+    if delegated_admin is not None:
+        organizations.register_delegated_administrator(AccountId=accounts[delegated_admin], ServicePrincipal="iam.amazonaws.com")
+    return {"organization_id": organization["Id"], "root_id": root_id, "management_account_id": organization["MasterAccountId"],
+            "accounts": accounts, "ous": {path.rsplit("/", 1)[-1]: ou_id for path, ou_id in ou_ids.items()}, "ou_paths": ou_paths}
+
+
+def seed_root_credentials(sim, account_id, *, login_profile=True, access_keys=1, signing_certificates=1, mfa_devices=("virtual",)):
+    """Give the root user of `account_id` credentials (secrets: the keys' secrets and virtual MFA seeds; the password is never known).
+
+    Access keys come from sim.root_credentials (they sign calls as root); the login profile, signing
+    certificates and MFA devices (kinds "virtual", "hardware", "passkey", each at most once) are put in the
+    simulator's model of root, and root's MFA devices are then exactly `mfa_devices`. Root's credentials
+    show through a root session and in the account's credential report (the <root_account> row).
+    """
+    kinds = tuple(mfa_devices)
+    if not set(kinds) <= set(root.MFA_KINDS) or len(set(kinds)) != len(kinds):
+        raise ValueError(f"mfa_devices: each of {', '.join(root.MFA_KINDS)} at most once")
+    if not 0 <= access_keys <= 2:
+        raise ValueError("access_keys: root has at most 2 access keys")
+    keys = [sim.root_credentials(account_id) for dummy in range(access_keys)]
+    made = root.seed_credentials(account_id, password=login_profile,
+                                 certificate_bodies=[_certificate(f"root-{account_id}") for dummy in range(signing_certificates)],
+                                 mfa_kinds=kinds)
+    return {"access_key_ids": [key["access_key"] for key in keys], "certificate_ids": made["certificate_ids"],
+            "mfa_serials": made["mfa_serials"], "secrets": [key["secret_key"] for key in keys] + made["seeds"]}

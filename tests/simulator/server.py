@@ -301,7 +301,7 @@ class _QuietHandler(MotoRequestHandler):
 
 
 class Simulator:
-    """A local IAM/STS endpoint: moto plus the realism layer, served on 127.0.0.1 by a threaded server.
+    """A local IAM/STS/Organizations endpoint: moto plus the realism layer, served on 127.0.0.1 by a threaded server.
 
     moto keeps its state per process, so Simulators in one process share (and reset) one state.
     Options (keyword arguments, also settable with configure() and POST /_iamguard/config):
@@ -365,7 +365,7 @@ class Simulator:
         return self._layer.counters(account)
 
     def root_credentials(self, account=DEFAULT_ACCOUNT):
-        """Access keys that call as the root user of `account` (arn:aws:iam::<account>:root)."""
+        """A new access key of the root user of `account` (root.py), that calls as arn:aws:iam::<account>:root."""
         return self._layer.realism.root_credentials(account)
 
     def reset_counters(self):

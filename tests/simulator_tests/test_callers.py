@@ -73,7 +73,9 @@ def test_root_credentials_call_as_the_account_root(sim, iam):
     root_iam = sim.client("iam", config=NO_RETRIES, **root)
     root_iam.create_user(UserName="bob")
     assert _users(root_iam) == ["bob"] and _users(iam) == []
-    assert aws_error(root_iam.list_mfa_devices)[0] == "ValidationError"  # root is no IAM user
+    # root is no IAM user: without UserName its calls act on root's own credentials (root.py)
+    assert [d["SerialNumber"] for d in root_iam.list_mfa_devices()["MFADevices"]] == [f"arn:aws:iam::{OTHER}:mfa/root-account-mfa-device"]
+    assert [k["AccessKeyId"] for k in root_iam.list_access_keys()["AccessKeyMetadata"]] == [root["access_key"]]
     home_root = sim.root_credentials()
     assert sim.client("sts", **home_root).get_caller_identity()["Arn"] == f"arn:aws:iam::{HOME}:root"
 

@@ -1,0 +1,261 @@
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Root credentials of member accounts: audit and removal through centralized root access.
+
+From the organization's management account (or the IAM delegated administrator):
+checks (the target is a 12-digit id; root_credentials_organization: not the management
+account, the organization has RootCredentialsManagement and RootSessions), then a root
+session in the member account (root_credentials_session), the root's credentials read
+without UserName (the root principal's own), a pure plan of Actions, and apply.
+
+Check mode and the audit assume root with the audit task policy, which allows
+reads only: they cannot change anything, whatever the code does. Removal assumes
+root with the delete task policy, which has no ListVirtualMFADevices: a device's
+type comes from its serial alone (``:u2f/`` passkey, ``:mfa/`` virtual, anything
+else hardware). A hardware token registered with an ``:mfa/`` serial is then
+planned as virtual: its DeleteVirtualMFADevice answers NoSuchEntity, which the
+executor takes as done, and the deactivation before it is what counts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+
+from ansible_collections.iamguard.aws.plugins.module_utils import audit, manifest, mfa, validation
+from ansible_collections.iamguard.aws.plugins.module_utils.client import call, iso_date, read
+from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
+from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action, apply, report
+from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_organization import (
+    assume_root, centralized_root_access, check_target, management_account)
+from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_session import AUDIT_TASK_POLICY, DELETE_TASK_POLICY
+from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity
+
+LOGIN_PROFILE = "login_profile"
+ACCESS_KEYS = "access_keys"
+SIGNING_CERTIFICATES = "signing_certificates"
+MFA_DEVICES = "mfa_devices"
+# In the order they are removed: sign-in first, MFA last.
+CREDENTIAL_TYPES = (LOGIN_PROFILE, ACCESS_KEYS, SIGNING_CERTIFICATES, MFA_DEVICES)
+ROOT_FINDING_IDS = (audit.ROOT_WITHOUT_MFA, audit.ROOT_VIRTUAL_MFA, audit.ROOT_ACCESS_KEY)
+
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+MANIFEST_NAME = "root-credentials"  # <account>-root-credentials-<UTC time>.json
+
+
+# --- options -------------------------------------------------------------------------
+
+
+def root_options(params):
+    """Validated options, or InvalidInput before any AWS call."""
+    options = dict(params)
+    account_id = options["account_id"]
+    if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
+        raise validation.InvalidInput("account_id", account_id, "an AWS account id is 12 digits (quote it in YAML so leading zeros stay)")
+    types = options.get("credential_types")
+    if types is not None:
+        if not types:
+            raise validation.InvalidInput("credential_types", types, "name at least one of %s" % ", ".join(CREDENTIAL_TYPES))
+        options["credential_types"] = [kind for kind in CREDENTIAL_TYPES if kind in types]
+    folder = options.get("manifest_dir")
+    if folder is not None and (os.path.islink(folder) or not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK)):
+        raise validation.InvalidInput("manifest_dir", folder, "must be an existing, writable folder, not a symbolic link")
+    return options
+
+
+# --- facts (reads through the root session, no UserName: the root principal's own) -------
+
+
+def read_credentials(client):
+    """The root user's credentials, as facts without secrets."""
+    profile = call(client, "get_login_profile", "GetLoginProfile of root", missing_ok=True)
+    keys = [describe_key(client, key) for key in read(client, "list_access_keys", "AccessKeyMetadata", "ListAccessKeys of root")]
+    certificates = read(client, "list_signing_certificates", "Certificates", "ListSigningCertificates of root")
+    devices = read(client, "list_mfa_devices", "MFADevices", "ListMFADevices of root")
+    return {
+        LOGIN_PROFILE: {"create_date": iso_date(profile["LoginProfile"].get("CreateDate"))} if profile else None,
+        ACCESS_KEYS: keys,
+        SIGNING_CERTIFICATES: [
+            {"certificate_id": cert["CertificateId"], "status": cert.get("Status"), "upload_date": iso_date(cert.get("UploadDate"))}
+            for cert in certificates
+        ],
+        MFA_DEVICES: [
+            {"serial_number": device["SerialNumber"], "type": device_type(device["SerialNumber"]), "enable_date": iso_date(device.get("EnableDate"))}
+            for device in devices
+        ],
+    }
+
+
+def describe_key(client, key):
+    key_id = key["AccessKeyId"]
+    used = call(client, "get_access_key_last_used", "GetAccessKeyLastUsed %s" % key_id, missing_ok=True, AccessKeyId=key_id)
+    last = (used or {}).get("AccessKeyLastUsed", {})
+    return {"access_key_id": key_id, "status": key.get("Status"), "create_date": iso_date(key.get("CreateDate")),
+            "last_used_date": iso_date(last.get("LastUsedDate")), "last_used_service": last.get("ServiceName")}
+
+
+def device_type(serial):
+    # The serial's shape is all the task policies leave (no ListVirtualMFADevices): the rule audit.py names after Prowler.
+    return audit.prowler_type(serial)
+
+
+# --- findings and plan (pure) -------------------------------------------------------------
+
+
+def has_credentials(facts):
+    return bool(facts[LOGIN_PROFILE] or facts[ACCESS_KEYS] or facts[SIGNING_CERTIFICATES])
+
+
+def findings(facts):
+    """IAM.9 / IAM.6 / IAM.4 of audit.py. Root with no credentials at all passes IAM.9 and IAM.6, as Security Hub has it."""
+    found = []
+    if not facts[MFA_DEVICES] and has_credentials(facts):
+        found.append(audit.finding(audit.ROOT_WITHOUT_MFA))
+    found.extend(audit.finding(audit.ROOT_VIRTUAL_MFA, serial_number=device["serial_number"])
+                 for device in facts[MFA_DEVICES] if device["type"] == mfa.VIRTUAL)
+    found.extend(audit.finding(audit.ROOT_ACCESS_KEY, access_key_id=key["access_key_id"], active=key["status"] == "Active",
+                               last_used=key["last_used_date"])
+                 for key in facts[ACCESS_KEYS])
+    return found
+
+
+def counts(found):
+    return {finding_id: sum(1 for item in found if item["id"] == finding_id) for finding_id in ROOT_FINDING_IDS}
+
+
+def plan_removal(facts, credential_types, leftovers=()):
+    """Sign-in first (password, keys, certificates), then every device deactivated, each virtual one deleted right after.
+
+    ``leftovers``: virtual serials a run that did not finish may have deactivated without deleting (see leftover_serials).
+    """
+    actions = []
+    if LOGIN_PROFILE in credential_types and facts[LOGIN_PROFILE]:
+        actions.append(Action("delete_login_profile", "root"))
+    if ACCESS_KEYS in credential_types:
+        actions.extend(Action("delete_access_key", key["access_key_id"], {"AccessKeyId": key["access_key_id"]}) for key in facts[ACCESS_KEYS])
+    if SIGNING_CERTIFICATES in credential_types:
+        actions.extend(Action("delete_signing_certificate", cert["certificate_id"], {"CertificateId": cert["certificate_id"]})
+                       for cert in facts[SIGNING_CERTIFICATES])
+    if MFA_DEVICES in credential_types:
+        for device in facts[MFA_DEVICES]:
+            serial = device["serial_number"]
+            actions.append(Action("deactivate_mfa_device", serial, {"SerialNumber": serial}))
+            if device["type"] == mfa.VIRTUAL:
+                actions.append(Action("delete_virtual_mfa_device", serial, {"SerialNumber": serial}))
+        actions.extend(Action("delete_virtual_mfa_device", serial, {"SerialNumber": serial}) for serial in leftovers)
+    return actions
+
+
+def facts_after(facts, credential_types):
+    """What the plan leads to: the selected kinds gone."""
+    return {kind: (None if kind == LOGIN_PROFILE else []) if kind in credential_types else value for kind, value in facts.items()}
+
+
+def manifest_document(account_id, facts, actions, caller_arn, written_at):
+    return {
+        "format": "iamguard.aws/root-credentials-manifest/1",
+        "written_at": written_at,
+        "written_by": caller_arn,
+        "account_id": account_id,
+        "root_credentials": facts,
+        "actions": report(actions),
+    }
+
+
+# --- manifests of runs that did not finish ------------------------------------------------------
+# A run stopped between DeactivateMFADevice and DeleteVirtualMFADevice leaves root's virtual
+# device unassigned: ListMFADevices no longer shows it and the delete task policy cannot list
+# virtual devices. Its manifest, written first and marked finished only after the last action,
+# still names it, so the next run deletes it.
+
+
+def unfinished_manifests(folder, account_id):
+    """{path: document} of this account's earlier root manifests in ``folder`` that were never marked finished."""
+    if not folder:
+        return {}
+    prefix = "%s-%s-" % (account_id, MANIFEST_NAME)
+    found = {}
+    for entry in sorted(os.listdir(folder)):
+        if not (entry.startswith(prefix) and entry.endswith(".json")):
+            continue
+        path = os.path.join(folder, entry)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                document = json.load(handle)
+        except (OSError, ValueError):
+            continue  # unreadable or not JSON: it names nothing
+        if isinstance(document, dict) and not document.get("finished_at"):
+            found[path] = document
+    return found
+
+
+def leftover_serials(unfinished, facts):
+    """Virtual serials the unfinished manifests name that ListMFADevices no longer shows (deactivated, maybe not deleted)."""
+    listed = {device["serial_number"] for device in facts[MFA_DEVICES]}
+    named = (device for document in unfinished.values() for device in (document.get("root_credentials") or {}).get(MFA_DEVICES, []))
+    return sorted({device["serial_number"] for device in named if device.get("type") == mfa.VIRTUAL and device["serial_number"] not in listed})
+
+
+def mark_finished(documents):
+    """Rewrite each {path: document} with the time its run (or the run that finished its leftovers) ended."""
+    finished_at = utc_time()
+    for path, document in documents.items():
+        write_private_file(path, manifest.to_json(dict(document, finished_at=finished_at)), "manifest_dir", force=True)
+
+
+def utc_time():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+def _prepare(clients, account_id):
+    """The checks every run makes, in the order that refuses earliest: caller, target, features."""
+    caller = caller_identity(clients.sts)
+    management = management_account(clients.organizations)
+    check_target(account_id, management)
+    features = centralized_root_access(clients.iam)
+    return caller, {"management_account_id": management, **features}
+
+
+def audit_root(clients, params):
+    """iam_root_credentials_info: the root's credentials and findings, read through the audit task policy."""
+    options = root_options(params)
+    account_id = options["account_id"]
+    caller, organization = _prepare(clients, account_id)
+    session = assume_root(clients, account_id, AUDIT_TASK_POLICY, caller["Partition"])
+    facts = read_credentials(clients.root_iam(session))
+    found = findings(facts)
+    return {"changed": False, "account_id": account_id, "organization": organization, "credentials": facts,
+            "findings": found, "counts": counts(found)}
+
+
+def remove_root(clients, params, check_mode):
+    """iam_root_credentials state=absent: plan through the audit policy (check mode) or the delete policy, manifest, apply."""
+    options = root_options(params)
+    account_id = options["account_id"]
+    types = options["credential_types"]
+    caller, organization = _prepare(clients, account_id)
+    session = assume_root(clients, account_id, AUDIT_TASK_POLICY if check_mode else DELETE_TASK_POLICY, caller["Partition"])
+    root_iam = clients.root_iam(session)
+    before = read_credentials(root_iam)
+    unfinished = unfinished_manifests(options.get("manifest_dir"), account_id)
+    actions = plan_removal(before, types, leftover_serials(unfinished, before))
+    result = {"changed": bool(actions), "account_id": account_id, "organization": organization, "credential_types": types,
+              "actions": report(actions), "manifest": None, "findings_before": findings(before)}
+    if check_mode or not actions:
+        result["findings_after"] = findings(facts_after(before, types)) if actions else result["findings_before"]
+        return result
+    if options.get("manifest_dir"):
+        document = manifest_document(account_id, before, actions, caller["Arn"], utc_time())
+        path = manifest.manifest_path(options["manifest_dir"], account_id, MANIFEST_NAME)
+        result["manifest"] = write_private_file(path, manifest.to_json(document), "manifest_dir")
+        unfinished[result["manifest"]] = document
+    apply(root_iam, actions)
+    mark_finished(unfinished)
+    result["findings_after"] = findings(read_credentials(root_iam))
+    return result

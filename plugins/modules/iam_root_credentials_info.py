@@ -1,0 +1,134 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: iam_root_credentials_info
+version_added: 0.1.0
+short_description: Audit the root user's credentials of a member account through centralized root access
+description:
+  - Run with the credentials of the organization's management account (or of the IAM delegated administrator for
+    centralized root access). The module checks that the organization has centralized root access enabled
+    (IAM ListOrganizationsFeatures - both C(RootCredentialsManagement) and C(RootSessions)), gets a short root session in the
+    member account O(account_id) with STS AssumeRoot and the task policy C(IAMAuditRootUserCredentials), and reads the root
+    user's login profile, access keys (with their last use), signing certificates and MFA devices.
+  - The audit task policy allows reads only, so this module cannot change anything. It supports check mode.
+  - AssumeRoot is called on the regional STS endpoint of O(region) (never the global C(sts.amazonaws.com), which does not
+    answer it), for a session of at most 900 seconds, renewed before it expires.
+  - MFA device types come from the serial alone, as the task policies allow no ListVirtualMFADevices - C(:u2f/) is a passkey
+    or security key, C(:mfa/) virtual, anything else a hardware token.
+  - "Findings (ids and controls as in M(iamguard.aws.iam_mfa_audit)): C(root_without_mfa) (Security Hub IAM.9) - root has a
+    password, access key or signing certificate and no MFA device; C(root_virtual_mfa) (IAM.6) - one per virtual device of
+    root; C(root_access_key) (IAM.4) - one per access key, active or not. A root user without any credential passes."
+  - Refused, with nothing read from the member account - an O(account_id) that is not 12 digits; the management account
+    itself (AssumeRoot cannot target it); an organization where C(RootCredentialsManagement) or C(RootSessions) is off (the
+    message names the calls that enable them); a caller that is neither the management account nor the delegated
+    administrator.
+author:
+  - iamguard maintainers (@iamguard)
+options:
+  account_id:
+    description:
+      - The member account whose root user is audited, 12 digits. Quote it in YAML so leading zeros stay.
+    type: str
+    required: true
+notes:
+  - "IAM permissions of the caller: C(sts:GetCallerIdentity), C(organizations:DescribeOrganization),
+    C(iam:ListOrganizationsFeatures), C(sts:AssumeRoot) (with the task policy C(IAMAuditRootUserCredentials)). The root
+    session then calls C(iam:GetLoginProfile), C(iam:ListAccessKeys), C(iam:GetAccessKeyLastUsed),
+    C(iam:ListSigningCertificates) and C(iam:ListMFADevices), which the task policy allows."
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Audit the root user of a member account
+  iamguard.aws.iam_root_credentials_info:
+    account_id: "210987654321"
+    region: eu-west-1
+  register: root_audit
+
+- name: Show what the root user still holds
+  ansible.builtin.debug:
+    msg: "{{ root_audit.counts }} - MFA: {{ root_audit.credentials.mfa_devices | map(attribute='type') | list }}"
+"""
+
+RETURN = r"""
+account_id:
+  description: The member account audited.
+  returned: always
+  type: str
+  sample: "210987654321"
+organization:
+  description: The organization's management account and its centralized root access features.
+  returned: always
+  type: dict
+  contains:
+    management_account_id:
+      description: The management account's id.
+      type: str
+    organization_id:
+      description: The organization's id.
+      type: str
+    enabled_features:
+      description: Enabled centralized root access features, from ListOrganizationsFeatures.
+      type: list
+      elements: str
+  sample: {"management_account_id": "123456789012", "organization_id": "o-exampleorgid",
+           "enabled_features": ["RootCredentialsManagement", "RootSessions"]}
+credentials:
+  description: The root user's credentials. Never a secret - key ids and serials only.
+  returned: always
+  type: dict
+  contains:
+    login_profile:
+      description: The root password's creation date, or null when root has no password.
+      type: dict
+    access_keys:
+      description: Access keys with C(access_key_id), C(status), C(create_date), C(last_used_date), C(last_used_service).
+      type: list
+      elements: dict
+    signing_certificates:
+      description: Signing certificates with C(certificate_id), C(status), C(upload_date).
+      type: list
+      elements: dict
+    mfa_devices:
+      description: MFA devices with C(serial_number), C(type) (V(virtual), V(hardware) or V(passkey)) and C(enable_date).
+      type: list
+      elements: dict
+  sample: {"login_profile": {"create_date": "2026-01-05T10:00:00+00:00"}, "access_keys": [], "signing_certificates": [],
+           "mfa_devices": [{"serial_number": "arn:aws:iam::210987654321:mfa/root-account-mfa-device", "type": "virtual",
+                            "enable_date": "2026-01-05T10:05:00+00:00"}]}
+findings:
+  description: Findings with C(id), C(control), C(severity), C(title), C(serial_number) and C(detail).
+  returned: always
+  type: list
+  elements: dict
+counts:
+  description: Findings per id.
+  returned: always
+  type: dict
+  sample: {"root_without_mfa": 0, "root_virtual_mfa": 1, "root_access_key": 0}
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials import audit_root
+from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_session import module_clients
+from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
+
+
+def main():
+    argument_spec = dict(account_id=dict(type="str", required=True))
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    run(module, lambda: audit_root(module_clients(module), module.params))
+
+
+if __name__ == "__main__":
+    main()

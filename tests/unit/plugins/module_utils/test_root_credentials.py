@@ -1,0 +1,388 @@
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""root_credentials: options, typing by serial, findings, the plan, and whole runs over stubbed clients."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from ansible_collections.iamguard.aws.plugins.module_utils import root_credentials as rc
+from ansible_collections.iamguard.aws.plugins.module_utils import root_credentials_organization as org
+from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_session import Clients
+from ansible_collections.iamguard.aws.plugins.module_utils.validation import InvalidInput
+
+MANAGEMENT = "123456789012"
+MEMBER = "210987654321"
+CALLER_ARN = "arn:aws:iam::%s:user/admin" % MANAGEMENT
+VIRTUAL = "arn:aws:iam::%s:mfa/root-account-mfa-device" % MEMBER
+PASSKEY = "arn:aws:iam::%s:u2f/root/key-ABCDEFGHIJKLMNOP" % MEMBER
+HARDWARE = "GAHT12345678"
+KEY_ID = "AKIAROOTKEY000000001"
+CERT_ID = "CERTROOT0000000000000000000001"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+ALL = list(rc.CREDENTIAL_TYPES)
+AUDIT_ARN = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
+DELETE_ARN = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
+
+
+def params(**overrides):
+    return dict({"account_id": MEMBER, "credential_types": ALL, "manifest_dir": None, "state": "absent"}, **overrides)
+
+
+def facts(login=True, keys=(KEY_ID,), certs=(CERT_ID,), serials=(VIRTUAL,)):
+    return {
+        "login_profile": {"create_date": "2026-01-01T00:00:00+00:00"} if login else None,
+        "access_keys": [{"access_key_id": k, "status": "Active", "create_date": None, "last_used_date": None, "last_used_service": None}
+                        for k in keys],
+        "signing_certificates": [{"certificate_id": c, "status": "Active", "upload_date": None} for c in certs],
+        "mfa_devices": [{"serial_number": s, "type": rc.device_type(s), "enable_date": None} for s in serials],
+    }
+
+
+def actions(plan):
+    return [(a.action, a.target, a.params) for a in plan]
+
+
+# --- options -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("account_id", ["12345678901", "1234567890123", "12345678901a", "", None, 210987654321, " 210987654321"])
+def test_account_id_must_be_12_digits(account_id):
+    with pytest.raises(InvalidInput) as raised:
+        rc.root_options(params(account_id=account_id))
+    assert raised.value.option == "account_id" and "12 digits" in raised.value.message and "Nothing was changed" in raised.value.message
+
+
+def test_credential_types_keep_removal_order_and_refuse_empty():
+    assert rc.root_options(params(credential_types=["mfa_devices", "login_profile"]))["credential_types"] == ["login_profile", "mfa_devices"]
+    with pytest.raises(InvalidInput) as raised:
+        rc.root_options(params(credential_types=[]))
+    assert raised.value.option == "credential_types"
+
+
+def test_manifest_dir_must_be_an_existing_folder(tmp_path):
+    with pytest.raises(InvalidInput) as raised:
+        rc.root_options(params(manifest_dir=str(tmp_path / "missing")))
+    assert raised.value.option == "manifest_dir"
+    assert rc.root_options(params(manifest_dir=str(tmp_path)))["manifest_dir"] == str(tmp_path)
+
+
+# --- typing, findings, plan (pure) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("serial, kind", [
+    (VIRTUAL, "virtual"),
+    ("arn:aws:iam::%s:mfa/backup" % MEMBER, "virtual"),
+    (PASSKEY, "passkey"),
+    (HARDWARE, "hardware"),
+    ("arn:aws-us-gov:iam::%s:u2f/root/key-X" % MEMBER, "passkey"),
+])
+def test_device_type_from_the_serial_alone(serial, kind):
+    assert rc.device_type(serial) == kind
+
+
+def test_findings_of_a_root_with_everything():
+    found = rc.findings(facts(serials=(VIRTUAL, HARDWARE)))
+    assert [(f["id"], f["serial_number"]) for f in found] == [("root_virtual_mfa", VIRTUAL), ("root_access_key", None)]
+    assert found[1]["detail"] == {"access_key_id": KEY_ID, "active": True, "last_used": None}
+    assert found[0]["control"].startswith("Security Hub IAM.6") and found[1]["control"].startswith("Security Hub IAM.4")
+    assert rc.counts(found) == {"root_without_mfa": 0, "root_virtual_mfa": 1, "root_access_key": 1}
+
+
+def test_root_without_mfa_only_when_root_has_a_credential():
+    assert [f["id"] for f in rc.findings(facts(keys=(), certs=(), serials=()))] == ["root_without_mfa"]
+    assert rc.findings(facts(login=False, keys=(), certs=(), serials=())) == []
+    assert rc.findings(facts(login=False, keys=(), certs=(), serials=(HARDWARE,))) == []
+
+
+def test_plan_removes_sign_in_first_and_deletes_only_virtual_devices():
+    plan = rc.plan_removal(facts(serials=(PASSKEY, VIRTUAL, HARDWARE)), ALL)
+    assert actions(plan) == [
+        ("delete_login_profile", "root", {}),
+        ("delete_access_key", KEY_ID, {"AccessKeyId": KEY_ID}),
+        ("delete_signing_certificate", CERT_ID, {"CertificateId": CERT_ID}),
+        ("deactivate_mfa_device", PASSKEY, {"SerialNumber": PASSKEY}),
+        ("deactivate_mfa_device", VIRTUAL, {"SerialNumber": VIRTUAL}),
+        ("delete_virtual_mfa_device", VIRTUAL, {"SerialNumber": VIRTUAL}),
+        ("deactivate_mfa_device", HARDWARE, {"SerialNumber": HARDWARE}),
+    ]
+
+
+def test_plan_of_selected_kinds_and_of_nothing():
+    assert actions(rc.plan_removal(facts(), ["access_keys"])) == [("delete_access_key", KEY_ID, {"AccessKeyId": KEY_ID})]
+    assert rc.plan_removal(facts(login=False, keys=(), certs=(), serials=()), ALL) == []
+
+
+def test_facts_after_empty_only_the_selected_kinds():
+    after = rc.facts_after(facts(), ["login_profile", "mfa_devices"])
+    assert after["login_profile"] is None and after["mfa_devices"] == []
+    assert after["access_keys"] == facts()["access_keys"]
+
+
+# --- whole runs over stubbed clients ----------------------------------------------------------
+
+
+def _client(service):
+    return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+class Stubs:
+    """Stubbed sts, iam, organizations (the caller's) and the root session's iam client."""
+
+    def __init__(self):
+        self.clients = {name: _client(service) for name, service in
+                        (("sts", "sts"), ("iam", "iam"), ("organizations", "organizations"), ("root", "iam"))}
+        self.stubbers = {name: Stubber(client) for name, client in self.clients.items()}
+        self.sessions = []
+        for stubber in self.stubbers.values():
+            stubber.activate()
+
+    def make(self):
+        def root_iam(session):
+            self.sessions.append(session)
+            return self.clients["root"]
+        return Clients(self.clients["sts"], self.clients["iam"], self.clients["organizations"], root_iam, clock=lambda: NOW)
+
+    def add(self, name, operation, response, expected=None):
+        self.stubbers[name].add_response(operation, response, expected)
+
+    def error(self, name, operation, code, message="refused"):
+        self.stubbers[name].add_client_error(operation, code, message, 400)
+
+    def caller(self, organization=True, features=(org.ROOT_CREDENTIALS_MANAGEMENT, org.ROOT_SESSIONS)):
+        self.add("sts", "get_caller_identity", {"UserId": "AIDAADMIN", "Account": MANAGEMENT, "Arn": CALLER_ARN}, {})
+        if organization:
+            self.add("organizations", "describe_organization",
+                     {"Organization": {"Id": "o-abcdefghij", "MasterAccountId": MANAGEMENT}}, {})
+        if features is not None:
+            self.add("iam", "list_organizations_features", {"OrganizationId": "o-abcdefghij", "EnabledFeatures": list(features)}, {})
+
+    def assume(self, policy_arn, key="ASIAROOTSESSION00001"):
+        self.add("sts", "assume_root", {"Credentials": {"AccessKeyId": key, "SecretAccessKey": "s" * 40, "SessionToken": "t" * 40,
+                                                        "Expiration": NOW + timedelta(seconds=900)}},
+                 {"TargetPrincipal": MEMBER, "TaskPolicyArn": {"arn": policy_arn}, "DurationSeconds": 900})
+
+    def root_reads(self, login=True, keys=(KEY_ID,), certs=(CERT_ID,), serials=(VIRTUAL,)):
+        if login:
+            self.add("root", "get_login_profile", {"LoginProfile": {"UserName": "root", "CreateDate": NOW}}, {})
+        else:
+            self.error("root", "get_login_profile", "NoSuchEntity")
+        self.add("root", "list_access_keys", {"AccessKeyMetadata": [{"AccessKeyId": k, "Status": "Active", "CreateDate": NOW} for k in keys]},
+                 {"MaxItems": 1000})
+        for k in keys:
+            self.add("root", "get_access_key_last_used", {"AccessKeyLastUsed": {"ServiceName": "s3", "Region": "us-east-1", "LastUsedDate": NOW}},
+                     {"AccessKeyId": k})
+        self.add("root", "list_signing_certificates",
+                 {"Certificates": [{"UserName": "root", "CertificateId": c, "CertificateBody": "-----BEGIN CERTIFICATE-----x",
+                                    "Status": "Active", "UploadDate": NOW} for c in certs]}, {"MaxItems": 1000})
+        self.add("root", "list_mfa_devices", {"MFADevices": [{"UserName": "root", "SerialNumber": s, "EnableDate": NOW} for s in serials]},
+                 {"MaxItems": 1000})
+
+    def done(self):
+        for stubber in self.stubbers.values():
+            stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def stubs():
+    made = Stubs()
+    yield made
+    made.done()
+
+
+def test_check_mode_reads_through_the_audit_policy_and_reports_the_plan(stubs):
+    stubs.caller()
+    stubs.assume(AUDIT_ARN)
+    stubs.root_reads(serials=(VIRTUAL, PASSKEY))
+    result = rc.remove_root(stubs.make(), params(), check_mode=True)
+    assert result["changed"] is True and result["manifest"] is None
+    assert [a["action"] for a in result["actions"]] == ["delete_login_profile", "delete_access_key", "delete_signing_certificate",
+                                                        "deactivate_mfa_device", "delete_virtual_mfa_device", "deactivate_mfa_device"]
+    assert [f["id"] for f in result["findings_before"]] == ["root_virtual_mfa", "root_access_key"]
+    assert result["findings_after"] == []
+    assert result["organization"] == {"management_account_id": MANAGEMENT, "organization_id": "o-abcdefghij",
+                                      "enabled_features": ["RootCredentialsManagement", "RootSessions"]}
+
+
+def test_apply_uses_the_delete_policy_writes_the_manifest_first_and_applies_the_same_plan(stubs, tmp_path):
+    stubs.caller()
+    stubs.assume(DELETE_ARN)
+    stubs.root_reads(serials=(VIRTUAL, HARDWARE))
+    written = []
+    for operation, expected in [
+        ("delete_login_profile", {}),
+        ("delete_access_key", {"AccessKeyId": KEY_ID}),
+        ("delete_signing_certificate", {"CertificateId": CERT_ID}),
+        ("deactivate_mfa_device", {"SerialNumber": VIRTUAL}),
+        ("delete_virtual_mfa_device", {"SerialNumber": VIRTUAL}),
+        ("deactivate_mfa_device", {"SerialNumber": HARDWARE}),
+    ]:
+        stubs.add("root", operation, {}, expected)
+    stubs.root_reads(login=False, keys=(), certs=(), serials=())
+    # the manifest exists before the first removal reaches IAM
+    stubs.clients["root"].meta.events.register(
+        "provide-client-params.iam.DeleteLoginProfile", lambda **kwargs: written.append(sorted(os.listdir(tmp_path))))
+    result = rc.remove_root(stubs.make(), params(manifest_dir=str(tmp_path)), check_mode=False)
+    assert result["changed"] is True and result["findings_after"] == []
+    assert len(result["actions"]) == 6
+    assert written == [[os.path.basename(result["manifest"])]]
+    assert os.path.basename(result["manifest"]).startswith("%s-root-credentials-" % MEMBER)
+    assert stat.S_IMODE(os.stat(result["manifest"]).st_mode) == 0o600
+    with open(result["manifest"], encoding="utf-8") as handle:
+        document = json.load(handle)
+    assert document["account_id"] == MEMBER and document["written_by"] == CALLER_ARN
+    assert document["actions"] == result["actions"]
+    assert document["root_credentials"]["mfa_devices"][1] == {"serial_number": HARDWARE, "type": "hardware", "enable_date": NOW.isoformat()}
+    text = json.dumps(document)
+    assert "BEGIN CERTIFICATE" not in text and "s" * 40 not in text and "t" * 40 not in text
+
+
+def test_nothing_to_remove_is_not_changed_and_writes_no_manifest(stubs, tmp_path):
+    stubs.caller()
+    stubs.assume(DELETE_ARN)
+    stubs.root_reads(login=False, keys=(), certs=(), serials=())
+    result = rc.remove_root(stubs.make(), params(manifest_dir=str(tmp_path)), check_mode=False)
+    assert result["changed"] is False and result["actions"] == [] and result["manifest"] is None
+    assert os.listdir(tmp_path) == []
+
+
+def test_audit_reads_through_the_audit_policy(stubs):
+    stubs.caller()
+    stubs.assume(AUDIT_ARN)
+    stubs.root_reads(keys=(), certs=(), serials=(HARDWARE,))
+    result = rc.audit_root(stubs.make(), {"account_id": MEMBER})
+    assert result["changed"] is False and result["counts"] == {"root_without_mfa": 0, "root_virtual_mfa": 0, "root_access_key": 0}
+    assert result["credentials"]["mfa_devices"] == [{"serial_number": HARDWARE, "type": "hardware", "enable_date": NOW.isoformat()}]
+    assert result["credentials"]["login_profile"] == {"create_date": NOW.isoformat()}
+
+
+def test_partition_of_the_caller_names_the_task_policy(stubs):
+    stubs.add("sts", "get_caller_identity", {"UserId": "AIDAADMIN", "Account": MANAGEMENT, "Arn": "arn:aws-us-gov:iam::%s:user/admin" % MANAGEMENT}, {})
+    stubs.add("organizations", "describe_organization", {"Organization": {"Id": "o-abcdefghij", "MasterAccountId": MANAGEMENT}}, {})
+    stubs.add("iam", "list_organizations_features", {"OrganizationId": "o-abcdefghij", "EnabledFeatures": ["RootCredentialsManagement", "RootSessions"]}, {})
+    stubs.assume("arn:aws-us-gov:iam::aws:policy/root-task/IAMAuditRootUserCredentials")
+    stubs.root_reads(login=False, keys=(), certs=(), serials=())
+    assert rc.audit_root(stubs.make(), {"account_id": MEMBER})["findings"] == []
+
+
+# --- refusals: each before any root session, nothing changed ---------------------------------
+
+
+def refused(stubs, run_params=None, check_mode=False):
+    with pytest.raises(IamGuardError) as raised:
+        rc.remove_root(stubs.make(), run_params or params(), check_mode)
+    assert "Nothing was changed" in raised.value.message
+    assert stubs.sessions == []
+    return raised.value.message
+
+
+def test_management_account_is_refused(stubs):
+    stubs.caller(features=None)
+    message = refused(stubs, params(account_id=MANAGEMENT))
+    assert "management account" in message and "AssumeRoot cannot target it" in message
+
+
+@pytest.mark.parametrize("enabled, missing", [
+    ((), "RootCredentialsManagement and RootSessions are off"),
+    (("RootCredentialsManagement",), "RootSessions is off"),
+    (("RootSessions",), "RootCredentialsManagement is off"),
+])
+def test_features_not_enabled_names_them_and_the_calls_that_enable_them(stubs, enabled, missing):
+    stubs.caller(features=enabled)
+    message = refused(stubs)
+    assert missing in message
+    for call_name in ("EnableAWSServiceAccess", "iam.amazonaws.com", "EnableOrganizationsRootCredentialsManagement", "EnableOrganizationsRootSessions"):
+        assert call_name in message
+
+
+def test_trusted_access_off_is_the_features_message(stubs):
+    stubs.caller(features=None)
+    stubs.error("iam", "list_organizations_features", "ServiceAccessNotEnabledException")
+    message = refused(stubs)
+    assert "RootCredentialsManagement" in message and "RootSessions" in message and "EnableAWSServiceAccess" in message
+
+
+def test_caller_neither_management_nor_delegated_admin_is_refused(stubs):
+    stubs.caller(features=None)
+    stubs.error("iam", "list_organizations_features", "AccountNotManagementOrDelegatedAdministratorException")
+    assert "management account or the IAM delegated administrator" in refused(stubs)
+
+
+def test_caller_in_no_organization_is_refused(stubs):
+    stubs.add("sts", "get_caller_identity", {"UserId": "AIDAADMIN", "Account": MANAGEMENT, "Arn": CALLER_ARN}, {})
+    stubs.error("organizations", "describe_organization", "AWSOrganizationsNotInUseException")
+    assert "in no organization" in refused(stubs)
+
+
+def test_assume_root_denied_says_who_may(stubs):
+    stubs.caller()
+    stubs.error("sts", "assume_root", "AccessDenied", "not authorized to perform: sts:AssumeRoot")
+    assert "not authorized to perform: sts:AssumeRoot" in refused(stubs)
+
+
+def test_a_virtual_device_left_by_an_unfinished_run_is_deleted_once(stubs, tmp_path):
+    # An earlier run wrote its manifest, deactivated root's virtual device and stopped before deleting it:
+    # ListMFADevices no longer shows the device, only the unfinished manifest names it.
+    earlier = tmp_path / ("%s-root-credentials-20261125T100000Z.json" % MEMBER)
+    earlier.write_text(json.dumps(rc.manifest_document(MEMBER, facts(login=False, keys=(), certs=(), serials=(VIRTUAL, HARDWARE)), [],
+                                                       CALLER_ARN, "2026-11-25T10:00:00Z")), encoding="utf-8")
+    finished = tmp_path / ("%s-root-credentials-20261124T100000Z.json" % MEMBER)
+    finished.write_text(json.dumps(dict(rc.manifest_document(MEMBER, facts(serials=("arn:aws:iam::%s:mfa/old" % MEMBER,)), [], CALLER_ARN,
+                                                             "2026-11-24T10:00:00Z"), finished_at="2026-11-24T10:00:05Z")), encoding="utf-8")
+    for check_mode, policy in ((True, AUDIT_ARN), (False, DELETE_ARN)):
+        stubs.caller()
+        stubs.assume(policy)
+        stubs.root_reads(login=False, keys=(), certs=(), serials=(HARDWARE,))
+        if not check_mode:
+            stubs.add("root", "deactivate_mfa_device", {}, {"SerialNumber": HARDWARE})
+            stubs.error("root", "delete_virtual_mfa_device", "NoSuchEntity")  # gone already counts as done, too
+            stubs.root_reads(login=False, keys=(), certs=(), serials=())
+        result = rc.remove_root(stubs.make(), params(manifest_dir=str(tmp_path)), check_mode=check_mode)
+        assert result["actions"] == [{"action": "deactivate_mfa_device", "target": HARDWARE},
+                                     {"action": "delete_virtual_mfa_device", "target": VIRTUAL}]
+    assert json.loads(earlier.read_text(encoding="utf-8"))["finished_at"]
+    assert json.loads(open(result["manifest"], encoding="utf-8").read())["finished_at"]
+    assert stat.S_IMODE(os.stat(earlier).st_mode) == 0o600
+    # every manifest is finished now: the next run plans nothing
+    stubs.caller()
+    stubs.assume(DELETE_ARN)
+    stubs.root_reads(login=False, keys=(), certs=(), serials=())
+    again = rc.remove_root(stubs.make(), params(manifest_dir=str(tmp_path)), check_mode=False)
+    assert again["changed"] is False and again["actions"] == []
+
+
+def test_a_failed_run_leaves_its_manifest_unfinished(stubs, tmp_path):
+    stubs.caller()
+    stubs.assume(DELETE_ARN)
+    stubs.root_reads(login=False, keys=(), certs=(), serials=(VIRTUAL,))
+    stubs.add("root", "deactivate_mfa_device", {}, {"SerialNumber": VIRTUAL})
+    stubs.error("root", "delete_virtual_mfa_device", "AccessDenied")
+    with pytest.raises(IamGuardError):
+        rc.remove_root(stubs.make(), params(manifest_dir=str(tmp_path)), check_mode=False)
+    assert list(rc.unfinished_manifests(str(tmp_path), MEMBER)) == [str(path) for path in tmp_path.iterdir()]
+    assert rc.leftover_serials(rc.unfinished_manifests(str(tmp_path), MEMBER), facts(serials=())) == [VIRTUAL]
+
+
+def test_bad_account_id_makes_no_call(stubs):
+    with pytest.raises(InvalidInput):
+        rc.remove_root(stubs.make(), params(account_id="1234"), check_mode=False)
+
+
+def test_a_removal_refused_by_iam_fails_with_its_answer(stubs):
+    stubs.caller()
+    stubs.assume(DELETE_ARN)
+    stubs.root_reads(keys=(), certs=(), serials=())
+    stubs.error("root", "delete_login_profile", "AccessDenied", "not allowed by the task policy")
+    with pytest.raises(IamGuardError) as raised:
+        rc.remove_root(stubs.make(), params(), check_mode=False)
+    assert isinstance(raised.value.exception, ClientError) and "delete_login_profile root failed: AccessDenied" in raised.value.message
