@@ -12,10 +12,10 @@ access key; plus orphaned virtual devices. Then it counts, with the simulator's 
 * loop:  what a per-user audit needs to know the same devices: ListUsers pages and one
   ListMFADevices per user (the shape of a loop of iam_mfa_device_info or of a script).
 
-The audit's calls: GenerateCredentialReport (more while IAM builds the report) and
-GetCredentialReport, ceil(virtual devices / 1000) ListVirtualMFADevices pages, one ListMFADevices
-per user with MFA but no virtual device, and ceil(users / 1000) ListUsers pages only when the
-report is older than 5 minutes (here it is fresh: the run generates it).
+The audit's calls: GenerateCredentialReport and GetCredentialReport (more GetCredentialReport while
+IAM builds the report), ceil(users / 1000) ListUsers and ceil(virtual devices / 1000)
+ListVirtualMFADevices pages, one ListMFADevices per user with MFA but no virtual device, and one
+ListMFADeviceTags per unassigned virtual device (orphan or pending enrolment).
 Not part of the test suite: run it by hand from the repository root with the venv.
 """
 

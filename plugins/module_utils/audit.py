@@ -4,12 +4,14 @@
 """The account-wide MFA audit: facts from account-wide reads, then pure rules to findings.
 
 Its cost grows with pages, not users: the credential report (per user: password, MFA
-active or not, access keys and their use), ListVirtualMFADevices and ListUsers, each
-read with the largest page size (client.paginate; ListUsers only when the report is older than a few minutes, to
-set it against today's users). ListMFADevices runs only for the users no account-wide
+active or not, access keys and their use), ListUsers and ListVirtualMFADevices, each
+read with the largest page size (client.paginate). The report can be up to 4 hours old
+(IAM builds one at most that often), so the live lists correct it: users deleted since
+are dropped, users created since are read one by one, and a user the virtual-device list
+shows with a device has MFA. ListMFADevices runs only for the users no account-wide
 source can answer for: those with MFA but no virtual device (to tell hardware from
-passkey), and those of ``require_hardware_for`` who have a virtual device (to know whether
-it is their only one).
+passkey, or find it gone), and those of ``require_hardware_for`` who have a virtual
+device (to know whether it is their only one).
 """
 
 from __future__ import annotations
@@ -20,12 +22,9 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.iamguard.aws.plugins.module_utils import audit_report, credential_report, mfa, validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import iso_date, read
+from ansible_collections.iamguard.aws.plugins.module_utils.client import call, iso_date, read
 
 MAX_REPORT_WAIT_SECONDS = 3600
-NEW_USERS_SHOWN = 10
-# A report this young is today's user list: reading ListUsers to compare would cost pages for nothing.
-FRESH_REPORT_MINUTES = 5
 
 CONSOLE_USER_WITHOUT_MFA = "console_user_without_mfa"
 USER_WITHOUT_MFA = "user_without_mfa"
@@ -255,26 +254,39 @@ def users_to_list(rows, virtual_by_user, patterns):
     names = []
     for row in rows:
         name = row["user"]
-        if name == credential_report.ROOT_USER or not credential_report.flag(row["mfa_active"]):
+        # MFA that only a live list shows (enrolled after the report) counts too.
+        if name == credential_report.ROOT_USER or not (credential_report.flag(row["mfa_active"]) or virtual_by_user.get(name.lower())):
             continue
         if not virtual_by_user.get(name.lower()) or requires_hardware(name, patterns):
             names.append(name)
     return names
 
 
-def current_users_only(client, rows):
-    """An older report against today's users (ListUsers pages): rows of deleted users dropped, new users named in a warning."""
-    current = {user["UserName"].lower() for user in read(client, "list_users", "Users", "ListUsers")}
-    reported = {row["user"].lower() for row in rows}
-    new_users = sorted(current - reported)
-    warnings = []
-    if new_users:
-        warnings.append(
-            "%d user(s) created after the credential report was generated are not audited: %s%s. "
-            "Run again after the next report (IAM makes one at most every 4 hours)."
-            % (len(new_users), ", ".join(new_users[:NEW_USERS_SHOWN]), ", ..." if len(new_users) > NEW_USERS_SHOWN else "")
-        )
-    return [row for row in rows if row["user"] == credential_report.ROOT_USER or row["user"].lower() in current], warnings
+def flag_text(value):
+    """A truth value as the credential report writes it."""
+    return "true" if value else "false"
+
+
+def live_row(client, user, devices):
+    """A report row read live for a user created after the report, whose typed ``devices`` are known; None once deleted.
+
+    Its keys are younger than the report (at most 4 hours), so their last use cannot
+    make an unused-key finding: the row leaves it unknown (N/A) and spares a call per key.
+    """
+    name = user["UserName"]
+    keys = read(client, "list_access_keys", "AccessKeyMetadata", "ListAccessKeys for %s" % name, missing_ok=True, UserName=name)
+    if keys is None:
+        return None
+    profile = call(client, "get_login_profile", "GetLoginProfile %s" % name, missing_ok=True, UserName=name)
+    row = {"user": name, "arn": user["Arn"], "user_creation_time": iso_date(user.get("CreateDate")),
+           "password_enabled": flag_text(profile), "mfa_active": flag_text(devices)}
+    keys = sorted(keys, key=lambda key: key["CreateDate"])
+    for number in credential_report.ACCESS_KEY_NUMBERS:
+        key = keys[number - 1] if len(keys) >= number else None
+        prefix = "access_key_%d_" % number
+        row.update({prefix + "active": flag_text(key and key["Status"] == "Active"),
+                    prefix + "last_rotated": iso_date(key["CreateDate"]) if key else "N/A", prefix + "last_used_date": "N/A"})
+    return row
 
 
 def audit(client, options, now=None):
@@ -283,21 +295,31 @@ def audit(client, options, now=None):
     now = now or datetime.now(timezone.utc)
     generated = answer["GeneratedTime"]
     credential_report.check_age(generated, now, options["max_report_age_hours"])
-    rows = credential_report.parse(answer["Content"])
-    warnings = []
-    if credential_report.age_hours(generated, now) * 60 > FRESH_REPORT_MINUTES:
-        rows, warnings = current_users_only(client, rows)
+    report_rows = credential_report.parse(answer["Content"])
+    current = {user["UserName"].lower(): user for user in read(client, "list_users", "Users", "ListUsers")}
     virtual = mfa.VirtualDevices(client)
     described = virtual.described()
     root_device = next((device for device in described if device["root"] and device["assigned"]), None)
+    # What the live lists know of each user's devices; everyone else keeps the report's mfa_active.
     devices_by_user = {}
     for device in described:
         if device["assigned"] and device["user_name"]:
             devices_by_user.setdefault(device["user_name"].lower(), []).append(device)
+    # Users deleted since the report are dropped.
+    rows = [row for row in report_rows if row["user"] == credential_report.ROOT_USER or row["user"].lower() in current]
     for name in users_to_list(rows, devices_by_user, options["require_hardware_for"]):
         listed = mfa.user_devices(client, name, virtual)
-        if listed is not None:  # None: the user was deleted after the report
+        if listed is not None:  # None: deleted since ListUsers
             devices_by_user[name.lower()] = listed
+    reported = {row["user"].lower() for row in report_rows}
+    for key in sorted(set(current) - reported):
+        listed = mfa.user_devices(client, current[key]["UserName"], virtual)
+        row = live_row(client, current[key], listed) if listed is not None else None
+        if row:
+            devices_by_user[key] = listed
+            rows.append(row)
+    rows = [row if row["user"].lower() not in devices_by_user else dict(row, mfa_active=flag_text(devices_by_user[row["user"].lower()]))
+            for row in rows]
     user_devices = [device for devices in devices_by_user.values() for device in devices]
     findings = evaluate(rows, devices_by_user, root_device, virtual.orphans(), options, now)
     result = {
@@ -309,7 +331,6 @@ def audit(client, options, now=None):
         "type_differences": type_differences(user_devices),
         "credential_report": {"generated_time": iso_date(generated), "age_hours": credential_report.age_hours(generated, now)},
         "users_audited": sum(1 for row in rows if row["user"] != credential_report.ROOT_USER),
-        "warnings": warnings,
     }
     result["summary"] = summary_lines(result)
     return result

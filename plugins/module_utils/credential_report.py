@@ -40,16 +40,24 @@ ACCESS_KEY_NUMBERS = (1, 2)
 
 
 def fetch(client, wait_seconds, clock=time.monotonic, sleep=time.sleep):
-    """GetCredentialReport's answer for the newest report IAM allows, waiting at most ``wait_seconds`` for it."""
+    """GetCredentialReport's answer for the newest report IAM allows, waiting at most ``wait_seconds`` for it.
+
+    While a report is being built, GetCredentialReport alone polls (ReportInProgress until
+    it is ready): asking GenerateCredentialReport again as well would double every poll.
+    """
     deadline = clock() + wait_seconds
+    generate = True
     while True:
-        state = call(client, "generate_credential_report", "GenerateCredentialReport")["State"]
-        if state == "COMPLETE":
+        if not generate or call(client, "generate_credential_report", "GenerateCredentialReport")["State"] == "COMPLETE":
             try:
                 return call(client, "get_credential_report", "GetCredentialReport")
             except IamGuardError as e:
                 if error_code(e.exception) not in NOT_READY_CODES:
                     raise
+                # No report, or an expired one: only GenerateCredentialReport starts a new one.
+                generate = error_code(e.exception) != "ReportInProgress"
+        else:
+            generate = False
         remaining = deadline - clock()
         if remaining <= 0:
             raise IamGuardError(

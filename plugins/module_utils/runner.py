@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, credentials_lack_mfa, with_mfa_hint
@@ -38,3 +40,15 @@ def caller_identity(sts):
     """GetCallerIdentity's answer, plus the partition read from its ARN."""
     identity = call(sts, "get_caller_identity", "GetCallerIdentity")
     return dict(identity, Partition=identity["Arn"].split(":")[1])
+
+
+def caller_identity_ahead(sts):
+    """caller_identity(sts) asked at once, in a thread of its own; returns the function that waits for its answer (or error).
+
+    Every guard needs the caller before the first call about a target: asked ahead, its
+    round trip overlaps the building of the IAM client, the costliest step of a small run.
+    """
+    pool = ThreadPoolExecutor(max_workers=1)
+    answer = pool.submit(caller_identity, sts)
+    pool.shutdown(wait=False)
+    return answer.result

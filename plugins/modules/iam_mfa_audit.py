@@ -15,10 +15,10 @@ description:
     stable id, the user or device serial it is about, and the control it maps to (AWS Security Hub, with the CIS AWS
     Foundations Benchmark number of the version named).
   - Its cost grows with pages, not users. GenerateCredentialReport and GetCredentialReport (waiting at most
-    O(report_wait_seconds) while IAM builds the report) and ListVirtualMFADevices with 1000 items a page; ListUsers, also
-    1000 a page, only when the report is older than 5 minutes, to drop users deleted since and name those created since.
-    ListMFADevices runs only for users with MFA but no virtual device (to tell a hardware token from a passkey) and for
-    users matching O(require_hardware_for) who have a virtual device (to know whether it is their only one).
+    O(report_wait_seconds) while IAM builds the report), then ListUsers and ListVirtualMFADevices with 1000 items a page,
+    which set the report against the account as it is now (see the notes). ListMFADevices runs only for users with MFA but
+    no virtual device (to tell a hardware token from a passkey, or see that it is gone) and for users matching
+    O(require_hardware_for) who have a virtual device (to know whether it is their only one).
   - "Finding ids: C(console_user_without_mfa) (Security Hub IAM.5, CIS AWS Foundations v3.0 1.10): a user with a console
     password and no MFA device. C(user_without_mfa) (IAM.19): any user without an MFA device. C(root_without_mfa) (IAM.9,
     CIS v3.0 1.5): the root user has no MFA. C(root_virtual_mfa) (IAM.6, CIS v3.0 1.6): root's MFA device is virtual.
@@ -77,9 +77,13 @@ options:
     default: [markdown, json, csv]
 notes:
   - "IAM permissions: C(iam:GenerateCredentialReport), C(iam:GetCredentialReport), C(iam:ListVirtualMFADevices),
-    C(iam:ListUsers), C(iam:ListMFADevices)."
-  - Facts come from the credential report, which can be up to 4 hours old; when it is older than 5 minutes, users created
-    after it are named in a warning and users deleted since are left out.
+    C(iam:ListUsers), C(iam:ListMFADevices), C(iam:ListAccessKeys), C(iam:GetLoginProfile)."
+  - IAM builds at most one credential report every 4 hours, so right after an offboarding or an enrolment the report still
+    shows the old account. The live lists correct it on every run. Users deleted since the report are left out. Users
+    created since are read one by one (ListMFADevices, ListAccessKeys, GetLoginProfile) and audited like the others. A user
+    the virtual-device list shows with an assigned device has MFA, and a user the report shows with MFA but whose devices
+    ListMFADevices finds gone has none. A hardware token or passkey enabled after the report for a user the report shows
+    without MFA is seen only with the next report.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -168,7 +172,7 @@ credential_report:
   type: dict
   sample: {"generated_time": "2026-11-25T08:00:00+00:00", "age_hours": 0.02}
 users_audited:
-  description: The number of users audited, from the credential report (less those deleted since, for a report older than 5 minutes).
+  description: The number of users audited, the account's users at the time of the run.
   returned: always
   type: int
 report_files:

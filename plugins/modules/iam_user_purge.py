@@ -206,7 +206,7 @@ users:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.iamguard.aws.plugins.module_utils.client import credentials_lack_mfa, iam_client, sts_client
-from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity, run
+from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity_ahead, run
 from ansible_collections.iamguard.aws.plugins.module_utils.users import purge, purge_options
 
 
@@ -228,7 +228,8 @@ def main():
 
     def work():
         options = purge_options(module.params)
-        return purge(iam_client(module), lambda: caller_identity(sts_client(module)), options, module.check_mode, lambda: credentials_lack_mfa(module))
+        caller = caller_identity_ahead(sts_client(module))
+        return purge(iam_client(module), caller, options, module.check_mode, lambda: credentials_lack_mfa(module))
 
     run(module, work)
 

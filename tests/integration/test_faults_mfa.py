@@ -1,13 +1,13 @@
 """A lost-device reset and an orphan sweep through the fault mix (30 % throttling, 5xx, dropped connections).
 
-Both run through a fault-injecting proxy in check mode, for real and again: each converges in
+Both run through the simulator's injected faults in check mode, for real and again: each converges in
 one run (every device of the users gone or only deactivated as its kind demands, every orphan
 deleted, nothing else touched) and the second run changes nothing.
 """
 
 import json
 
-from tests.integration.faults import FAULT_MIX, FaultProxy
+from tests.integration.faults import Faults
 from tests.integration.playbooks import failure_messages, playbook, virtual_serials
 from tests.simulator.seed import account_snapshot, make_orphan, make_user
 
@@ -26,24 +26,26 @@ def test_lost_device_resets_converge_through_faults(sim, iam, run_playbook):
         make_user(iam, name, virtual_mfa=1, hardware_mfa=1, passkeys=1)
     make_user(iam, "bystander", virtual_mfa=1, hardware_mfa=1)
     before = account_snapshot(iam)
-    with FaultProxy(sim.url, seed=7, **FAULT_MIX) as proxy:
-        env = {"AWS_ENDPOINT_URL": proxy.url}
-        planned = run_playbook(_resets(names), check=True, env=env)
-        assert planned.rc == 0, failure_messages(planned)
-        assert account_snapshot(iam) == before
-        done = run_playbook(_resets(names), env=env)
-        assert done.rc == 0, failure_messages(done)
-        assert [r["result"]["actions"] for r in done.results] == [r["result"]["actions"] for r in planned.results]
-        again = run_playbook(_resets(names), env=env)
-        assert again.rc == 0 and not any(r["changed"] for r in again.results), failure_messages(again)
-        counts = dict(proxy.counts)
+    faults = Faults(sim, seed=7)
+    with faults:
+        planned = run_playbook(_resets(names), check=True)
+    assert planned.rc == 0, failure_messages(planned)
+    assert account_snapshot(iam) == before
+    with faults:
+        done = run_playbook(_resets(names))
+    assert done.rc == 0, failure_messages(done)
+    assert [r["result"]["actions"] for r in done.results] == [r["result"]["actions"] for r in planned.results]
+    with faults:
+        again = run_playbook(_resets(names))
+    assert again.rc == 0 and not any(r["changed"] for r in again.results), failure_messages(again)
+    counts = faults.summary()
     after = account_snapshot(iam)
     assert all(after["users"][name]["mfa_devices"] == [] for name in names)
     assert after["users"]["bystander"] == before["users"]["bystander"]
     # The users' virtual devices are deleted (no orphan); the bystander's and root's stay.
     assert virtual_serials(iam) == sorted(serial for serial, holder in before["virtual_mfa_devices"].items()
                                           if holder == "bystander" or serial == ROOT)
-    assert counts.get("throttling", 0) > 0.2 * counts["requests"] and counts.get("drop_after", 0) > 0, counts
+    assert faults.injected("throttling") > 0.2 * faults.requests and faults.injected("drop_after") > 0, counts
     print("12 lost-device resets through faults: %s" % json.dumps(counts, sort_keys=True))
 
 
@@ -51,18 +53,19 @@ def test_orphan_sweep_converges_through_faults(sim, iam, run_playbook):
     orphans = sorted(make_orphan(iam, "cancelled-%02d" % i)["serial_number"] for i in range(25))
     make_user(iam, "bystander", virtual_mfa=1)
     kept = virtual_serials(iam, "Assigned")
-    with FaultProxy(sim.url, seed=9, **FAULT_MIX) as proxy:
-        env = {"AWS_ENDPOINT_URL": proxy.url}
-        planned = run_playbook(ORPHANS, check=True, env=env)
-        assert planned.rc == 0, failure_messages(planned)
-        assert virtual_serials(iam, "Unassigned") == orphans
-        done = run_playbook(ORPHANS, env=env)
-        assert done.rc == 0, failure_messages(done)
-        again = run_playbook(ORPHANS, env=env)
-        assert again.rc == 0, failure_messages(again)
-        assert again.task("Orphan cleanup - done")["msg"].endswith("deleted 0 orphaned virtual devices")
-        counts = dict(proxy.counts)
+    faults = Faults(sim, seed=9)
+    with faults:
+        planned = run_playbook(ORPHANS, check=True)
+    assert planned.rc == 0, failure_messages(planned)
+    assert virtual_serials(iam, "Unassigned") == orphans
+    with faults:
+        done = run_playbook(ORPHANS)
+        again = run_playbook(ORPHANS)
+    assert done.rc == 0, failure_messages(done)
+    assert again.rc == 0, failure_messages(again)
+    assert again.task("Orphan cleanup - done")["msg"].endswith("deleted 0 orphaned virtual devices")
+    counts = faults.summary()
     assert virtual_serials(iam, "Unassigned") == []
     assert virtual_serials(iam, "Assigned") == kept
-    assert counts.get("throttling", 0) > 0.2 * counts["requests"], counts
+    assert faults.injected("throttling") > 0.2 * faults.requests, counts
     print("sweep of 25 orphans through faults: %s" % json.dumps(counts, sort_keys=True))

@@ -12,7 +12,6 @@ import time
 import pyotp
 import pytest
 
-from tests.integration.faults import FaultProxy
 from tests.integration.refusals import assert_each_refused
 from tests.simulator.seed import make_orphan, make_user
 
@@ -514,18 +513,9 @@ def test_generate_codes_without_pyotp_fails_before_any_call(sim, iam, run_module
     assert serial("yuri") not in virtual_devices(iam)
 
 
-class _LoseEnableAnswers(FaultProxy):
-    """IAM enables the device, then the connection drops before the answer arrives: the first ``count`` times."""
-
-    def __init__(self, target_url, count=1):
-        super().__init__(target_url)
-        self.left = count
-
-    def draw(self, action):
-        if action == "EnableMFADevice" and self.left:
-            self.left -= 1
-            return "drop_after"
-        return None
+# Only EnableMFADevice draws faults; with this seed the first draw drops the answer after IAM acted and the
+# second (the retry) goes through. The test checks that exactly one answer was lost.
+LOSE_FIRST_ENABLE = {"faults": {"drop_after": 0.5}, "fault_actions": ["iam:EnableMFADevice"], "fault_seed": 1}
 
 
 def test_lost_answer_to_enable_is_success_and_the_secret_is_kept(sim, iam, run_module, tmp_path):
@@ -533,16 +523,15 @@ def test_lost_answer_to_enable_is_success_and_the_secret_is_kept(sim, iam, run_m
     iam.create_user(UserName="zoe")
     seed_path = str(tmp_path / "zoe.seed")
     args = {"user_name": "zoe", "generate_codes": True, "seed_path": seed_path}
-    with _LoseEnableAnswers(sim.url) as proxy:
-        env = {"AWS_ENDPOINT_URL": proxy.url}
-        assert run_module(MODULE, args, check=True, env=env)["changed"] is True
-        applied = run_module(MODULE, args, env=env)
-        assert proxy.left == 0  # the answer of EnableMFADevice was dropped after IAM acted
-        assert applied.get("failed") is not True, applied.get("msg")
-        assert applied["changed"] is True and applied["device"]["assigned"] is True
-        assert user_serials(iam, "zoe") == [serial("zoe")]
-        seed = open(seed_path).read().strip()
-        tags = {t["Key"]: t["Value"] for t in iam.list_mfa_device_tags(SerialNumber=serial("zoe"))["Tags"]}
-        assert tags["iamguard:seed-sha256"] == hashlib.sha256(seed.encode()).hexdigest()  # the live device's secret, kept
-        for check in (True, False):
-            assert run_module(MODULE, args, check=check, env=env)["changed"] is False
+    sim.configure(**LOSE_FIRST_ENABLE)
+    assert run_module(MODULE, args, check=True)["changed"] is True
+    applied = run_module(MODULE, args)
+    assert sim.counters().get("fault:drop_after") == 1  # the answer of EnableMFADevice was dropped after IAM acted, once
+    assert applied.get("failed") is not True, applied.get("msg")
+    assert applied["changed"] is True and applied["device"]["assigned"] is True
+    assert user_serials(iam, "zoe") == [serial("zoe")]
+    seed = open(seed_path).read().strip()
+    tags = {t["Key"]: t["Value"] for t in iam.list_mfa_device_tags(SerialNumber=serial("zoe"))["Tags"]}
+    assert tags["iamguard:seed-sha256"] == hashlib.sha256(seed.encode()).hexdigest()  # the live device's secret, kept
+    for check in (True, False):
+        assert run_module(MODULE, args, check=check)["changed"] is False

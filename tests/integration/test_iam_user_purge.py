@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.integration.faults import FAULT_MIX, FaultProxy
+from tests.integration.faults import Faults
 from tests.integration.refusals import assert_each_refused
 from tests.simulator.seed import account_snapshot, caller_user, make_user
 
@@ -404,26 +404,27 @@ def test_batch_purge_converges_through_faults(sim, iam, run_module, record_prope
     make_user(iam, "bystander", **EVERYTHING)
     before = account_snapshot(iam)
     args = {"user_names": names, "max_workers": 8}
-    with FaultProxy(sim.url, seed=12, **FAULT_MIX) as proxy:
-        env = {"AWS_ENDPOINT_URL": proxy.url}
-        planned = run_module(MODULE, args, check=True, env=env)
-        assert planned.get("failed") is not True, planned.get("msg")
-        assert [user["status"] for user in planned["users"]] == ["deleted"] * 50
-        assert account_snapshot(iam) == before
+    faults = Faults(sim, seed=12)
+    with faults:
+        planned = run_module(MODULE, args, check=True)
+    assert planned.get("failed") is not True, planned.get("msg")
+    assert [user["status"] for user in planned["users"]] == ["deleted"] * 50
+    assert account_snapshot(iam) == before
 
-        started = time.monotonic()
-        result = run_module(MODULE, args, env=env)
-        wall = time.monotonic() - started
-        assert result.get("failed") is not True, result.get("msg")
-        assert [user["actions"] for user in result["users"]] == [user["actions"] for user in planned["users"]]
-        counts = dict(proxy.counts)
+    started = time.monotonic()
+    with faults:
+        result = run_module(MODULE, args)
+    wall = time.monotonic() - started
+    assert result.get("failed") is not True, result.get("msg")
+    assert [user["actions"] for user in result["users"]] == [user["actions"] for user in planned["users"]]
 
-        again = run_module(MODULE, args, env=env)
-        assert again.get("failed") is not True, again.get("msg")
-        assert again["changed"] is False and {user["status"] for user in again["users"]} == {"absent"}
+    with faults:
+        again = run_module(MODULE, args)
+    assert again.get("failed") is not True, again.get("msg")
+    assert again["changed"] is False and {user["status"] for user in again["users"]} == {"absent"}
     assert users(iam) == ["bystander"] and orphans(iam) == []
     assert account_snapshot(iam)["users"]["bystander"] == before["users"]["bystander"]
-    injected = {kind: count for kind, count in counts.items() if kind not in ("requests", "forwarded")}
-    assert injected.get("throttling", 0) > 0.2 * counts["requests"] and injected.get("drop_after", 0) > 0  # the mix really bit
+    counts = faults.summary()
+    assert faults.injected("throttling") > 0.2 * faults.requests and faults.injected("drop_after") > 0  # the mix really bit
     record_property("fault_counts", json.dumps(counts, sort_keys=True))
     print("50-user purge through faults (check, apply, again): %s; apply took %.1f s" % (json.dumps(counts, sort_keys=True), wall))

@@ -205,40 +205,83 @@ def test_report_dir_symlink_refused(tmp_path):
     assert audit.audit_options(dict(PARAMS, report_dir=str(tmp_path / "real")))["report_dir"] == str(tmp_path / "real")
 
 
-def test_audit_reads_account_wide_and_lists_devices_only_where_needed(iam, stub):
-    rows = [row(credential_report.ROOT_USER, mfa=True), row("alice", password=True, mfa=True), row("hw", mfa=True),
-            row("gone", password=True)]
+def report_answer(rows, generated):
     header = list(rows[0])
     content = ",".join(header) + "\n" + "".join(",".join(r[column] for column in header) + "\n" for r in rows)
-    generated = NOW - timedelta(hours=1)
+    return {"Content": content.encode(), "GeneratedTime": generated, "ReportFormat": "text/csv"}
+
+
+def iam_user(name):
+    return {"UserName": name, "Path": "/", "UserId": "AIDA" + name.upper().ljust(17, "X"), "Arn": "arn:aws:iam::%s:user/%s" % (ACCOUNT, name),
+            "CreateDate": NOW}
+
+
+def virtual_device(serial, user=None):
+    return dict({"SerialNumber": serial, "EnableDate": NOW, "User": user} if user else {"SerialNumber": serial})
+
+
+def stub_account_reads(stub, rows, generated, users, virtual):
     stub.add_response("generate_credential_report", {"State": "COMPLETE"}, {})
-    stub.add_response("get_credential_report", {"Content": content.encode(), "GeneratedTime": generated, "ReportFormat": "text/csv"}, {})
-    users = [{"UserName": name, "Path": "/", "UserId": "AIDA" + name.upper().ljust(17, "X"), "Arn": "arn:aws:iam::%s:user/%s" % (ACCOUNT, name),
-              "CreateDate": NOW} for name in ("alice", "hw", "new")]
+    stub.add_response("get_credential_report", report_answer(rows, generated), {})
     stub.add_response("list_users", {"Users": users, "IsTruncated": False}, {"MaxItems": 1000})
-    alice_serial = "arn:aws:iam::%s:mfa/alice" % ACCOUNT
-    virtual = [
-        {"SerialNumber": ROOT_SERIAL, "EnableDate": NOW,
-         "User": {"Path": "/", "UserName": "root", "UserId": ACCOUNT + "0000", "Arn": "arn:aws:iam::%s:root" % ACCOUNT, "CreateDate": NOW}},
-        {"SerialNumber": alice_serial, "User": users[0], "EnableDate": NOW},
-    ]
     stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": virtual, "IsTruncated": False}, {"AssignmentStatus": "Any", "MaxItems": 1000})
+
+
+def test_audit_reads_account_wide_and_lists_devices_only_where_needed(iam, stub):
+    rows = [row(credential_report.ROOT_USER, mfa=True), row("alice", password=True, mfa=True), row("hw", mfa=True)]
+    users = [iam_user(name) for name in ("alice", "hw")]
+    root = {"Path": "/", "UserName": "root", "UserId": ACCOUNT + "0000", "Arn": "arn:aws:iam::%s:root" % ACCOUNT, "CreateDate": NOW}
+    stub_account_reads(stub, rows, NOW - timedelta(hours=1), users,
+                       [virtual_device(ROOT_SERIAL, root), virtual_device("arn:aws:iam::%s:mfa/alice" % ACCOUNT, users[0])])
     stub.add_response("list_mfa_devices", {"MFADevices": [{"UserName": "hw", "SerialNumber": "GAHT00000001", "EnableDate": LONG_AGO}], "IsTruncated": False},
                       {"UserName": "hw", "MaxItems": 1000})
     result = audit.audit(iam, dict(PARAMS, require_hardware_for=[]), NOW)
-    assert result["account_id"] == ACCOUNT and result["users_audited"] == 2  # "gone" was deleted since the report
+    assert result["account_id"] == ACCOUNT and result["users_audited"] == 2
     assert ids(result["findings"]) == [("root_virtual_mfa", None, ROOT_SERIAL)]
     assert result["device_mix"] == {"virtual": 2, "hardware": 1, "passkey": 0}
-    assert result["credential_report"] == {"generated_time": generated.isoformat(), "age_hours": 1.0}
-    assert result["warnings"] and "new" in result["warnings"][0] and result["changed"] is False
+    assert result["credential_report"] == {"generated_time": (NOW - timedelta(hours=1)).isoformat(), "age_hours": 1.0}
+    assert "warnings" not in result and result["changed"] is False
     assert result["summary"][0].startswith("Account %s: 2 users audited" % ACCOUNT)
 
 
-def test_fresh_report_needs_no_user_pages(iam, stub):
-    content = ",".join(row("alice")) + "\n" + ",".join(row("alice").values()) + "\n"
-    stub.add_response("generate_credential_report", {"State": "COMPLETE"}, {})
-    stub.add_response("get_credential_report", {"Content": content.encode(), "GeneratedTime": NOW - timedelta(minutes=5)}, {})
-    stub.add_response("list_virtual_mfa_devices", {"VirtualMFADevices": [], "IsTruncated": False}, {"AssignmentStatus": "Any", "MaxItems": 1000})
+def test_a_fresh_report_is_set_against_todays_users_and_devices(iam, stub):
+    """Minutes after an offboarding and an enrolment IAM still hands out the same report: the live lists correct it."""
+    rows = [row(credential_report.ROOT_USER, mfa=True), row("gone", password=True), row("enrolled", password=True),
+            row("reset", password=True, mfa=True)]
+    users = [iam_user(name) for name in ("enrolled", "reset", "newcomer")]
+    stub_account_reads(stub, rows, NOW - timedelta(minutes=2), users, [virtual_device("arn:aws:iam::%s:mfa/enrolled" % ACCOUNT, users[0])])
+    # reset's only device was removed since the report
+    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": False}, {"UserName": "reset", "MaxItems": 1000})
+    # newcomer was created after the report: read live
+    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": False}, {"UserName": "newcomer", "MaxItems": 1000})
+    key = {"UserName": "newcomer", "AccessKeyId": "AKIAEXAMPLEEXAMPLE01", "Status": "Active", "CreateDate": NOW - timedelta(minutes=1)}
+    stub.add_response("list_access_keys", {"AccessKeyMetadata": [key], "IsTruncated": False}, {"UserName": "newcomer", "MaxItems": 1000})
+    stub.add_client_error("get_login_profile", "NoSuchEntity", "no profile", 404, expected_params={"UserName": "newcomer"})
     result = audit.audit(iam, dict(PARAMS), NOW)
-    assert result["users_audited"] == 1 and result["warnings"] == []
-    assert result["counts"]["user_without_mfa"] == 1
+    assert result["users_audited"] == 3  # gone is not counted
+    assert sorted(ids(result["findings"])) == sorted([
+        ("console_user_without_mfa", "reset", None),
+        ("user_without_mfa", "reset", None),
+        ("user_without_mfa", "newcomer", None),
+        ("access_key_without_mfa", "newcomer", None),
+    ])
+    assert result["device_mix"] == {"virtual": 1, "hardware": 0, "passkey": 0}
+
+
+def test_live_row_of_a_new_user_reads_like_a_report_row(iam, stub):
+    keys = [{"UserName": "n", "AccessKeyId": "AKIAEXAMPLEEXAMPLE0%d" % number, "Status": status, "CreateDate": NOW - timedelta(minutes=number)}
+            for number, status in ((1, "Inactive"), (2, "Active"))]
+    stub.add_response("list_access_keys", {"AccessKeyMetadata": keys, "IsTruncated": False}, {"UserName": "n", "MaxItems": 1000})
+    stub.add_response("get_login_profile", {"LoginProfile": {"UserName": "n", "CreateDate": NOW}}, {"UserName": "n"})
+    made = audit.live_row(iam, iam_user("n"), [device("GAHT1", "hardware", "n")])
+    assert made["password_enabled"] == "true" and made["mfa_active"] == "true"
+    # oldest key first, as the report numbers them
+    parsed = credential_report.access_keys(made)
+    assert [(key["number"], key["active"], key["last_rotated"], key["last_used"]) for key in parsed] == [
+        (1, True, NOW - timedelta(minutes=2), None), (2, False, NOW - timedelta(minutes=1), None)]
+    assert audit.user_findings(made, [device("GAHT1", "hardware", "n")], OPTIONS, NOW) == []
+
+
+def test_a_new_user_deleted_while_read_is_left_out(iam, stub):
+    stub.add_client_error("list_access_keys", "NoSuchEntity", "gone", 404, expected_params={"UserName": "n", "MaxItems": 1000})
+    assert audit.live_row(iam, iam_user("n"), []) is None

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+from botocore.stub import Stubber
 
 from ansible_collections.iamguard.aws.plugins.module_utils import client as client_utils
 
@@ -323,23 +325,53 @@ def test_removal_whose_answer_was_lost_is_done(client_error, no_backoff):  # pyl
 
 class _FakeModule:
     def __init__(self, **params):
-        self.calls = []
         self.params = dict({"access_key": None, "secret_key": None, "session_token": None, "profile": None, "region": "us-east-1",
                             "endpoint_url": None, "validate_certs": True, "aws_ca_bundle": None, "aws_config": None}, **params)
-
-    def client(self, service, config=None):
-        self.calls.append((service, config))
-        return service
 
 
 @pytest.mark.parametrize("factory, service", [(client_utils.iam_client, "iam"), (client_utils.sts_client, "sts")])
 def test_clients_leave_retries_to_the_collection(factory, service):
-    module = _FakeModule()
-    assert factory(module) == service
-    assert len(module.calls) == 1
-    asked, config = module.calls[0]
-    assert asked == service
-    assert config.retries == {"mode": "standard", "total_max_attempts": 1}
+    client = factory(_FakeModule(access_key="AKIAEXAMPLE", secret_key="s", aws_config={"connect_timeout": 7}))
+    assert client.meta.service_model.service_name == service
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert client.meta.config.connect_timeout == 7  # the module's aws_config is kept
+    assert client.meta.config.user_agent_extra == "iamguard.aws"
+
+
+def test_clients_of_one_module_run_share_one_session(monkeypatch):
+    sessions = []
+    real_session = boto3.session.Session
+
+    def counting_session(**kwargs):
+        sessions.append(kwargs)
+        return real_session(**kwargs)
+
+    monkeypatch.setattr(client_utils.boto3.session, "Session", counting_session)
+    module = _FakeModule(access_key="AKIAEXAMPLE", secret_key="s", endpoint_url="http://127.0.0.1:1")
+    iam, sts = client_utils.iam_client(module), client_utils.sts_client(module)
+    assert len(sessions) == 1
+    assert iam.meta.endpoint_url == sts.meta.endpoint_url == "http://127.0.0.1:1"  # as amazon.aws's module.client aims both
+    assert iam._request_signer._credentials.access_key == "AKIAEXAMPLE"  # pylint: disable=protected-access
+    client_utils.iam_client(_FakeModule())
+    assert len(sessions) == 2  # another run, its own session
+
+
+def test_a_connection_option_error_is_an_iam_guard_error():
+    with pytest.raises(client_utils.IamGuardError, match="Connecting to AWS IAM failed"):
+        client_utils.iam_client(_FakeModule(endpoint_url="not a url"))
+
+
+@pytest.mark.parametrize("factory, operation", [(client_utils.iam_client, "list_users"), (client_utils.sts_client, "get_caller_identity")])
+def test_clients_pace_every_attempt(factory, operation):
+    client = factory(_FakeModule(access_key="AKIAEXAMPLE", secret_key="s"))
+    stubber = Stubber(client)
+    stubber.add_client_error(operation, "Throttling", "Rate exceeded", 400)
+    stubber.activate()
+    tickets = []
+    client.meta.events.register("after-call.*.*", lambda context, **kwargs: tickets.append(context.get(client_utils.RATE_CONTEXT_KEY)))
+    with pytest.raises(ClientError):
+        getattr(client, operation)()
+    assert tickets == [1]  # the stubbed answer too went through the client's SendRate
 
 
 def test_long_term_keys_lack_mfa(monkeypatch):

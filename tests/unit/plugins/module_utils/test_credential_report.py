@@ -51,15 +51,15 @@ def test_fetch_complete_at_once(iam, stub):
 
 def test_fetch_waits_while_started_and_in_progress(iam, stub):
     stub.add_response("generate_credential_report", {"State": "STARTED", "Description": "No report exists."}, {})
-    stub.add_response("generate_credential_report", {"State": "INPROGRESS"}, {})
-    stub.add_response("generate_credential_report", {"State": "COMPLETE"}, {})
+    # then only GetCredentialReport polls: one call a poll
+    stub.add_client_error("get_credential_report", "ReportInProgress", "being generated", 404)
     stub.add_response("get_credential_report", REPORT, {})
     clock = Clock()
     credential_report.fetch(iam, 120, clock, clock.sleep)
     assert clock.sleeps == [credential_report.POLL_SECONDS] * 2
 
 
-@pytest.mark.parametrize("code", ["ReportInProgress", "ReportNotPresent", "ReportExpired"])
+@pytest.mark.parametrize("code", ["ReportNotPresent", "ReportExpired"])
 def test_fetch_generates_again_when_the_report_is_not_ready(iam, stub, code):
     stub.add_response("generate_credential_report", {"State": "COMPLETE"}, {})
     stub.add_client_error("get_credential_report", code, "not ready", 410)
@@ -70,9 +70,19 @@ def test_fetch_generates_again_when_the_report_is_not_ready(iam, stub, code):
     assert clock.sleeps == [credential_report.POLL_SECONDS]
 
 
+def test_fetch_asks_again_while_the_report_is_in_progress(iam, stub):
+    stub.add_response("generate_credential_report", {"State": "COMPLETE"}, {})
+    stub.add_client_error("get_credential_report", "ReportInProgress", "being generated", 404)
+    stub.add_response("get_credential_report", REPORT, {})
+    clock = Clock()
+    assert credential_report.fetch(iam, 120, clock, clock.sleep)["GeneratedTime"] == GENERATED
+    assert clock.sleeps == [credential_report.POLL_SECONDS]
+
+
 def test_fetch_gives_up_after_the_wait(iam, stub):
-    for dummy in range(4):
-        stub.add_response("generate_credential_report", {"State": "INPROGRESS"}, {})
+    stub.add_response("generate_credential_report", {"State": "INPROGRESS"}, {})
+    for dummy in range(3):
+        stub.add_client_error("get_credential_report", "ReportInProgress", "being generated", 404)
     clock = Clock()
     with pytest.raises(IamGuardError, match="report_wait_seconds=5"):
         credential_report.fetch(iam, 5, clock, clock.sleep)

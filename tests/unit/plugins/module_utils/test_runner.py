@@ -125,12 +125,20 @@ def _sts():
     return boto3.client("sts", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
 
 
-def test_caller_identity_adds_the_partition():
+def _ask_ahead(sts):
+    return runner.caller_identity_ahead(sts)()
+
+
+ASKING = pytest.mark.parametrize("ask", [runner.caller_identity, _ask_ahead], ids=["now", "ahead"])
+
+
+@ASKING
+def test_caller_identity_adds_the_partition(ask):
     sts = _sts()
     answer = {"UserId": "AIDAEXAMPLEEXAMPLE01", "Account": "123456789012", "Arn": "arn:aws-us-gov:iam::123456789012:user/ops/alice"}
     with Stubber(sts) as stubber:
         stubber.add_response("get_caller_identity", answer, {})
-        identity = runner.caller_identity(sts)
+        identity = ask(sts)
         stubber.assert_no_pending_responses()
     assert identity["Partition"] == "aws-us-gov"
     assert identity["Account"] == "123456789012"
@@ -138,11 +146,20 @@ def test_caller_identity_adds_the_partition():
     assert identity["UserId"] == "AIDAEXAMPLEEXAMPLE01"
 
 
-def test_caller_identity_failure_is_an_iamguard_error():
+@ASKING
+def test_caller_identity_failure_is_an_iamguard_error(ask):
     sts = _sts()
     with Stubber(sts) as stubber:
         stubber.add_client_error("get_caller_identity", "ExpiredToken", "The security token included in the request is expired", 403, expected_params={})
         with pytest.raises(IamGuardError) as caught:
-            runner.caller_identity(sts)
+            ask(sts)
     assert caught.value.message.startswith("GetCallerIdentity failed: ExpiredToken")
     assert caught.value.exception is not None
+
+
+def test_caller_identity_ahead_asks_once():
+    sts = _sts()
+    with Stubber(sts) as stubber:
+        stubber.add_response("get_caller_identity", {"UserId": "AIDAEXAMPLEEXAMPLE01", "Account": "123456789012", "Arn": "arn:aws:iam::123456789012:root"}, {})
+        caller = runner.caller_identity_ahead(sts)
+        assert caller() is caller()  # a second wait asks nothing more: the stub holds one answer

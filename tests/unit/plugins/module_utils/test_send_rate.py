@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""client.SendRate on a fake clock: the pace it keeps against a throttle, and against throttling that is not one."""
+
+from __future__ import annotations
+
+import random
+
+import boto3
+from botocore.stub import Stubber
+
+from ansible_collections.iamguard.aws.plugins.module_utils import client as client_utils
+
+
+class FakeTime:
+    """A clock that moves only when the code under test sleeps or the test says so."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        assert seconds > 0
+        self.now += seconds
+
+
+class ServerBucket:
+    """IAM's side: ``rate`` calls a second, ``burst`` at once, the others refused (and not counted)."""
+
+    def __init__(self, time_, rate, burst):
+        self.time = time_
+        self.rate = rate
+        self.tokens = burst
+        self.burst = burst
+        self.stamp = time_.now
+
+    def take(self):
+        self.tokens = min(self.burst, self.tokens + (self.time.now - self.stamp) * self.rate)
+        self.stamp = self.time.now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def send_rate():
+    time_ = FakeTime()
+    return time_, client_utils.SendRate(clock=time_.clock, sleep=time_.sleep)
+
+
+def answer(rate, throttled, count=1):
+    for dummy in range(count):
+        rate.answered(rate.acquire(), throttled)
+
+
+def test_unlimited_until_iam_throttles():
+    time_, rate = send_rate()
+    answer(rate, False, 1000)
+    assert rate.rate is None and time_.now == 0
+
+
+def test_a_throttle_cuts_to_under_the_rate_iam_accepted():
+    time_, rate = send_rate()
+    for dummy in range(30):
+        answer(rate, False)
+        time_.now += 0.1  # 30 accepted in 3 s: 10 calls/s
+    answer(rate, True)
+    assert time_.now >= client_utils.RATE_MEASURE
+    assert abs(rate.rate - client_utils.RATE_CUT * 30 / 3.0) < 1e-9
+    started = time_.now
+    for dummy in range(90):
+        rate.acquire()
+    assert 90 / (time_.now - started) <= rate.rate  # now paced, every attempt takes a token
+
+
+def test_answers_to_calls_sent_before_a_cut_do_not_cut_again():
+    time_, rate = send_rate()
+    in_flight = [rate.acquire() for dummy in range(10)]
+    for dummy in range(20):
+        answer(rate, False)
+    time_.now = 3.0
+    answer(rate, True)
+    cut = rate.rate
+    assert cut is not None
+    for ticket in in_flight:
+        rate.answered(ticket, True)
+    assert rate.rate == cut
+
+
+def test_the_rate_recovers_by_a_share_per_second():
+    time_, rate = send_rate()
+    answer(rate, False, 20)
+    time_.now = 2.0
+    answer(rate, True)
+    cut = rate.rate
+    time_.now += 10
+    rate.acquire()
+    assert abs(rate.rate - cut * (1 + client_utils.RATE_RECOVERY * 10)) < 1e-9
+
+
+def test_never_below_the_floor():
+    time_, rate = send_rate()
+    answer(rate, True, 19)
+    time_.now = 100.0
+    answer(rate, True)  # nothing accepted at all
+    assert rate.rate == client_utils.RATE_FLOOR
+
+
+def test_paced_against_iam_throttle_few_refusals_rate_kept_busy():
+    """A sender that alone would make 80 calls/s (4 threads, 50 ms a call) against 20 calls/s, burst 20, for 200 s."""
+    time_, rate = send_rate()
+    server = ServerBucket(time_, 20.0, 20)
+    accepted = throttled = 0
+    while time_.now < 200:
+        ticket = rate.acquire()
+        refused = not server.take()
+        rate.answered(ticket, refused)
+        throttled += refused
+        accepted += not refused
+        time_.now += 0.0125
+    assert throttled < 0.05 * (accepted + throttled)
+    assert accepted >= 0.9 * 20 * 200
+
+
+def test_without_a_limit_the_same_sender_is_mostly_refused():
+    """The control of the test above: what an unpaced sender meets."""
+    time_ = FakeTime()
+    server = ServerBucket(time_, 20.0, 20)
+    refused = 0
+    for dummy in range(16000):
+        refused += not server.take()
+        time_.now += 0.0125
+    assert refused > 0.5 * 16000
+
+
+def test_throttling_that_does_not_follow_the_rate_is_not_chased_to_the_floor():
+    """30 % of calls throttled whatever the pace (a bad minute, other callers): the cuts are undone."""
+    time_, rate = send_rate()
+    draw = random.Random(7)
+    sent = 0
+    while time_.now < 120:
+        rate.answered(rate.acquire(), draw.random() < 0.3)
+        sent += 1
+        time_.now += 0.02  # the sender alone manages 50 calls/s
+    assert sent >= 0.85 * 50 * 120  # cuts tried now and then, not kept
+    assert rate.rate is None or rate.rate > 20
+
+
+def test_a_cut_that_helped_is_kept():
+    time_, rate = send_rate()
+    while rate.rate is None:
+        answer(rate, time_.now > 0.5)  # then refused: well over the account's rate
+        time_.now += 0.01
+    cut = rate.rate
+    assert cut is not None
+    for dummy in range(client_utils.RATE_SAMPLE):
+        answer(rate, False)
+    assert rate.rate >= cut and rate._previous is None  # pylint: disable=protected-access
+
+
+def test_a_client_shares_one_send_rate_across_its_calls():
+    client = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    time_, rate = send_rate()
+    client_utils.rate_limited(client, rate)
+    stubber = Stubber(client)
+    for dummy in range(20):
+        stubber.add_response("list_users", {"Users": []})
+    stubber.add_client_error("list_users", "Throttling", "Rate exceeded", 400)
+    stubber.add_response("list_users", {"Users": []})
+    stubber.activate()
+    for dummy in range(20):
+        client.list_users()
+    time_.now = 4.0
+    assert client_utils.read(client, "list_users", "Users", "ListUsers") == []  # retried after the throttle
+    assert abs(rate.rate - client_utils.RATE_CUT * 20 / 4.0) < 1e-9
+    stubber.assert_no_pending_responses()
