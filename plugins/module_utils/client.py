@@ -73,11 +73,11 @@ class IamGuardError(Exception):
 
 def iam_client(module):
     """The IAM client of an AnsibleAWSModule; retries are call()'s and read()'s, the pace is its own SendRate."""
-    return _client(module, "iam")
+    return aws_client(module, "iam")
 
 
 def sts_client(module):
-    return _client(module, "sts")
+    return aws_client(module, "sts")
 
 
 # One boto3 session per module run, shared by its clients: each new session parses
@@ -86,9 +86,13 @@ def sts_client(module):
 _SESSIONS = weakref.WeakKeyDictionary()
 
 
-def _client(module, service):
-    """A client of ``service`` with the module's connection options (those of amazon.aws's module.client)."""
-    region, endpoint_url, params = get_aws_connection_info(module)
+def aws_client(module, service, endpoint_url=None):
+    """A client of ``service`` with the module's connection options (those of amazon.aws's module.client).
+
+    ``endpoint_url`` replaces the module's own (e.g. a regional STS endpoint).
+    """
+    region, module_endpoint_url, params = get_aws_connection_info(module)
+    endpoint_url = endpoint_url or module_endpoint_url
     if module not in _SESSIONS:
         _SESSIONS[module] = boto3.session.Session(profile_name=params.get("profile_name"))
     config = botocore.config.Config(retries=BOTOCORE_RETRIES, user_agent_extra="iamguard.aws")

@@ -29,7 +29,7 @@ except ImportError:  # handled by AnsibleAWSModule's own boto3 check
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import BOTOCORE_RETRIES, IamGuardError, call, iam_client
+from ansible_collections.iamguard.aws.plugins.module_utils.client import BOTOCORE_RETRIES, IamGuardError, aws_client, call, iam_client, rate_limited
 
 AUDIT_TASK_POLICY = "IAMAuditRootUserCredentials"
 DELETE_TASK_POLICY = "IAMDeleteRootUserCredentials"
@@ -134,9 +134,9 @@ class RootSession:
         """An IAM client that signs as the member account's root, with this session's (renewed) credentials."""
         session = botocore.session.Session()
         session.register_component("credential_provider", CredentialResolver([_Fixed(self.credentials)]))
-        return boto3.session.Session(botocore_session=session).client(
+        return rate_limited(boto3.session.Session(botocore_session=session).client(
             "iam", region_name=region, endpoint_url=endpoint_url, config=botocore.config.Config(retries=BOTOCORE_RETRIES),
-        )
+        ))
 
 
 class _Fixed(CredentialProvider):
@@ -173,12 +173,7 @@ class Clients:
 def module_clients(module):
     """The Clients of an AnsibleAWSModule: its credentials, region and endpoint_url, STS made regional."""
     region, endpoint_url, dummy = get_aws_connection_info(module)
-    config = botocore.config.Config(retries=BOTOCORE_RETRIES)
-
-    def make_sts(endpoint_url=None):
-        return module.client("sts", config=config, **({"endpoint": endpoint_url} if endpoint_url else {}))
-
     return Clients(
-        regional_sts_client(make_sts, region), iam_client(module), module.client("organizations", config=config),
-        lambda session: session.iam_client(region, endpoint_url),
+        regional_sts_client(lambda endpoint_url=None: aws_client(module, "sts", endpoint_url), region), iam_client(module),
+        aws_client(module, "organizations"), lambda session: session.iam_client(region, endpoint_url),
     )
