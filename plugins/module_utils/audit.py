@@ -69,8 +69,8 @@ FINDINGS = {
     ACCESS_KEY_WITHOUT_MFA: ("informational", "informational", "User with an active access key has no MFA device"),
 }
 
-# How Prowler types a device from its serial alone (stated so differences can be reported).
-PROWLER_VIRTUAL_MARKERS = (":mfa/", ":sms-mfa/")
+# How a device is typed from its serial alone, as serial-only scanners (e.g. Prowler) do; stated so differences can be reported.
+SERIAL_VIRTUAL_MARKERS = (":mfa/", ":sms-mfa/")
 
 
 # --- options -----------------------------------------------------------------------
@@ -182,9 +182,9 @@ def orphan_finding(device):
     )
 
 
-def prowler_type(serial):
-    """The type Prowler infers from a serial's shape alone."""
-    if any(marker in serial for marker in PROWLER_VIRTUAL_MARKERS):
+def type_by_serial(serial):
+    """The type a serial's shape alone suggests (virtual, passkey or hardware)."""
+    if any(marker in serial for marker in SERIAL_VIRTUAL_MARKERS):
         return mfa.VIRTUAL
     if ":u2f/" in serial:
         return mfa.PASSKEY
@@ -192,12 +192,12 @@ def prowler_type(serial):
 
 
 def type_differences(devices):
-    """Devices whose type by serial shape (Prowler's rule) differs from ours (membership of the virtual list)."""
+    """Devices whose type by serial shape (the serial-only rule) differs from ours (membership of the virtual list)."""
     return [
         {"user_name": device["user_name"], "serial_number": device["serial_number"], "type": device["type"],
-         "prowler_type": prowler_type(device["serial_number"])}
+         "type_by_serial": type_by_serial(device["serial_number"])}
         for device in devices
-        if prowler_type(device["serial_number"]) != device["type"]
+        if type_by_serial(device["serial_number"]) != device["type"]
     ]
 
 

@@ -63,7 +63,7 @@ def markdown(result, finding_info):
     if result["type_differences"]:
         lines += ["", "Devices whose type by serial shape alone would differ:", ""]
         lines.extend(
-            "- %s (%s): %s here, %s by serial shape" % (d["serial_number"], d["user_name"], d["type"], d["prowler_type"]) for d in result["type_differences"]
+            "- %s (%s): %s here, %s by serial shape" % (d["serial_number"], d["user_name"], d["type"], d["type_by_serial"]) for d in result["type_differences"]
         )
     lines += ["", "## Findings by control"]
     controls = {}

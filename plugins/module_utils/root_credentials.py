@@ -98,8 +98,8 @@ def describe_key(client, key):
 
 
 def device_type(serial):
-    # The serial's shape is all the task policies leave (no ListVirtualMFADevices): the rule audit.py names after Prowler.
-    return audit.prowler_type(serial)
+    # The serial's shape is all the task policies leave (no ListVirtualMFADevices).
+    return audit.type_by_serial(serial)
 
 
 # --- findings and plan (pure) -------------------------------------------------------------

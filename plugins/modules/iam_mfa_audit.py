@@ -162,7 +162,7 @@ device_mix:
   type: dict
   sample: {"virtual": 40, "hardware": 3, "passkey": 5}
 type_differences:
-  description: Devices a serial-shape rule would type differently, with C(user_name), C(serial_number), C(type) and C(prowler_type).
+  description: Devices a serial-shape rule would type differently, with C(user_name), C(serial_number), C(type) and C(type_by_serial).
   returned: always
   type: list
   elements: dict

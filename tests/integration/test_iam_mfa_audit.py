@@ -93,7 +93,7 @@ def test_audit_finds_every_kind_check_mode_equals_normal_mode(sim, iam, run_modu
     # virtual: root, virtual-user, breakglass-1, breakglass-2, old-keys; hardware: two of hardware-user, one of breakglass-2
     assert applied["device_mix"] == {"virtual": 5, "hardware": 3, "passkey": 1}
     assert applied["type_differences"] == [
-        {"user_name": "hardware-user", "serial_number": made["token"], "type": "hardware", "prowler_type": "virtual"}]
+        {"user_name": "hardware-user", "serial_number": made["token"], "type": "hardware", "type_by_serial": "virtual"}]
     unused = sorted(f["detail"]["days_unused"] for f in applied["findings"] if f["id"] == "unused_access_key")
     assert unused == [199, 200]
     assert 0 <= applied["credential_report"]["age_hours"] < 1

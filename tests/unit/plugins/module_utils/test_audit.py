@@ -147,7 +147,7 @@ def test_evaluate_order_and_counts():
     assert counts["user_without_mfa"] == 1 and counts["unused_access_key"] == 0
 
 
-def test_prowler_typing_differences():
+def test_typing_by_serial_differences():
     devices = [
         device("arn:aws:iam::1:mfa/alice", "virtual", "alice"),
         device("arn:aws:iam::1:mfa/token-bob", "hardware", "bob"),  # console-registered hardware token with an mfa/ ARN
@@ -155,9 +155,9 @@ def test_prowler_typing_differences():
         device("GAHT12345678", "hardware", "dan"),
     ]
     assert audit.type_differences(devices) == [
-        {"user_name": "bob", "serial_number": "arn:aws:iam::1:mfa/token-bob", "type": "hardware", "prowler_type": "virtual"}
+        {"user_name": "bob", "serial_number": "arn:aws:iam::1:mfa/token-bob", "type": "hardware", "type_by_serial": "virtual"}
     ]
-    assert audit.prowler_type("arn:aws:iam::1:sms-mfa/x") == "virtual"
+    assert audit.type_by_serial("arn:aws:iam::1:sms-mfa/x") == "virtual"
 
 
 def test_device_mix():

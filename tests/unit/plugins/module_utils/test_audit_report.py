@@ -28,7 +28,7 @@ def result():
     ]
     return {"account_id": "123456789012", "users_audited": 3, "findings": findings, "counts": audit.counts(findings),
             "device_mix": {"virtual": 2, "hardware": 1, "passkey": 0},
-            "type_differences": [{"user_name": "bob", "serial_number": "arn:aws:iam::1:mfa/t", "type": "hardware", "prowler_type": "virtual"}],
+            "type_differences": [{"user_name": "bob", "serial_number": "arn:aws:iam::1:mfa/t", "type": "hardware", "type_by_serial": "virtual"}],
             "credential_report": {"generated_time": "2026-11-25T08:00:00+00:00", "age_hours": 1.02}, "summary": ["a line"], "changed": False}
 
 
