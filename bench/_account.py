@@ -4,8 +4,12 @@ The mix comes from a seeded random.Random, so one seed always gives the same use
 dependents (the ids AWS-side differ from run to run; the shape does not).
 """
 
+import datetime
 import random
 
+from moto.core import DEFAULT_ACCOUNT_ID as ACCOUNT_ID
+
+from tests.simulator import realism
 from tests.simulator.seed import _user_snapshot, make_user
 
 GROUPS = ("staff", "developers", "finance", "oncall", "contractors")
@@ -49,12 +53,25 @@ def plan_account(users, bystanders, seed):
     return spec
 
 
+def _age_credentials(made):
+    """Make the seeded credentials as old as an account's usually are: MFA devices enabled a month ago, each access key
+    created at its own second weeks ago. Seeded in a few seconds, they would all be moments old: a device enabled minutes
+    ago makes a careful tool re-read the virtual-device list before calling it hardware, and keys created in the same
+    second cannot be told apart in the credential report - both rare in a real account."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    realism.backdate_mfa_devices(ACCOUNT_ID, now - datetime.timedelta(days=30))
+    key_ids = [key_id for user in made.values() for key_id in user["access_key_ids"]]
+    for index, key_id in enumerate(key_ids):
+        realism.backdate_access_key(ACCOUNT_ID, key_id, now - datetime.timedelta(days=14, seconds=index))
+
+
 class Account:
     """One seeded account: what was made for each leaver and the bystanders' state before the run."""
 
     def __init__(self, iam, users, bystanders, seed):
         spec = plan_account(users, bystanders, seed)
         made = {name: make_user(iam, name, **kwargs) for name, kwargs in spec.items()}
+        _age_credentials(made)
         self.targets = [made[target_name(i)] for i in range(users)]
         self.bystanders = {bystander_name(i): _user_snapshot(iam, bystander_name(i)) for i in range(bystanders)}
 

@@ -19,14 +19,16 @@ from ansible_collections.iamguard.aws.plugins.module_utils.manifest import manif
 from ansible_collections.iamguard.aws.plugins.module_utils.mfa import VirtualDevices, plan_devices_removal
 from ansible_collections.iamguard.aws.plugins.module_utils.plan import apply, report
 from ansible_collections.iamguard.aws.plugins.module_utils.plans.user import facts_after, plan_user, summarize
-from ansible_collections.iamguard.aws.plugins.module_utils.sources.per_user import gone_user_facts, inventory, leftover_devices
+from ansible_collections.iamguard.aws.plugins.module_utils.sources import per_user
+from ansible_collections.iamguard.aws.plugins.module_utils.sources.per_user import gone_user_facts, leftover_devices
 
 
 class Batch:
-    """What every user of one module run shares: one client, one virtual-device read, the caller."""
+    """What every user of one module run shares: one client, one virtual-device read, the caller, the inventory source."""
 
-    def __init__(self, client, options, check_mode, caller, lacks_mfa=lambda: False):
+    def __init__(self, client, options, check_mode, caller, lacks_mfa=lambda: False, source=per_user):
         self.client = client
+        self.source = source  # sources/: per_user, or an account-wide snapshot
         self.options = options
         self.check_mode = check_mode
         self.caller = caller
@@ -67,7 +69,7 @@ class Batch:
     def _purge(self, user_name, result):
         detailed = bool(self.options["manifest_dir"]) and not self.check_mode
         known = manifest_serials(self.options["manifest_dir"], self.caller["account"], user_name)
-        facts = inventory(self.client, user_name, self.virtual, detailed, known)
+        facts = self.source.inventory(self.client, user_name, self.virtual, detailed, known)
         if facts is None:
             # Gone already, maybe deleted by a run that stopped before deleting its virtual device.
             facts = gone_user_facts(user_name, leftover_devices(self.virtual, user_name, known))
@@ -107,8 +109,9 @@ class Batch:
                     if is_conflict(e.exception):
                         e.message += " (still in conflict after %d re-inventories: something keeps adding dependents to %s)" % (retries, user_name)
                     raise
+            # Per user, whatever the source: a credential the account-wide reads missed shows here.
             # A fresh virtual-device read: a device enabled meanwhile must be typed (and deleted) as virtual.
-            facts = inventory(self.client, user_name, VirtualDevices(self.client), detailed=bool(manifest), known_serials=known_serials)
+            facts = per_user.inventory(self.client, user_name, VirtualDevices(self.client), detailed=bool(manifest), known_serials=known_serials)
             if facts is None:
                 return
             facts.pop("warnings")

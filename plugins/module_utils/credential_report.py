@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, error_code
 
 ROOT_USER = "<root_account>"
-POLL_SECONDS = 2
+FIRST_POLL_SECONDS = 0.5  # a small account's report is ready within a second or two
+POLL_SECONDS = 2  # the longest pause between polls, doubled up to from FIRST_POLL_SECONDS
 NOT_READY_CODES = frozenset(("ReportNotPresent", "ReportInProgress", "ReportExpired"))
 # The columns the audit reads; IAM's report has more.
 REQUIRED_COLUMNS = (
@@ -46,6 +47,7 @@ def fetch(client, wait_seconds, clock=time.monotonic, sleep=time.sleep):
     it is ready): asking GenerateCredentialReport again as well would double every poll.
     """
     deadline = clock() + wait_seconds
+    pause = FIRST_POLL_SECONDS
     generate = True
     while True:
         if not generate or call(client, "generate_credential_report", "GenerateCredentialReport")["State"] == "COMPLETE":
@@ -64,7 +66,8 @@ def fetch(client, wait_seconds, clock=time.monotonic, sleep=time.sleep):
                 "The credential report was still being generated after report_wait_seconds=%s; IAM usually needs seconds to "
                 "minutes for a large account. Run the task again later or raise report_wait_seconds. Nothing was changed." % wait_seconds
             )
-        sleep(min(POLL_SECONDS, remaining))
+        sleep(min(pause, remaining))
+        pause = min(2 * pause, POLL_SECONDS)
 
 
 def parse(content):

@@ -211,6 +211,10 @@ class VirtualDevices:
                 return self._describe(raw)
         return None
 
+    def assigned_to(self, user_name):
+        """Whether the list holds a virtual device enabled for ``user_name``."""
+        return any((raw.get("User") or {}).get("UserName") == user_name for raw in self.by_serial.values() if not is_root_device(raw))
+
     def described(self):
         return [self._describe(raw) for raw in sorted(self.by_serial.values(), key=lambda raw: raw["SerialNumber"])]
 

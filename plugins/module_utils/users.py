@@ -4,8 +4,8 @@
 """Purging and disabling IAM users: the iam_user_purge entry points.
 
 ``purge_options`` checks the input before any call; ``purge`` resolves the
-targets and runs the batch (batch.py), whose every user goes through guard
-(guards.py), inventory (sources/), the pure plan (plans/user.py), the manifest
+targets, chooses the inventory source (sources/choice.py) and runs the batch
+(batch.py), whose every user goes through guard (guards.py), inventory (sources/), the pure plan (plans/user.py), the manifest
 (manifest.py) and apply.
 """
 
@@ -17,6 +17,7 @@ from ansible_collections.iamguard.aws.plugins.module_utils import validation
 from ansible_collections.iamguard.aws.plugins.module_utils.batch import Batch, run_batch
 from ansible_collections.iamguard.aws.plugins.module_utils.files import sweep_stale_temp_files
 from ansible_collections.iamguard.aws.plugins.module_utils.guards import caller_of
+from ansible_collections.iamguard.aws.plugins.module_utils.sources.choice import choose_source
 from ansible_collections.iamguard.aws.plugins.module_utils.sources.per_user import index_users_by_id
 
 MAX_WORKERS = 32
@@ -42,6 +43,9 @@ def purge_options(params):
         raise validation.InvalidInput("access_key_action", "deactivate", "state=absent deletes the user and so its keys; deactivate is for state=disabled")
     if options["state"] == "absent" and options["remove_permissions"] is False:
         raise validation.InvalidInput("remove_permissions", False, "state=absent must remove permissions to delete the user")
+    if options["state"] == "disabled" and options["inventory_source"] == "account":
+        raise validation.InvalidInput("inventory_source", "account", "state=disabled needs inventory_source=per_user or auto: without DeleteUser, "
+                                      "nothing would catch a credential added after the credential report the account-wide source trusts")
     if options["manifest_dir"]:
         folder = options["manifest_dir"]
         if os.path.islink(folder) or not os.path.isdir(folder):
@@ -91,13 +95,16 @@ def purge(client, caller_identity, options, check_mode, lacks_mfa=lambda: False)
     if options["manifest_dir"] and not check_mode:
         # A run killed while writing a manifest left its temp file: this run finishes that run's work.
         sweep_stale_temp_files(options["manifest_dir"])
-    batch = Batch(client, options, check_mode, caller, lacks_mfa)
-    users = run_batch(batch, resolve_targets(client, options), options["max_workers"])
-    warnings = [warning for user in users for warning in user.pop("warnings")]
+    targets = resolve_targets(client, options)
+    source, inventory_source, warnings = choose_source(client, options, sum(1 for target in targets if target["user_name"]))
+    batch = Batch(client, options, check_mode, caller, lacks_mfa, source)
+    users = run_batch(batch, targets, options["max_workers"])
+    warnings += [warning for user in users for warning in user.pop("warnings")]
     diffs = [(user["requested"], user.pop("diff")) for user in users]
     result = {
         "changed": any(user["actions"] for user in users),
         "users": users,
+        "inventory": inventory_source,
         "warnings": warnings,
         "diff": {"before": {name: diff["before"] for name, diff in diffs if diff}, "after": {name: diff["after"] for name, diff in diffs if diff}},
     }

@@ -101,6 +101,24 @@ options:
       - How many times a C(DeleteConflict) on DeleteUser leads to a fresh inventory and plan before the user fails (0 to 10).
     type: int
     default: 3
+  inventory_source:
+    description:
+      - How the users' dependents are found. Both ways find the same dependents; they differ in how many API calls they take.
+      - V(per_user) - for each user GetUser, GetLoginProfile and one list per kind of dependent (ten reads), most of them
+        answering empty.
+      - V(account) - account-wide reads first - GetAccountAuthorizationDetails (each user's groups and policies),
+        ListServiceSpecificCredentials for all users, and the credential report (generated if needed, waited for up to two
+        minutes) - then per user only ListSSHPublicKeys, and ListAccessKeys, ListSigningCertificates and ListMFADevices where the
+        report or the run's virtual-device list shows something. The report may be up to 4 hours old - IAM builds one at most
+        that often - so a credential added since is not in the plan; DeleteUser then answers C(DeleteConflict) and that user is
+        read again per user and the rest is removed (see O(max_conflict_retries)). Only with O(state=absent).
+      - V(auto) - V(account) when it saves calls - O(state=absent), at least 8 users, and about six reads saved per user
+        outweigh the account's size (GetAccountSummary) - else V(per_user). If the account-wide reads fail (for example
+        C(AccessDenied) on the credential report), every user is read on its own and a warning says why.
+      - RV(inventory) tells which was used.
+    type: str
+    choices: [auto, per_user, account]
+    default: auto
 notes:
   - "IAM permissions: C(sts:GetCallerIdentity); C(iam:GetUser), C(iam:ListUsers) (with O(user_ids)), C(iam:GetLoginProfile),
     C(iam:ListAccessKeys), C(iam:ListSSHPublicKeys), C(iam:ListSigningCertificates), C(iam:ListServiceSpecificCredentials),
@@ -109,7 +127,9 @@ notes:
     C(iam:GetUserPolicy); to change: C(iam:DeleteLoginProfile), C(iam:DeleteAccessKey) or C(iam:UpdateAccessKey),
     C(iam:DeleteSSHPublicKey), C(iam:DeleteSigningCertificate), C(iam:DeleteServiceSpecificCredential),
     C(iam:DeactivateMFADevice), C(iam:DeleteVirtualMFADevice), C(iam:DetachUserPolicy), C(iam:DeleteUserPolicy),
-    C(iam:RemoveUserFromGroup), C(iam:DeleteUser)."
+    C(iam:RemoveUserFromGroup), C(iam:DeleteUser). For the account-wide source (O(inventory_source)) also
+    C(iam:GetAccountSummary), C(iam:GetAccountAuthorizationDetails), C(iam:GenerateCredentialReport) and
+    C(iam:GetCredentialReport). GenerateCredentialReport changes no IAM resource and is called in check mode too."
   - When IAM answers C(AccessDenied) to DeactivateMFADevice or DeleteVirtualMFADevice and the task signs with long-term access
     keys (no session token - such keys never carry MFA), that user's error adds the fix - run the task with the O(access_key),
     O(secret_key) and O(session_token) of an STS session obtained with MFA. IAM's answer never says that MFA is the reason,
@@ -156,6 +176,28 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+inventory:
+  description: How the users' dependents were read (see O(inventory_source)).
+  returned: always
+  type: dict
+  contains:
+    source:
+      description: V(per_user) or V(account).
+      type: str
+    reason:
+      description: Why every user was read on its own (with V(per_user)).
+      type: str
+    users_read:
+      description: Users in the account-wide reads (with V(account)).
+      type: int
+    credential_report_generated_at:
+      description: When the credential report used was generated (with V(account)).
+      type: str
+    credential_report_age_hours:
+      description: Its age when read, in hours (with V(account)).
+      type: float
+  sample: {"source": "account", "users_read": 220, "credential_report_generated_at": "2026-12-06T12:00:05+00:00",
+           "credential_report_age_hours": 0.01}
 users:
   description: One entry per requested user, in the order given (names first, then ids).
   returned: always
@@ -223,6 +265,7 @@ def main():
         manifest_dir=dict(type="path"),
         max_workers=dict(type="int", default=4),
         max_conflict_retries=dict(type="int", default=3),
+        inventory_source=dict(type="str", choices=["auto", "per_user", "account"], default="auto"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 

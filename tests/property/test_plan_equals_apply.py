@@ -56,6 +56,7 @@ def accounts(draw):
         "state": draw(st.sampled_from(("absent", "disabled"))),
         "access_key_action": draw(st.sampled_from(("delete", "deactivate"))),
         "remove_permissions": draw(st.booleans()),
+        "inventory_source": draw(st.sampled_from(("auto", "per_user", "account"))),
     }
 
 
@@ -94,9 +95,11 @@ def _request(account):
     names += ["break-glass"] if account["protected"] is not None else []
     params = {"user_names": names, "user_ids": [], "state": account["state"], "access_key_action": "delete", "remove_permissions": None,
               "protected_users": ["break-glass*"], "fail_on_protected": False, "manifest_dir": None, "max_workers": 4,
-              "max_conflict_retries": 3}
+              "max_conflict_retries": 3, "inventory_source": account["inventory_source"]}
     if account["state"] == "disabled":
         params.update(access_key_action=account["access_key_action"], remove_permissions=account["remove_permissions"])
+        if account["inventory_source"] == "account":
+            params["inventory_source"] = "per_user"  # refused with state=disabled (test_users covers the refusal)
     return purge_options(params)
 
 

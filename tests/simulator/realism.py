@@ -9,6 +9,7 @@ Reply; an AwsError it raises becomes an AWS error answer. The handlers may read 
 """
 
 import base64
+import csv
 import datetime
 import io
 import os
@@ -25,7 +26,7 @@ from moto.sts.models import sts_backends
 
 from .faults import RecentlyDeleted
 from .organizations import Organizations
-from .protocol import AwsError, error_reply, result_reply
+from .protocol import AwsError, Reply, error_reply, result_reply
 from .root import ACCOUNT_CREATED, Root, RootMfaDevice, root_device_in_sync, root_report_row, seed_root, sync_root_device
 from .sessions import Identity, issue_session, now, root_identity
 
@@ -150,10 +151,54 @@ def _paginate(items, params, key):
     return page, more
 
 
+def _members(params, name):
+    """A query-protocol list parameter (Name.member.N) as a list."""
+    values, index = [], 1
+    while f"{name}.member.{index}" in params:
+        values.append(params[f"{name}.member.{index}"])
+        index += 1
+    return values
+
+
+def _user_detail(user):
+    """A UserDetail element of GetAccountAuthorizationDetails, as AWS sends it: policy documents as URL-encoded JSON
+    (botocore decodes them for this call), the permissions boundary when the user has one (moto has none for users;
+    the layer keeps it as user.permissions_boundary), Tags only when there are some."""
+    return {"Path": user.path, "UserName": user.name, "UserId": user.id, "Arn": user.arn, "CreateDate": user.create_date,
+            "UserPolicyList": [{"PolicyName": name, "PolicyDocument": urllib.parse.quote(document, safe="")}
+                               for name, document in user.policies.items()],
+            "GroupList": [group.name for group in iam_backends[user.account_id]["aws"].get_groups_for_user(user.name)],
+            "AttachedManagedPolicies": [{"PolicyName": policy.name, "PolicyArn": policy.arn} for policy in user.managed_policies.values()],
+            "PermissionsBoundary": getattr(user, "permissions_boundary", None),
+            "Tags": user.tags}
+
+
+def _report_date(value):
+    return value.strftime("%Y-%m-%dT%H:%M:%S+00:00")  # moto's naive UTC datetimes, as the report's other dates
+
+
+def _user_report_row(user):
+    """moto's row for the user, with the signing certificates' dates.
+
+    moto writes cert_1_last_rotated and cert_2_last_rotated as "N/A" always; AWS writes the certificate's upload
+    date when it exists, active or not (so an inactive certificate shows in the report). cert_1 and cert_2 are
+    the user's certificates in moto's order (as to_csv takes them). moto joins its fields with bare commas, so
+    the 20 fields after user and arn are taken from the end (a user name may contain a comma) and the row is
+    written again as CSV.
+    """
+    fields = user.to_csv().rstrip("\n").split(",")[-20:]
+    certificates = list(user.signing_certificates.values())[:2]
+    for index, certificate in enumerate(certificates):
+        fields[-3 + 2 * index] = _report_date(certificate.upload_date)  # cert_1_last_rotated, cert_2_last_rotated
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([user.name, user.arn, *fields])
+    return out.getvalue()
+
+
 def _credential_report_csv(account, backend):
-    """The report as AWS words it: the root row first, then one row per user (moto's own user rows)."""
+    """The report as AWS words it: the root row first, then one row per user (moto's own user rows, see _user_report_row)."""
     users = sorted(backend.users.values(), key=lambda user: user.name.lower())
-    return REPORT_COLUMNS + "\n" + root_report_row(account) + "\n" + "".join(user.to_csv() for user in users)
+    return REPORT_COLUMNS + "\n" + root_report_row(account) + "\n" + "".join(_user_report_row(user) for user in users)
 
 
 def backdate_access_key(account, access_key_id, created, last_used=None):
@@ -196,6 +241,7 @@ class Realism:
         self._handlers.update({
             "iam:CreateUser": self._create_user,
             "iam:ListUsers": self._list_users,
+            "iam:GetAccountAuthorizationDetails": self._account_authorization_details,
             "iam:DeleteUser": self._delete_user,
             "iam:PutUserPermissionsBoundary": self._put_boundary,
             "iam:DeleteUserPermissionsBoundary": self._delete_boundary,
@@ -332,6 +378,26 @@ class Realism:
         users = sorted((u for u in users if u.path.startswith(prefix)), key=lambda u: u.name.lower())
         page, more = _paginate(users, req.params, key=lambda u: u.name.lower())
         return result_reply("iam", "ListUsers", {"Users": [_user_view(u) for u in page], **more})
+
+    def _account_authorization_details(self, req, forward):
+        """moto ignores MaxItems and Marker (everything in one page, IsTruncated false); AWS pages (MaxItems 1..1000,
+        default 100). The users are paged here, by name, whatever the Filter; the other entity lists (moto's answer)
+        come whole with the first page and empty with the next ones, so a paginator sees each entity once."""
+        filters = _members(req.params, "Filter")
+        users = sorted(self._backend(req.account).users.values(), key=lambda u: u.name.lower()) if not filters or "User" in filters else []
+        page, more = _paginate(users, req.params, key=lambda u: u.name.lower())
+        details = {"UserDetailList": [_user_detail(u) for u in page], **more}
+        if req.params.get("Marker") or filters == ["User"]:
+            return result_reply("iam", req.action, {**details, "GroupDetailList": [], "RoleDetailList": [], "Policies": []})
+        reply = forward()
+        if reply.status != 200:
+            return reply
+        # moto's answer with its UserDetailList and IsTruncated replaced by ours (UserDetailList, IsTruncated, Marker)
+        ours = re.search(r"<GetAccountAuthorizationDetailsResult>(.*)</GetAccountAuthorizationDetailsResult>",
+                         result_reply("iam", req.action, details).body.decode(), re.DOTALL).group(1)
+        body = re.sub(r"<IsTruncated>false</IsTruncated>", "", reply.body.decode(), count=1)
+        body = re.sub(r"<UserDetailList>.*?</UserDetailList>|<UserDetailList\s*/>", lambda match: ours, body, count=1, flags=re.DOTALL)
+        return Reply(reply.status, body.encode(), reply.headers)
 
     def _delete_user(self, req, forward):
         """moto only refuses while policies remain; AWS refuses while the user has any dependent (DeleteConflict)."""

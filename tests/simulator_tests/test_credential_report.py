@@ -105,3 +105,15 @@ def test_backdated_mfa_devices(iam):
     assert {d["EnableDate"] for d in iam.list_mfa_devices(UserName="alice")["MFADevices"]} == {enabled}
     virtual = made["mfa_devices"][0]["serial_number"]
     assert [d["EnableDate"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"] if d["SerialNumber"] == virtual] == [enabled]
+
+
+def test_signing_certificate_dates(iam):
+    before = datetime.datetime.now(UTC).replace(microsecond=0)
+    made = seed.make_user(iam, "alice", signing_certs=1)
+    iam.update_signing_certificate(UserName="alice", CertificateId=made["signing_cert_ids"][0], Status="Inactive")
+    seed.make_user(iam, "bob")
+    alice, bob = _rows(_ready_report(iam))[1:]
+    # moto writes cert_N_last_rotated as N/A always; AWS the upload date of the certificate, active or not
+    assert (alice["cert_1_active"], alice["cert_2_active"], alice["cert_2_last_rotated"]) == ("false", "false", "N/A")
+    assert before <= datetime.datetime.fromisoformat(alice["cert_1_last_rotated"]) <= datetime.datetime.now(UTC)
+    assert (bob["cert_1_active"], bob["cert_1_last_rotated"], bob["cert_2_last_rotated"]) == ("false", "N/A", "N/A")

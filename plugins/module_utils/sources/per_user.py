@@ -21,10 +21,11 @@ def index_users_by_id(client):
 def get_user(client, name):
     """GetUser as a user record, or None when the user does not exist."""
     response = call(client, "get_user", "GetUser %s" % name, missing_ok=True, UserName=name)
-    return _user_record(response["User"]) if response else None
+    return user_record(response["User"]) if response else None
 
 
-def _user_record(raw):
+def user_record(raw):
+    """A GetUser (or GetAccountAuthorizationDetails) user as the collection keeps it."""
     return {
         "user_name": raw["UserName"],
         "user_id": raw["UserId"],
@@ -46,28 +47,16 @@ def inventory(client, user_name, virtual, detailed=False, known_serials=()):
     user = get_user(client, user_name)
     if user is None:
         return None
-    doing = "reading %s of user %s" % ("%s", user_name)
-    profile = call(client, "get_login_profile", doing % "the login profile", missing_ok=True, UserName=user_name)
+    doing = reading(user_name)
+    warnings = []
     facts = {
         "user": user,
-        "login_profile": _login_profile(profile),
-        "access_keys": [
-            {"access_key_id": key["AccessKeyId"], "status": key["Status"], "create_date": iso_date(key.get("CreateDate"))}
-            for key in _list(client, "list_access_keys", "AccessKeyMetadata", doing % "access keys", user_name)
-        ],
-        "ssh_public_keys": _ssh_keys(client, user_name, doing),
-        "signing_certificates": [
-            {"certificate_id": cert["CertificateId"], "status": cert["Status"], "upload_date": iso_date(cert.get("UploadDate")),
-             "body": cert.get("CertificateBody")}
-            for cert in _list(client, "list_signing_certificates", "Certificates", doing % "signing certificates", user_name)
-        ],
+        "login_profile": login_profile(client, user_name),
+        "access_keys": access_keys(client, user_name),
+        "ssh_public_keys": ssh_public_keys(client, user_name, warnings),
+        "signing_certificates": signing_certificates(client, user_name),
         "service_specific_credentials": [
-            {
-                "service_specific_credential_id": cred["ServiceSpecificCredentialId"],
-                "service_name": cred.get("ServiceName"),
-                "service_user_name": cred.get("ServiceUserName"),
-                "status": cred.get("Status"),
-            }
+            service_credential_record(cred)
             for cred in _list(client, "list_service_specific_credentials", "ServiceSpecificCredentials", doing % "service-specific credentials", user_name)
         ],
         "mfa_devices": (user_devices(client, user_name, virtual) or []) + leftover_devices(virtual, user_name, known_serials),
@@ -76,14 +65,62 @@ def inventory(client, user_name, virtual, detailed=False, known_serials=()):
         "attached_policies": [
             policy["PolicyArn"] for policy in _list(client, "list_attached_user_policies", "AttachedPolicies", doing % "attached policies", user_name)
         ],
-        "warnings": [],
+        "warnings": warnings,
     }
-    if facts["ssh_public_keys"] is None:
-        facts["ssh_public_keys"] = []
-        facts["warnings"].append("ListSSHPublicKeys is not available in this partition; user %s was taken to have no SSH keys." % user_name)
     if detailed:
-        _add_details(client, facts, doing)
+        add_details(client, facts)
     return facts
+
+
+def reading(user_name):
+    """The ``doing`` text of a read about ``user_name``, with %s for what is read."""
+    return "reading %s of user %s" % ("%s", user_name)
+
+
+def login_profile(client, user_name):
+    """GetLoginProfile as a record, or None when the user has no password (or is gone)."""
+    response = call(client, "get_login_profile", reading(user_name) % "the login profile", missing_ok=True, UserName=user_name)
+    if not response:
+        return None
+    profile = response["LoginProfile"]
+    return {"create_date": iso_date(profile.get("CreateDate")), "password_reset_required": profile.get("PasswordResetRequired", False)}
+
+
+def access_keys(client, user_name):
+    return [
+        {"access_key_id": key["AccessKeyId"], "status": key["Status"], "create_date": iso_date(key.get("CreateDate"))}
+        for key in _list(client, "list_access_keys", "AccessKeyMetadata", reading(user_name) % "access keys", user_name)
+    ]
+
+
+def signing_certificates(client, user_name):
+    return [
+        {"certificate_id": cert["CertificateId"], "status": cert["Status"], "upload_date": iso_date(cert.get("UploadDate")),
+         "body": cert.get("CertificateBody")}
+        for cert in _list(client, "list_signing_certificates", "Certificates", reading(user_name) % "signing certificates", user_name)
+    ]
+
+
+def service_credential_record(raw):
+    """A ListServiceSpecificCredentials entry as the collection keeps it (never a password: IAM lists none)."""
+    return {
+        "service_specific_credential_id": raw["ServiceSpecificCredentialId"],
+        "service_name": raw.get("ServiceName"),
+        "service_user_name": raw.get("ServiceUserName"),
+        "status": raw.get("Status"),
+    }
+
+
+def ssh_public_keys(client, user_name, warnings):
+    """The user's SSH public keys; in a partition without them, none, and a warning added to ``warnings``."""
+    try:
+        keys = _list(client, "list_ssh_public_keys", "SSHPublicKeys", reading(user_name) % "SSH public keys", user_name)
+    except IamGuardError as e:
+        if error_code(e.exception) != "InvalidAction":
+            raise
+        warnings.append("ListSSHPublicKeys is not available in this partition; user %s was taken to have no SSH keys." % user_name)
+        return []
+    return [{"ssh_public_key_id": key["SSHPublicKeyId"], "status": key["Status"], "upload_date": iso_date(key.get("UploadDate"))} for key in keys]
 
 
 def leftover_devices(virtual, user_name, known_serials=()):
@@ -110,26 +147,18 @@ def _list(client, operation, key, doing, user_name):
     return read(client, operation, key, doing, missing_ok=True, UserName=user_name) or []
 
 
-def _login_profile(response):
-    if not response:
-        return None
-    profile = response["LoginProfile"]
-    return {"create_date": iso_date(profile.get("CreateDate")), "password_reset_required": profile.get("PasswordResetRequired", False)}
+def add_details(client, facts, last_used_known=None):
+    """What only the manifest needs: access-key last use, SSH key bodies, inline policy documents not yet known.
 
-
-def _ssh_keys(client, user_name, doing):
-    try:
-        keys = _list(client, "list_ssh_public_keys", "SSHPublicKeys", doing % "SSH public keys", user_name)
-    except IamGuardError as e:
-        if error_code(e.exception) == "InvalidAction":
-            return None
-        raise
-    return [{"ssh_public_key_id": key["SSHPublicKeyId"], "status": key["Status"], "upload_date": iso_date(key.get("UploadDate"))} for key in keys]
-
-
-def _add_details(client, facts, doing):
+    ``last_used_known(key)`` gives a key's last use from elsewhere (the credential report), or None to ask IAM.
+    """
     user_name = facts["user"]["user_name"]
+    doing = reading(user_name)
     for key in facts["access_keys"]:
+        known = last_used_known(key) if last_used_known else None
+        if known is not None:
+            key["last_used"] = known
+            continue
         used = call(client, "get_access_key_last_used", doing % "access key last use", missing_ok=True, AccessKeyId=key["access_key_id"])
         last = (used or {}).get("AccessKeyLastUsed", {})
         key["last_used"] = {"date": iso_date(last.get("LastUsedDate")), "service": last.get("ServiceName"), "region": last.get("Region")}
@@ -137,6 +166,6 @@ def _add_details(client, facts, doing):
         body = call(client, "get_ssh_public_key", doing % "an SSH public key", missing_ok=True,
                     UserName=user_name, SSHPublicKeyId=key["ssh_public_key_id"], Encoding="SSH")
         key["body"] = (body or {}).get("SSHPublicKey", {}).get("SSHPublicKeyBody")
-    for name in facts["inline_policies"]:
+    for name in [name for name, document in facts["inline_policies"].items() if document is None]:
         policy = call(client, "get_user_policy", doing % "an inline policy", missing_ok=True, UserName=user_name, PolicyName=name)
         facts["inline_policies"][name] = (policy or {}).get("PolicyDocument")

@@ -73,6 +73,7 @@ def purge_params(**overrides):
     params = {
         "user_names": [], "user_ids": [], "state": "absent", "access_key_action": "delete", "remove_permissions": None,
         "protected_users": [], "fail_on_protected": False, "manifest_dir": None, "max_workers": 1, "max_conflict_retries": 3,
+        "inventory_source": "auto",
     }
     params.update(overrides)
     return params
@@ -199,6 +200,12 @@ def client_error_of(code, message, operation):
     return ClientError({"Error": {"Code": code, "Message": message}}, operation)
 
 
+REPORT_TIME = datetime(2024, 1, 2, 6, 0, 0, tzinfo=timezone.utc)
+REPORT_HEADER = ("user,arn,user_creation_time,password_enabled,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+                 "access_key_1_last_used_date,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+                 "cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n")
+
+
 def assert_largest_page(max_items):
     assert max_items == 1000, "every IAM list asks for its largest page"
 
@@ -220,6 +227,7 @@ class FakeIam:
         self.virtual = {}  # serial -> user name or None
         self.calls = []
         self.on_delete_user = None
+        self.report = None
         self.in_flight = 0
         self.peak = 0
         self.meta = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x").meta  # the API model
@@ -277,9 +285,47 @@ class FakeIam:
         assert_largest_page(MaxItems)
         return self._empty("list_signing_certificates", "Certificates", UserName)
 
-    def list_service_specific_credentials(self, UserName, MaxItems):
+    def list_service_specific_credentials(self, MaxItems, UserName=None, AllUsers=False):
         assert_largest_page(MaxItems)
+        if AllUsers:
+            self._log("list_service_specific_credentials", {"AllUsers": True})
+            return {"ServiceSpecificCredentials": []}
         return self._empty("list_service_specific_credentials", "ServiceSpecificCredentials", UserName)
+
+    # The account-wide reads (sources/account.py). The credential report is built on the first
+    # GenerateCredentialReport and then kept, as IAM keeps one for 4 hours: what changes later is not in it.
+
+    def get_account_summary(self):
+        self._log("get_account_summary", {})
+        return {"SummaryMap": {"Users": len(self.users)}}
+
+    def get_account_authorization_details(self, Filter, MaxItems):
+        assert Filter == ["User"]
+        assert_largest_page(MaxItems)
+        self._log("get_account_authorization_details", {})
+        with self.lock:
+            return {"UserDetailList": [
+                dict(raw_user(name), GroupList=[], UserPolicyList=[],
+                     AttachedManagedPolicies=[{"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn} for arn in user["attached"]])
+                for name, user in self.users.items()
+            ]}
+
+    def generate_credential_report(self):
+        self._log("generate_credential_report", {})
+        with self.lock:
+            if self.report is None:
+                self.report = REPORT_HEADER + "".join(self._report_row(name, user) for name, user in self.users.items())
+        return {"State": "COMPLETE"}
+
+    def get_credential_report(self):
+        self._log("get_credential_report", {})
+        return {"Content": self.report.encode(), "ReportFormat": "text/csv", "GeneratedTime": REPORT_TIME}
+
+    @staticmethod
+    def _report_row(name, user):
+        keys = [("true", ISO, "N/A") for dummy in user["keys"][:2]] + [("false", "N/A", "N/A")] * (2 - len(user["keys"][:2]))
+        return ",".join([name, raw_user(name)["Arn"], ISO, "false", "true" if user["devices"] else "false"]
+                        + [cell for key in keys for cell in key] + ["false", "N/A", "false", "N/A"]) + "\n"
 
     def list_groups_for_user(self, UserName, MaxItems):
         assert_largest_page(MaxItems)

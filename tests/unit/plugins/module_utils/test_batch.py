@@ -36,7 +36,7 @@ def test_purge_many_users_in_threads_reads_the_virtual_list_once():
     names = ["user%02d" % n for n in range(12)]
     for name in names:
         fake.add_user(name, virtual=[mfa_serial(name)], keys=[key_id(names.index(name))])
-    result = users.purge(fake, lambda: CALLER, purge_options(user_names=names, max_workers=6), False)
+    result = users.purge(fake, lambda: CALLER, purge_options(user_names=names, max_workers=6, inventory_source="per_user"), False)
     assert [u["status"] for u in result["users"]] == ["deleted"] * 12
     assert [u["requested"] for u in result["users"]] == names
     assert [call[0] for call in fake.calls].count("list_virtual_mfa_devices") == 1

@@ -56,7 +56,7 @@ def test_fetch_waits_while_started_and_in_progress(iam, stub):
     stub.add_response("get_credential_report", REPORT, {})
     clock = Clock()
     credential_report.fetch(iam, 120, clock, clock.sleep)
-    assert clock.sleeps == [credential_report.POLL_SECONDS] * 2
+    assert clock.sleeps == [credential_report.FIRST_POLL_SECONDS, 2 * credential_report.FIRST_POLL_SECONDS]
 
 
 @pytest.mark.parametrize("code", ["ReportNotPresent", "ReportExpired"])
@@ -67,7 +67,7 @@ def test_fetch_generates_again_when_the_report_is_not_ready(iam, stub, code):
     stub.add_response("get_credential_report", REPORT, {})
     clock = Clock()
     assert credential_report.fetch(iam, 120, clock, clock.sleep)["GeneratedTime"] == GENERATED
-    assert clock.sleeps == [credential_report.POLL_SECONDS]
+    assert clock.sleeps == [credential_report.FIRST_POLL_SECONDS]
 
 
 def test_fetch_asks_again_while_the_report_is_in_progress(iam, stub):
@@ -76,17 +76,17 @@ def test_fetch_asks_again_while_the_report_is_in_progress(iam, stub):
     stub.add_response("get_credential_report", REPORT, {})
     clock = Clock()
     assert credential_report.fetch(iam, 120, clock, clock.sleep)["GeneratedTime"] == GENERATED
-    assert clock.sleeps == [credential_report.POLL_SECONDS]
+    assert clock.sleeps == [credential_report.FIRST_POLL_SECONDS]
 
 
 def test_fetch_gives_up_after_the_wait(iam, stub):
     stub.add_response("generate_credential_report", {"State": "INPROGRESS"}, {})
-    for dummy in range(3):
+    for dummy in range(4):
         stub.add_client_error("get_credential_report", "ReportInProgress", "being generated", 404)
     clock = Clock()
     with pytest.raises(IamGuardError, match="report_wait_seconds=5"):
         credential_report.fetch(iam, 5, clock, clock.sleep)
-    assert sum(clock.sleeps) == 5 and max(clock.sleeps) <= credential_report.POLL_SECONDS
+    assert clock.sleeps == [0.5, 1.0, 2, 1.5]  # doubled up to POLL_SECONDS, the last cut to the wait left
 
 
 def test_fetch_zero_wait_fails_at_once_when_not_ready(iam, stub):
