@@ -29,6 +29,7 @@ class Batch:
     def __init__(self, client, options, check_mode, caller, lacks_mfa=lambda: False, source=per_user):
         self.client = client
         self.source = source  # sources/: per_user, or an account-wide snapshot
+        self.parallel_reads = False  # a user's reads at once: run_batch's choice
         self.options = options
         self.check_mode = check_mode
         self.caller = caller
@@ -69,7 +70,7 @@ class Batch:
     def _purge(self, user_name, result):
         detailed = bool(self.options["manifest_dir"]) and not self.check_mode
         known = manifest_serials(self.options["manifest_dir"], self.caller["account"], user_name)
-        facts = self.source.inventory(self.client, user_name, self.virtual, detailed, known)
+        facts = self.source.inventory(self.client, user_name, self.virtual, detailed, known, self.parallel_reads)
         if facts is None:
             # Gone already, maybe deleted by a run that stopped before deleting its virtual device.
             facts = gone_user_facts(user_name, leftover_devices(self.virtual, user_name, known))
@@ -131,6 +132,10 @@ def _protected(result, reason):
 
 
 def run_batch(batch, targets, max_workers):
-    """Each target's result, in the order given, from at most ``max_workers`` threads."""
+    """Each target's result, in the order given, from at most ``max_workers`` threads.
+
+    With fewer targets than workers, the spare workers' share goes to each user's reads, sent at once.
+    """
+    batch.parallel_reads = len(targets) < max_workers
     with ThreadPoolExecutor(max_workers=min(max_workers, len(targets))) as pool:
         return list(pool.map(batch.process, targets))

@@ -58,12 +58,12 @@ class AccountSnapshot:
             return None
         return row
 
-    def inventory(self, client, user_name, virtual, detailed=False, known_serials=()):
+    def inventory(self, client, user_name, virtual, detailed=False, known_serials=(), parallel=False):
         """per_user.inventory's facts for ``user_name``, read from the snapshot where it covers the user."""
         raw = self.details.get(user_name.lower())
         row = self.report_row(raw) if raw else None
         if row is None:
-            return per_user.inventory(client, user_name, virtual, detailed, known_serials)
+            return per_user.inventory(client, user_name, virtual, detailed, known_serials, parallel)
         user_name = raw["UserName"]
         warnings = []
         has_key = bool(credential_report.access_keys(row))

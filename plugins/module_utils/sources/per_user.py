@@ -9,6 +9,8 @@ deleted while it is read answers NoSuchEntity, which means "nothing of that kind
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, error_code, iso_date, read
 from ansible_collections.iamguard.aws.plugins.module_utils.mfa import user_devices
 
@@ -37,39 +39,60 @@ def user_record(raw):
     }
 
 
-def inventory(client, user_name, virtual, detailed=False, known_serials=()):
+def inventory(client, user_name, virtual, detailed=False, known_serials=(), parallel=False):
     """Everything about one user that blocks DeleteUser (S6), or None if the user is gone.
 
     ``mfa_devices`` also holds the user's leftover devices (see ``leftover_devices``).
     ``detailed`` also reads what only the manifest needs: access-key last use,
-    SSH key bodies and inline policy documents.
+    SSH key bodies and inline policy documents. ``parallel`` sends the reads at once
+    instead of one after the other (see ``_gather``).
     """
-    user = get_user(client, user_name)
-    if user is None:
-        return None
     doing = reading(user_name)
     warnings = []
-    facts = {
-        "user": user,
-        "login_profile": login_profile(client, user_name),
-        "access_keys": access_keys(client, user_name),
-        "ssh_public_keys": ssh_public_keys(client, user_name, warnings),
-        "signing_certificates": signing_certificates(client, user_name),
-        "service_specific_credentials": [
+    reads = {
+        "user": lambda: get_user(client, user_name),
+        "login_profile": lambda: login_profile(client, user_name),
+        "access_keys": lambda: access_keys(client, user_name),
+        "ssh_public_keys": lambda: ssh_public_keys(client, user_name, warnings),
+        "signing_certificates": lambda: signing_certificates(client, user_name),
+        "service_specific_credentials": lambda: [
             service_credential_record(cred)
             for cred in _list(client, "list_service_specific_credentials", "ServiceSpecificCredentials", doing % "service-specific credentials", user_name)
         ],
-        "mfa_devices": (user_devices(client, user_name, virtual) or []) + leftover_devices(virtual, user_name, known_serials),
-        "groups": [group["GroupName"] for group in _list(client, "list_groups_for_user", "Groups", doing % "groups", user_name)],
-        "inline_policies": {name: None for name in _list(client, "list_user_policies", "PolicyNames", doing % "inline policies", user_name)},
-        "attached_policies": [
+        "mfa_devices": lambda: (user_devices(client, user_name, virtual) or []) + leftover_devices(virtual, user_name, known_serials),
+        "groups": lambda: [group["GroupName"] for group in _list(client, "list_groups_for_user", "Groups", doing % "groups", user_name)],
+        "inline_policies": lambda: {name: None for name in _list(client, "list_user_policies", "PolicyNames", doing % "inline policies", user_name)},
+        "attached_policies": lambda: [
             policy["PolicyArn"] for policy in _list(client, "list_attached_user_policies", "AttachedPolicies", doing % "attached policies", user_name)
         ],
-        "warnings": warnings,
     }
+    facts = _gather(reads, parallel)
+    if facts is None:
+        return None
+    facts["warnings"] = warnings
     if detailed:
         add_details(client, facts)
     return facts
+
+
+def _gather(reads, parallel):
+    """{name: read()} in order, or None as soon as the user turns out not to exist.
+
+    One after the other, GetUser first, a missing user costs one call. At once, a user of a
+    small batch costs one round trip instead of ten, which is most of its time; each read of a
+    missing user answers NoSuchEntity, taken as "none".
+    """
+    if not parallel:
+        facts = {}
+        for name, read_one in reads.items():
+            facts[name] = read_one()
+            if facts["user"] is None:
+                return None
+        return facts
+    with ThreadPoolExecutor(max_workers=len(reads)) as pool:
+        futures = {name: pool.submit(read_one) for name, read_one in reads.items()}
+        facts = {name: future.result() for name, future in futures.items()}
+    return facts if facts["user"] is not None else None
 
 
 def reading(user_name):

@@ -13,7 +13,7 @@ from ansible_collections.iamguard.aws.plugins.module_utils.mfa import VirtualDev
 from ansible_collections.iamguard.aws.plugins.module_utils.sources import per_user
 from tests.unit.plugins.module_utils.iam_doubles import (
     DATE, ISO, POLICY, POLICY_2, PASSKEY, mfa_serial, user_id, raw_user, key_id, ssh_id, cert_id, cred_id, stub_inventory, stub_missing_user, ALICE,
-    ALICE_VIRTUAL,
+    ALICE_VIRTUAL, FakeIam,
 )
 
 
@@ -93,3 +93,15 @@ def test_inventory_detailed_reads_what_the_manifest_needs(iam, stub):
     assert facts["access_keys"][0]["last_used"] == {"date": ISO, "service": "s3", "region": "eu-west-1"}
     assert facts["ssh_public_keys"][0]["body"] == "ssh-ed25519 AAAA"
     assert facts["inline_policies"]["p"] in (document, json.loads(document))
+
+
+def test_reads_at_once_give_the_same_facts():
+    fake = FakeIam()
+    fake.add_user("erin", keys=[key_id(1)], virtual=[mfa_serial("erin")], attached=[POLICY])
+    one_by_one = per_user.inventory(fake, "erin", VirtualDevices(fake))
+    fake.calls.clear()
+    fake.peak = 0
+    at_once = per_user.inventory(fake, "erin", VirtualDevices(fake), parallel=True)
+    assert at_once == one_by_one
+    assert {call[0] for call in fake.calls} >= {"get_user", "list_access_keys", "list_mfa_devices", "list_attached_user_policies"}
+    assert per_user.inventory(fake, "ghost", VirtualDevices(fake), parallel=True) is None
