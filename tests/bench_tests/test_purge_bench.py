@@ -107,3 +107,13 @@ def test_alternatives_leave_what_they_are_known_to_leave(smoke):
     assert rows["runbook"]["left"]["users_left"] == sorted(n for n, kwargs in targets.items() if kwargs["hardware_mfa"] or kwargs["passkeys"])
     assert rows["runbook"]["users_left"] > 0
     assert all(row["bystanders_damaged"] == 0 for row in rows.values())
+
+
+def test_iam_user_purge_stays_within_its_call_targets(smoke):
+    """Issue 13's targets, checked on the smoke account (20 users read account-wide): calls within 1.5 x the floor,
+    manifests within 0.2 x the floor on top."""
+    rows = smoke[1]
+    purge, manifest = rows["purge"], rows["purge-manifest"]
+    assert purge["calls"] <= 1.5 * purge["floor"], purge["calls_by_action"]
+    assert manifest["calls"] - purge["calls"] <= 0.2 * purge["floor"], manifest["calls_by_action"]
+    assert purge["calls_by_action"].get("iam:GetAccountAuthorizationDetails") == 1  # the account-wide source was used

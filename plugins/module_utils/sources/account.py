@@ -75,7 +75,7 @@ class AccountSnapshot:
             "ssh_public_keys": per_user.ssh_public_keys(client, user_name, warnings),
             "signing_certificates": per_user.signing_certificates(client, user_name) if _has_certificate(row) else [],
             "service_specific_credentials": self.service_credentials.get(user_name.lower(), []),
-            "mfa_devices": ((user_devices(client, user_name, virtual) or []) if credential_report.flag(row["mfa_active"]) or virtual.assigned_to(user_name) else [])
+            "mfa_devices": ((user_devices(client, user_name, virtual) or []) if _may_have_devices(row, virtual, user_name) else [])
             + per_user.leftover_devices(virtual, user_name, known_serials),
             "groups": list(raw.get("GroupList", [])),
             "inline_policies": {policy["PolicyName"]: policy.get("PolicyDocument") for policy in raw.get("UserPolicyList", [])},
@@ -145,6 +145,11 @@ def _to_second(value):
     if not hasattr(value, "astimezone"):
         return None
     return value.astimezone(timezone.utc).replace(microsecond=0)
+
+
+def _may_have_devices(row, virtual, user_name):
+    # The report's MFA flag, or a virtual device enabled since (the device list is read during the run).
+    return credential_report.flag(row["mfa_active"]) or virtual.assigned_to(user_name)
 
 
 def _has_certificate(row):

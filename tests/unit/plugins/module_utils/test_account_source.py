@@ -174,8 +174,8 @@ class Recorder:
         return answer
 
 
-def _snapshot(row, details=DETAILS):
-    return AccountSnapshot([details], [{"UserName": "alice", "ServiceSpecificCredentialId": "ACCA1", "ServiceName": "codecommit.amazonaws.com"}],
+def _snapshot(row):
+    return AccountSnapshot([DETAILS], [{"UserName": "alice", "ServiceSpecificCredentialId": "ACCA1", "ServiceName": "codecommit.amazonaws.com"}],
                            [{"user": "<root_account>"}, row], datetime(2024, 1, 2, 6, tzinfo=timezone.utc))
 
 
