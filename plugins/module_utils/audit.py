@@ -24,7 +24,6 @@ from datetime import datetime, timedelta, timezone
 from ansible_collections.iamguard.aws.plugins.module_utils import audit_report, credential_report, mfa, validation
 from ansible_collections.iamguard.aws.plugins.module_utils.client import call, iso_date, read
 
-MAX_REPORT_WAIT_SECONDS = 3600
 
 CONSOLE_USER_WITHOUT_MFA = "console_user_without_mfa"
 USER_WITHOUT_MFA = "user_without_mfa"
@@ -86,8 +85,7 @@ def audit_options(params):
         raise validation.InvalidInput("unused_access_key_days", options["unused_access_key_days"], "at least 1")
     if options["max_report_age_hours"] is not None and options["max_report_age_hours"] < 1:
         raise validation.InvalidInput("max_report_age_hours", options["max_report_age_hours"], "at least 1 (hours)")
-    if not 0 <= options["report_wait_seconds"] <= MAX_REPORT_WAIT_SECONDS:
-        raise validation.InvalidInput("report_wait_seconds", options["report_wait_seconds"], "between 0 and %d" % MAX_REPORT_WAIT_SECONDS)
+    validation.report_wait_seconds(options["report_wait_seconds"])
     folder = options["report_dir"]
     if folder is not None and (os.path.islink(folder) or not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK)):
         raise validation.InvalidInput("report_dir", folder, "must be an existing, writable folder, not a symbolic link")

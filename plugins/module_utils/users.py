@@ -43,6 +43,7 @@ def purge_options(params):
         raise validation.InvalidInput("access_key_action", "deactivate", "state=absent deletes the user and so its keys; deactivate is for state=disabled")
     if options["state"] == "absent" and options["remove_permissions"] is False:
         raise validation.InvalidInput("remove_permissions", False, "state=absent must remove permissions to delete the user")
+    validation.report_wait_seconds(options["report_wait_seconds"])
     if options["state"] == "disabled" and options["inventory_source"] == "account":
         raise validation.InvalidInput("inventory_source", "account", "state=disabled needs inventory_source=per_user or auto: without DeleteUser, "
                                       "nothing would catch a credential added after the credential report the account-wide source trusts")

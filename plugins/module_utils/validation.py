@@ -69,6 +69,16 @@ def name_list(value, option):
     raise InvalidInput(option, value, "give a YAML list of user names")
 
 
+MAX_REPORT_WAIT_SECONDS = 3600
+
+
+def report_wait_seconds(value):
+    """The report_wait_seconds option: 0 to MAX_REPORT_WAIT_SECONDS, or InvalidInput."""
+    if not 0 <= value <= MAX_REPORT_WAIT_SECONDS:
+        raise InvalidInput("report_wait_seconds", value, "between 0 and %d" % MAX_REPORT_WAIT_SECONDS)
+    return value
+
+
 def authentication_code(value, option):
     if not isinstance(value, str) or not AUTH_CODE.fullmatch(value):
         raise InvalidInput(option, "******", "an authentication code is exactly 6 digits")

@@ -107,8 +107,8 @@ options:
       - V(per_user) - for each user GetUser, GetLoginProfile and one list per kind of dependent (ten reads), most of them
         answering empty.
       - V(account) - account-wide reads first - GetAccountAuthorizationDetails (each user's groups and policies),
-        ListServiceSpecificCredentials for all users, and the credential report (generated if needed, waited for up to two
-        minutes) - then per user only ListSSHPublicKeys, and ListAccessKeys, ListSigningCertificates and ListMFADevices where the
+        ListServiceSpecificCredentials for all users, and the credential report (generated if needed, waited for up to
+        O(report_wait_seconds)) - then per user only ListSSHPublicKeys, and ListAccessKeys, ListSigningCertificates and ListMFADevices where the
         report or the run's virtual-device list shows something. The report may be up to 4 hours old - IAM builds one at most
         that often - so a credential added since is not in the plan; DeleteUser then answers C(DeleteConflict) and that user is
         read again per user and the rest is removed (see O(max_conflict_retries)). Only with O(state=absent).
@@ -119,6 +119,13 @@ options:
     type: str
     choices: [auto, per_user, account]
     default: auto
+  report_wait_seconds:
+    description:
+      - How long the account-wide source waits for IAM to build the credential report, between 0 and 3600. When it is not
+        ready by then, O(inventory_source=auto) reads every user on its own (with a warning) and O(inventory_source=account)
+        fails with nothing changed.
+    type: int
+    default: 120
 notes:
   - "IAM permissions: C(sts:GetCallerIdentity); C(iam:GetUser), C(iam:ListUsers) (with O(user_ids)), C(iam:GetLoginProfile),
     C(iam:ListAccessKeys), C(iam:ListSSHPublicKeys), C(iam:ListSigningCertificates), C(iam:ListServiceSpecificCredentials),
@@ -266,6 +273,7 @@ def main():
         max_workers=dict(type="int", default=4),
         max_conflict_retries=dict(type="int", default=3),
         inventory_source=dict(type="str", choices=["auto", "per_user", "account"], default="auto"),
+        report_wait_seconds=dict(type="int", default=120),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 

@@ -95,7 +95,8 @@ def _request(account):
     names += ["break-glass"] if account["protected"] is not None else []
     params = {"user_names": names, "user_ids": [], "state": account["state"], "access_key_action": "delete", "remove_permissions": None,
               "protected_users": ["break-glass*"], "fail_on_protected": False, "manifest_dir": None, "max_workers": 4,
-              "max_conflict_retries": 3, "inventory_source": account["inventory_source"]}
+              "max_conflict_retries": 3, "inventory_source": account["inventory_source"],
+              "report_wait_seconds": 120}
     if account["state"] == "disabled":
         params.update(access_key_action=account["access_key_action"], remove_permissions=account["remove_permissions"])
         if account["inventory_source"] == "account":

@@ -29,7 +29,6 @@ from ansible_collections.iamguard.aws.plugins.module_utils.client import call, r
 from ansible_collections.iamguard.aws.plugins.module_utils.mfa import user_devices
 from ansible_collections.iamguard.aws.plugins.module_utils.sources import per_user
 
-REPORT_WAIT_SECONDS = 120
 CERTIFICATE_NUMBERS = (1, 2)
 
 
@@ -89,7 +88,7 @@ class AccountSnapshot:
         return facts
 
 
-def read_snapshot(client, wait_seconds=REPORT_WAIT_SECONDS):
+def read_snapshot(client, wait_seconds):
     """The account-wide reads, side by side (the credential report may take seconds to build)."""
     with ThreadPoolExecutor(max_workers=3) as pool:
         details = pool.submit(read, client, "get_account_authorization_details", "UserDetailList",

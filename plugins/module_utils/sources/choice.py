@@ -35,7 +35,7 @@ def choose_source(client, options, target_count):
         if not account_reads_pay(target_count, users):
             return _per_user("%d of the account's %d users: reading the whole account would cost more calls than it saves" % (target_count, users))
     try:
-        snapshot = read_snapshot(client)
+        snapshot = read_snapshot(client, options["report_wait_seconds"])
     except IamGuardError as e:
         if wanted == "account":
             raise IamGuardError("inventory_source=account: %s. Nothing was changed." % e.message, e.exception)

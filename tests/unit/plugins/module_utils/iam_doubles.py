@@ -73,7 +73,7 @@ def purge_params(**overrides):
     params = {
         "user_names": [], "user_ids": [], "state": "absent", "access_key_action": "delete", "remove_permissions": None,
         "protected_users": [], "fail_on_protected": False, "manifest_dir": None, "max_workers": 1, "max_conflict_retries": 3,
-        "inventory_source": "auto",
+        "inventory_source": "auto", "report_wait_seconds": 120,
     }
     params.update(overrides)
     return params

@@ -35,6 +35,8 @@ def test_purge_options_good_and_deduplicated():
         ({"user_names": ["alice"], "max_workers": 33}, "max_workers"),
         ({"user_names": ["alice"], "max_conflict_retries": -1}, "max_conflict_retries"),
         ({"user_names": ["alice"], "max_conflict_retries": 11}, "max_conflict_retries"),
+        ({"user_names": ["alice"], "report_wait_seconds": 3601}, "report_wait_seconds"),
+        ({"user_names": ["alice"], "state": "disabled", "inventory_source": "account"}, "inventory_source"),
         ({"user_names": ["alice"], "access_key_action": "deactivate"}, "access_key_action"),
         ({"user_names": "x,y"}, "user_names"),
         ({"user_names": ["alice", 7]}, "user_names"),
