@@ -135,11 +135,24 @@ def test_invalid_variables_are_refused_before_any_call(iam, run_playbook, tmp_pa
         ({"offboard_users": ["alice", "bad name", "x" * 65]}, "refused: bad name, " + "x" * 65),
         ({"offboard_users": "alice", "offboard_mode": "purge"}, "offboard_mode must be delete or disable (got purge)"),
         ({"offboard_users": "alice", "offboard_access_key_action": "deactivate"}, "only for offboard_mode disable"),
+        ({"offboard_users": "alice", "offboard_mode": "disable", "offboard_inventory_source": "account"},
+         "offboard_inventory_source must be auto, per_user or account (account only with offboard_mode delete)"),
+        ({"offboard_users": "alice", "offboard_inventory_source": "bulk"}, "offboard_inventory_source must be"),
         ({"offboard_users": "alice", "protected_users": {"a": 1}}, "protected_users must be a list"),
         ({"offboard_users": "alice", "manifest_dir": "relative/dir"}, "manifest_dir must be an absolute path (got relative/dir)"),
     ]
     for extra, fragment in cases:
         assert_refused(run_playbook, iam, "offboard.yml", extra, fragment)
+
+
+def test_offboard_reads_the_account_as_a_whole_when_asked(iam, run_playbook, tmp_path):
+    for name in ("leaver-a", "leaver-b", "stays"):
+        make_user(iam, name, login_profile=True, access_keys=1, virtual_mfa=1, groups=("staff",))
+    run = run_playbook(OFFBOARD, extra_vars={"offboard_users": "leaver-a,leaver-b", "offboard_inventory_source": "account",
+                                             "manifest_dir": str(tmp_path)})
+    assert run.rc == 0, run.stdout
+    assert [u["UserName"] for u in iam.list_users()["Users"]] == ["stays"]
+    assert not iam.list_virtual_mfa_devices(AssignmentStatus="Unassigned")["VirtualMFADevices"]
 
 
 def test_malformed_account_variables_fail_before_any_change(iam, run_playbook, tmp_path):
