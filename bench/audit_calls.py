@@ -2,11 +2,13 @@
 
     python -m bench.audit_calls [--users 10000] [--hardware-share 0.003] [--passkey-share 0.003]
                                 [--virtual-share 0.6] [--orphans 20] [--seed 11] [--skip-loop]
+                                [--latency 0.05] [--throttle-rate 20]
 
 Seeds the simulator's moto backend directly, in-process (10,000 users through the API would take
 minutes), with a seeded mix: a share of users with a virtual device, with only a hardware token,
 with only a passkey, the rest without MFA; about 70 % with a console password and half with an
-access key; plus orphaned virtual devices. Then it counts, with the simulator's counters:
+access key; plus orphaned virtual devices. Then, with the latency and throttle of the purge benchmark
+on (as bench/purge.py, both options), it counts with the simulator's counters and times:
 
 * audit: the iam_mfa_audit work (module_utils.audit.audit), as the module runs it;
 * loop:  what a per-user audit needs to know the same devices: ListUsers pages and one
@@ -91,6 +93,8 @@ def main(argv=None):
     parser.add_argument("--orphans", type=int, default=20)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--skip-loop", action="store_true", help="do not run the per-user loop")
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds the simulator adds to every call")
+    parser.add_argument("--throttle-rate", type=float, default=20.0, help="calls per second the simulator admits (0: no throttle)")
     args = parser.parse_args(argv)
     audit = _audit_module()
     with Simulator() as sim:
@@ -99,6 +103,8 @@ def main(argv=None):
         print(f"seeded {args.users} users in {time.monotonic() - started:.1f} s: {kinds}, {args.orphans} orphans")
         iam = sim.client("iam")
         options = {"require_hardware_for": [], "unused_access_key_days": 45, "max_report_age_hours": None, "report_wait_seconds": 120}
+        sim.configure(latency=args.latency, throttle_rate=args.throttle_rate or None)
+        print(f"latency {args.latency} s per call, throttle {args.throttle_rate or 'none'} calls/s")
         sim.reset_counters()
         started = time.monotonic()
         result = audit.audit(iam, options)
