@@ -34,6 +34,9 @@ description:
     connections and IAM's short-lived C(EntityTemporarilyUnmodifiable) / C(ConcurrentModification) answers, up to 20
     attempts each with a jittered backoff from 0.1 to 5 seconds; a removal whose answer was lost and that then finds the
     item gone counts as done. Paginated lists are retried as a whole and read 1000 items per page.
+  - A batch reads the account as a whole when that takes fewer calls (O(inventory_source)) - a 200-user offboarding then
+    makes about 1.4 times the calls its changes strictly need instead of 2.5 times. A user of a small batch has its reads
+    sent at once.
   - The permissions boundary and tags do not block DeleteUser and go with the user; they are recorded in the manifest.
 author:
   - iamguard maintainers (@iamguard)
