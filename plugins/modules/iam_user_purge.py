@@ -178,6 +178,14 @@ EXAMPLES = r"""
   iamguard.aws.iam_user_purge:
     user_ids: [AIDAEXAMPLEID1234567]
 
+- name: Offboard a whole team in one run - read the account as a whole, wait up to 5 minutes for the credential report
+  iamguard.aws.iam_user_purge:
+    user_names: "{{ leavers }}"
+    inventory_source: account
+    report_wait_seconds: 300
+    manifest_dir: /var/lib/offboarding
+  register: offboarding   # offboarding.inventory tells the credential report's age
+
 - name: A user whose name contains a comma, in a run that must fail if any target is protected
   iamguard.aws.iam_user_purge:
     user_names: ['contractor,acme']
