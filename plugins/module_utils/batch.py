@@ -26,10 +26,10 @@ from ansible_collections.iamguard.aws.plugins.module_utils.sources.per_user impo
 class Batch:
     """What every user of one module run shares: one client, one virtual-device read, the caller, the inventory source."""
 
-    def __init__(self, client, options, check_mode, caller, lacks_mfa=lambda: False, source=per_user):
+    def __init__(self, client, options, check_mode, caller, lacks_mfa=lambda: False, source=per_user, parallel_reads=False):
         self.client = client
         self.source = source  # sources/: per_user, or an account-wide snapshot
-        self.parallel_reads = False  # a user's reads at once: run_batch's choice
+        self.parallel_reads = parallel_reads  # each user's reads at once (a batch with fewer users than workers)
         self.options = options
         self.check_mode = check_mode
         self.caller = caller
@@ -132,10 +132,6 @@ def _protected(result, reason):
 
 
 def run_batch(batch, targets, max_workers):
-    """Each target's result, in the order given, from at most ``max_workers`` threads.
-
-    With fewer targets than workers, the spare workers' share goes to each user's reads, sent at once.
-    """
-    batch.parallel_reads = len(targets) < max_workers
+    """Each target's result, in the order given, from at most ``max_workers`` threads."""
     with ThreadPoolExecutor(max_workers=min(max_workers, len(targets))) as pool:
         return list(pool.map(batch.process, targets))

@@ -38,6 +38,7 @@ REQUIRED_COLUMNS = (
     "access_key_2_last_used_date",
 )
 ACCESS_KEY_NUMBERS = (1, 2)
+CERTIFICATE_NUMBERS = (1, 2)
 
 
 def fetch(client, wait_seconds, clock=time.monotonic, sleep=time.sleep):
@@ -104,6 +105,11 @@ def access_keys(row):
         if active or last_rotated:
             keys.append({"number": number, "active": active, "last_rotated": last_rotated, "last_used": timestamp(row[prefix + "last_used_date"])})
     return keys
+
+
+def has_signing_certificate(row):
+    """Whether the row shows a signing certificate; like a key, an inactive one still has its date."""
+    return any(flag(row.get("cert_%d_active" % n)) or timestamp(row.get("cert_%d_last_rotated" % n) or "") for n in CERTIFICATE_NUMBERS)
 
 
 def age_hours(generated_time, now):

@@ -98,7 +98,8 @@ def purge(client, caller_identity, options, check_mode, lacks_mfa=lambda: False)
         sweep_stale_temp_files(options["manifest_dir"])
     targets = resolve_targets(client, options)
     source, inventory_source, warnings = choose_source(client, options, sum(1 for target in targets if target["user_name"]))
-    batch = Batch(client, options, check_mode, caller, lacks_mfa, source)
+    # With fewer users than workers, the spare workers' share goes to each user's reads, sent at once.
+    batch = Batch(client, options, check_mode, caller, lacks_mfa, source, parallel_reads=len(targets) < options["max_workers"])
     users = run_batch(batch, targets, options["max_workers"])
     warnings += [warning for user in users for warning in user.pop("warnings")]
     diffs = [(user["requested"], user.pop("diff")) for user in users]

@@ -29,8 +29,6 @@ from ansible_collections.iamguard.aws.plugins.module_utils.client import call, r
 from ansible_collections.iamguard.aws.plugins.module_utils.mfa import user_devices
 from ansible_collections.iamguard.aws.plugins.module_utils.sources import per_user
 
-CERTIFICATE_NUMBERS = (1, 2)
-
 
 class AccountSnapshot:
     """The account-wide reads of one run, and per-user inventories made from them."""
@@ -72,7 +70,7 @@ class AccountSnapshot:
             "login_profile": {"create_date": None, "password_reset_required": None} if credential_report.flag(row["password_enabled"]) else None,
             "access_keys": per_user.access_keys(client, user_name) if has_key else [],
             "ssh_public_keys": per_user.ssh_public_keys(client, user_name, warnings),
-            "signing_certificates": per_user.signing_certificates(client, user_name) if _has_certificate(row) else [],
+            "signing_certificates": per_user.signing_certificates(client, user_name) if credential_report.has_signing_certificate(row) else [],
             "service_specific_credentials": self.service_credentials.get(user_name.lower(), []),
             "mfa_devices": ((user_devices(client, user_name, virtual) or []) if _may_have_devices(row, virtual, user_name) else [])
             + per_user.leftover_devices(virtual, user_name, known_serials),
@@ -126,11 +124,10 @@ def reported_last_use(row, key):
     created = credential_report.timestamp(key.get("create_date") or "")
     if created is None:
         return None
-    prefixes = ["access_key_%d_" % number for number in credential_report.ACCESS_KEY_NUMBERS
-                if credential_report.timestamp(row["access_key_%d_last_rotated" % number]) == created.replace(microsecond=0)]
-    if len(prefixes) != 1:
+    numbers = [reported["number"] for reported in credential_report.access_keys(row) if reported["last_rotated"] == created.replace(microsecond=0)]
+    if len(numbers) != 1:
         return None  # two keys made in the same second cannot be told apart: ask IAM
-    prefix = prefixes[0]
+    prefix = "access_key_%d_" % numbers[0]
     return {"date": _reported(row[prefix + "last_used_date"]), "service": _reported(row.get(prefix + "last_used_service")),
             "region": _reported(row.get(prefix + "last_used_region"))}
 
@@ -149,9 +146,3 @@ def _to_second(value):
 def _may_have_devices(row, virtual, user_name):
     # The report's MFA flag, or a virtual device enabled since (the device list is read during the run).
     return credential_report.flag(row["mfa_active"]) or virtual.assigned_to(user_name)
-
-
-def _has_certificate(row):
-    # An inactive certificate still blocks DeleteUser: its last_rotated date is set.
-    return any(credential_report.flag(row.get("cert_%d_active" % n)) or credential_report.timestamp(row.get("cert_%d_last_rotated" % n) or "")
-               for n in CERTIFICATE_NUMBERS)
