@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import time
 
 from ansible_collections.iamguard.aws.plugins.module_utils.plan import report
@@ -36,9 +38,29 @@ def manifest_document(facts, actions, caller):
     }
 
 
+# <account>-<user>-<UTC time YYYYmmddTHHMMSSZ>-<token>.json; manifests written before the token have none.
+# User names hold '-' too: the name is what lies between the account and the time.
+_NAME = re.compile(r"^(?P<account>[^-]+)-(?P<user>.+)-\d{8}T\d{6}Z(?:-[0-9a-f]+)?\.json$")
+TOKEN_BYTES = 6
+
+
 def manifest_path(folder, account, user_name):
+    """A name no other run takes: two runs of the same users in the same second (a job launched twice) each get their own.
+
+    The time keeps a folder's manifests in order; the random token, drawn again should the
+    name exist, keeps processes apart (the writer still refuses a name that appears meanwhile).
+    """
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    return os.path.join(folder, "%s-%s-%s.json" % (account, user_name, stamp))
+    while True:
+        path = os.path.join(folder, "%s-%s-%s-%s.json" % (account, user_name, stamp, secrets.token_hex(TOKEN_BYTES)))
+        if not os.path.lexists(path):
+            return path
+
+
+def manifest_user(entry, account):
+    """The user name in manifest file name ``entry`` of ``account``, or None for any other file."""
+    match = _NAME.match(entry)
+    return match.group("user") if match and match.group("account") == account else None
 
 
 def manifest_serials(folder, account, user_name):
@@ -46,10 +68,8 @@ def manifest_serials(folder, account, user_name):
     if not folder:
         return set()
     serials = set()
-    prefix = "%s-" % account
     for entry in sorted(os.listdir(folder)):
-        # <account>-<user>-<YYYYmmddTHHMMSSZ>.json; user names hold '-' too, so the stamp is cut from the right.
-        if not (entry.startswith(prefix) and entry.endswith(".json")) or entry[len(prefix):].rsplit("-", 1)[0].lower() != user_name.lower():
+        if (manifest_user(entry, account) or "").lower() != user_name.lower():
             continue
         try:
             with open(os.path.join(folder, entry), encoding="utf-8") as handle:
