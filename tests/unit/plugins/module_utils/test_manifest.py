@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 from ansible_collections.iamguard.aws.plugins.module_utils import guards
 from ansible_collections.iamguard.aws.plugins.module_utils import manifest as manifests
@@ -24,7 +25,20 @@ def test_manifest_document_and_path():
     assert document["actions"][-1] == {"action": "delete_user", "target": "alice"}
     json.dumps(document)
     path = manifests.manifest_path("/m", ACCOUNT, "alice")
-    assert re.match(r"^/m/123456789012-alice-\d{8}T\d{6}Z\.json$", path)
+    assert re.match(r"^/m/123456789012-alice-\d{8}T\d{6}Z-[0-9a-f]{12}\.json$", path)
+
+
+def test_manifest_paths_never_collide_within_a_second(tmp_path, monkeypatch):
+    # Two runs of the same user in the same second (a job launched twice) each get a name of their own.
+    moment = time.gmtime(1700000000)
+    monkeypatch.setattr(manifests.time, "gmtime", lambda *dummy: moment)
+    paths = {manifests.manifest_path(str(tmp_path), ACCOUNT, "alice") for dummy in range(50)}
+    assert len(paths) == 50
+    # A name that exists already is drawn again.
+    tokens = iter(["aaaaaaaaaaaa", "aaaaaaaaaaaa", "bbbbbbbbbbbb"])
+    monkeypatch.setattr(manifests.secrets, "token_hex", lambda n: next(tokens))
+    (tmp_path / ("%s-alice-20231114T221320Z-aaaaaaaaaaaa.json" % ACCOUNT)).write_text("{}")
+    assert manifests.manifest_path(str(tmp_path), ACCOUNT, "alice").endswith("-20231114T221320Z-bbbbbbbbbbbb.json")
 
 
 def test_manifest_serials_of_a_user(tmp_path):
@@ -33,6 +47,12 @@ def test_manifest_serials_of_a_user(tmp_path):
     write_manifest(str(tmp_path), "Gina", [mfa_serial("tablet")], stamp="20261125T080000Z")
     (tmp_path / ("%s-gina-20261125T090000Z.json" % ACCOUNT)).write_text("{not json")
     (tmp_path / "notes.txt").write_text("gina")
-    assert manifests.manifest_serials(str(tmp_path), ACCOUNT, "gina") == {mfa_serial("phone-of-gina"), mfa_serial("tablet")}
+    # Names with the token, and a user whose name looks like a time stamp.
+    (tmp_path / ("%s-gina-20261125T100000Z-0123456789ab.json" % ACCOUNT)).write_text(
+        json.dumps({"mfa_devices": [{"serial_number": mfa_serial("watch"), "type": "virtual"}]}))
+    (tmp_path / ("%s-gina-20261125T100000Z-20261125T110000Z-0123456789ab.json" % ACCOUNT)).write_text(
+        json.dumps({"mfa_devices": [{"serial_number": mfa_serial("not-gina"), "type": "virtual"}]}))
+    assert manifests.manifest_serials(str(tmp_path), ACCOUNT, "gina") == {mfa_serial("phone-of-gina"), mfa_serial("tablet"), mfa_serial("watch")}
+    assert manifests.manifest_serials(str(tmp_path), ACCOUNT, "gina-20261125T100000Z") == {mfa_serial("not-gina")}
     assert manifests.manifest_serials(str(tmp_path), "210987654321", "gina") == set()
     assert manifests.manifest_serials(None, ACCOUNT, "gina") == set()
