@@ -41,7 +41,7 @@ def manifest_document(facts, actions, caller):
 # <account>-<user>-<UTC time YYYYmmddTHHMMSSZ>-<token>.json; manifests written before the token have none.
 # User names hold '-' too: the name is what lies between the account and the time.
 _NAME = re.compile(r"^(?P<account>[^-]+)-(?P<user>.+)-\d{8}T\d{6}Z(?:-[0-9a-f]+)?\.json$")
-TOKEN_BYTES = 6
+TOKEN_BYTES = 8  # 16 hex digits
 
 
 def manifest_path(folder, account, user_name):

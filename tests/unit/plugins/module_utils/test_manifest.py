@@ -25,7 +25,7 @@ def test_manifest_document_and_path():
     assert document["actions"][-1] == {"action": "delete_user", "target": "alice"}
     json.dumps(document)
     path = manifests.manifest_path("/m", ACCOUNT, "alice")
-    assert re.match(r"^/m/123456789012-alice-\d{8}T\d{6}Z-[0-9a-f]{12}\.json$", path)
+    assert re.match(r"^/m/123456789012-alice-\d{8}T\d{6}Z-[0-9a-f]{16}\.json$", path)
 
 
 def test_manifest_paths_never_collide_within_a_second(tmp_path, monkeypatch):
@@ -35,10 +35,10 @@ def test_manifest_paths_never_collide_within_a_second(tmp_path, monkeypatch):
     paths = {manifests.manifest_path(str(tmp_path), ACCOUNT, "alice") for dummy in range(50)}
     assert len(paths) == 50
     # A name that exists already is drawn again.
-    tokens = iter(["aaaaaaaaaaaa", "aaaaaaaaaaaa", "bbbbbbbbbbbb"])
+    tokens = iter(["aaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"])
     monkeypatch.setattr(manifests.secrets, "token_hex", lambda n: next(tokens))
-    (tmp_path / ("%s-alice-20231114T221320Z-aaaaaaaaaaaa.json" % ACCOUNT)).write_text("{}")
-    assert manifests.manifest_path(str(tmp_path), ACCOUNT, "alice").endswith("-20231114T221320Z-bbbbbbbbbbbb.json")
+    (tmp_path / ("%s-alice-20231114T221320Z-aaaaaaaaaaaaaaaa.json" % ACCOUNT)).write_text("{}")
+    assert manifests.manifest_path(str(tmp_path), ACCOUNT, "alice").endswith("-20231114T221320Z-bbbbbbbbbbbbbbbb.json")
 
 
 def test_manifest_serials_of_a_user(tmp_path):
