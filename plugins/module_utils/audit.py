@@ -303,13 +303,15 @@ def audit(client, options, now=None):
     for device in described:
         if device["assigned"] and device["user_name"]:
             devices_by_user.setdefault(device["user_name"].lower(), []).append(device)
-    # Users deleted since the report are dropped.
-    rows = [row for row in report_rows if row["user"] == credential_report.ROOT_USER or row["user"].lower() in current]
+    # Rows of users deleted since the report are dropped; so is the row of a name deleted and
+    # created again since (another user, read live below like any user created after the report).
+    by_name = {row["user"].lower(): row for row in report_rows if row["user"] != credential_report.ROOT_USER}
+    reported = {key for key, user in current.items() if credential_report.row_of(by_name, user)}
+    rows = [row for row in report_rows if row["user"] == credential_report.ROOT_USER or row["user"].lower() in reported]
     for name in users_to_list(rows, devices_by_user, options["require_hardware_for"]):
         listed = mfa.user_devices(client, name, virtual)
         if listed is not None:  # None: deleted since ListUsers
             devices_by_user[name.lower()] = listed
-    reported = {row["user"].lower() for row in report_rows}
     for key in sorted(set(current) - reported):
         listed = mfa.user_devices(client, current[key]["UserName"], virtual)
         row = live_row(client, current[key], listed) if listed is not None else None

@@ -90,6 +90,26 @@ def timestamp(value):
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def to_second(value):
+    """A boto3 datetime in UTC, cut to the second as the report writes dates; None for anything else."""
+    if not hasattr(value, "astimezone"):
+        return None
+    return value.astimezone(timezone.utc).replace(microsecond=0)
+
+
+def row_of(rows_by_name, user):
+    """The report row of this very IAM user (a ListUsers or GetAccountAuthorizationDetails record), or None.
+
+    ``rows_by_name``: the report's rows keyed by lower-case name. A name is not enough: a user
+    deleted and created again under the same name since the report inherits nothing of the old
+    row, so the row's user_creation_time must be the user's CreateDate too.
+    """
+    row = rows_by_name.get(user["UserName"].lower())
+    if row is None or timestamp(row["user_creation_time"]) != to_second(user.get("CreateDate")):
+        return None
+    return row
+
+
 def flag(value):
     return value == "true"
 

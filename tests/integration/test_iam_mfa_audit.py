@@ -144,14 +144,19 @@ def test_audit_right_after_offboarding_and_enrolment_tells_the_new_truth(sim, ia
     make_user(iam, "leaver", login_profile=True)
     make_user(iam, "enrolling", login_profile=True)
     make_user(iam, "stays", login_profile=True, virtual_mfa=1)
+    make_user(iam, "rehired", login_profile=True)
     realism.backdate_mfa_devices(ACCOUNT, OLD)
     first = run_module(MODULE)
     users_found = [item for item in found(first) if item[1]]
     assert users_found == [("console_user_without_mfa", "enrolling", ""), ("console_user_without_mfa", "leaver", ""),
-                           ("user_without_mfa", "enrolling", ""), ("user_without_mfa", "leaver", "")]
+                           ("console_user_without_mfa", "rehired", ""), ("user_without_mfa", "enrolling", ""),
+                           ("user_without_mfa", "leaver", ""), ("user_without_mfa", "rehired", "")]
 
-    iam.delete_login_profile(UserName="leaver")
-    iam.delete_user(UserName="leaver")
+    for name in ("leaver", "rehired"):
+        iam.delete_login_profile(UserName=name)
+        iam.delete_user(UserName=name)
+    # the same name, another user (created seconds after the report): the old row's console password is not hers
+    make_user(iam, "rehired")
     device = make_orphan(iam, "enrolling")
     code1, code2 = consecutive_codes(device["seed"])
     iam.enable_mfa_device(UserName="enrolling", SerialNumber=device["serial_number"], AuthenticationCode1=code1, AuthenticationCode2=code2)
@@ -159,12 +164,14 @@ def test_audit_right_after_offboarding_and_enrolment_tells_the_new_truth(sim, ia
     sim.reset_counters()
     second = run_module(MODULE)
     assert second["credential_report"]["generated_time"] == first["credential_report"]["generated_time"]  # the same report
-    assert [item for item in found(second) if item[1]] == [("access_key_without_mfa", "newcomer", ""), ("user_without_mfa", "newcomer", "")]
-    assert second["users_audited"] == 3 and second["device_mix"]["virtual"] == first["device_mix"]["virtual"] + 1
+    assert [item for item in found(second) if item[1]] == [("access_key_without_mfa", "newcomer", ""), ("user_without_mfa", "newcomer", ""),
+                                                           ("user_without_mfa", "rehired", "")]
+    assert [f["detail"] for f in second["findings"] if f["user_name"] == "rehired"] == [{"console_access": False}]
+    assert second["users_audited"] == 4 and second["device_mix"]["virtual"] == first["device_mix"]["virtual"] + 1
     called = sim.counters()
     assert called["iam:ListUsers"] == 1 and called["iam:ListVirtualMFADevices"] == 1
-    # only the newcomer is read user by user (its MFA devices, keys and password)
-    assert called["iam:ListMFADevices"] == 1 and called["iam:ListAccessKeys"] == 1 and called["iam:GetLoginProfile"] == 1
+    # only the newcomer and the new rehired are read user by user (their MFA devices, keys and password)
+    assert called["iam:ListMFADevices"] == 2 and called["iam:ListAccessKeys"] == 2 and called["iam:GetLoginProfile"] == 2
 
 
 def test_root_hardware_mfa_no_root_finding_and_report_not_ready(sim, iam, run_module):

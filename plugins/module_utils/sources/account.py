@@ -50,10 +50,7 @@ class AccountSnapshot:
 
     def report_row(self, raw):
         """The report's row of this very user, or None (created after the report, or a namesake deleted since)."""
-        row = self.report_rows.get(raw["UserName"].lower())
-        if row is None or credential_report.timestamp(row["user_creation_time"]) != _to_second(raw.get("CreateDate")):
-            return None
-        return row
+        return credential_report.row_of(self.report_rows, raw)
 
     def inventory(self, client, user_name, virtual, detailed=False, known_serials=(), parallel=False):
         """per_user.inventory's facts for ``user_name``, read from the snapshot where it covers the user."""
@@ -135,12 +132,6 @@ def reported_last_use(row, key):
 def _reported(value):
     """A report cell, or None for IAM's placeholders."""
     return None if value in (None, "", "N/A", "no_information", "not_supported") else value
-
-
-def _to_second(value):
-    if not hasattr(value, "astimezone"):
-        return None
-    return value.astimezone(timezone.utc).replace(microsecond=0)
 
 
 def _may_have_devices(row, virtual, user_name):

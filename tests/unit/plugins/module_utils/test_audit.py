@@ -14,6 +14,7 @@ ACCOUNT = "123456789012"
 NOW = datetime(2026, 11, 25, 9, 0, 0, tzinfo=timezone.utc)
 OPTIONS = {"require_hardware_for": [], "unused_access_key_days": 45}
 LONG_AGO = datetime(2022, 1, 1, tzinfo=timezone.utc)
+CREATED = datetime(2020, 1, 1, tzinfo=timezone.utc)  # the users' CreateDate, as the report's user_creation_time says it
 ROOT_SERIAL = "arn:aws:iam::%s:mfa/root-account-mfa-device" % ACCOUNT
 
 
@@ -24,7 +25,7 @@ def date(value):
 def row(user, password=False, mfa=False, keys=()):
     """A credential report row; ``keys``: up to two (active, last_rotated, last_used) tuples."""
     made = {"user": user, "arn": "arn:aws:iam::%s:%s" % (ACCOUNT, "root" if user == credential_report.ROOT_USER else "user/" + user),
-            "user_creation_time": "2020-01-01T00:00:00+00:00", "password_enabled": "true" if password else "false",
+            "user_creation_time": date(CREATED), "password_enabled": "true" if password else "false",
             "mfa_active": "true" if mfa else "false"}
     for number in (1, 2):
         active, rotated, used = keys[number - 1] if len(keys) >= number else (False, None, None)
@@ -211,9 +212,9 @@ def report_answer(rows, generated):
     return {"Content": content.encode(), "GeneratedTime": generated, "ReportFormat": "text/csv"}
 
 
-def iam_user(name):
+def iam_user(name, created=CREATED):
     return {"UserName": name, "Path": "/", "UserId": "AIDA" + name.upper().ljust(17, "X"), "Arn": "arn:aws:iam::%s:user/%s" % (ACCOUNT, name),
-            "CreateDate": NOW}
+            "CreateDate": created.replace(microsecond=123000)}
 
 
 def virtual_device(serial, user=None):
@@ -266,6 +267,21 @@ def test_a_fresh_report_is_set_against_todays_users_and_devices(iam, stub):
         ("access_key_without_mfa", "newcomer", None),
     ])
     assert result["device_mix"] == {"virtual": 1, "hardware": 0, "passkey": 0}
+
+
+def test_a_name_deleted_and_created_again_since_the_report_is_read_live(iam, stub):
+    """The report's row of "dana" (console, no MFA) is an earlier user of that name: today's dana is read live, not blamed."""
+    rows = [row(credential_report.ROOT_USER, mfa=True), row("dana", password=True), row("Kept", password=True)]
+    users = [iam_user("dana", created=NOW - timedelta(minutes=5)), iam_user("kept")]  # the same name, any case, the same second: the same user
+    stub_account_reads(stub, rows, NOW - timedelta(hours=2), users, [])
+    stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": False}, {"UserName": "dana", "MaxItems": 1000})
+    stub.add_response("list_access_keys", {"AccessKeyMetadata": [], "IsTruncated": False}, {"UserName": "dana", "MaxItems": 1000})
+    stub.add_client_error("get_login_profile", "NoSuchEntity", "no profile", 404, expected_params={"UserName": "dana"})
+    result = audit.audit(iam, dict(PARAMS), NOW)
+    assert result["users_audited"] == 2
+    assert sorted(ids(result["findings"])) == [("console_user_without_mfa", "Kept", None), ("user_without_mfa", "Kept", None),
+                                               ("user_without_mfa", "dana", None)]
+    assert [f["detail"] for f in result["findings"] if f["user_name"] == "dana"] == [{"console_access": False}]
 
 
 def test_live_row_of_a_new_user_reads_like_a_report_row(iam, stub):

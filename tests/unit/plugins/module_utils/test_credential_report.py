@@ -136,3 +136,13 @@ def test_age_and_max_age_boundary():
     credential_report.check_age(GENERATED, now, 6)
     with pytest.raises(IamGuardError, match="older than max_report_age_hours=5.*at most every 4 hours"):
         credential_report.check_age(GENERATED, now, 5)
+
+
+def test_row_of_matches_name_and_creation_second():
+    created = datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+    rows = {"alice": {"user": "alice", "user_creation_time": "2024-01-02T03:04:05+00:00"}}
+    assert credential_report.row_of(rows, {"UserName": "Alice", "CreateDate": created}) is rows["alice"]
+    # deleted and created again under the same name since the report: another user
+    assert credential_report.row_of(rows, {"UserName": "alice", "CreateDate": created + timedelta(seconds=1)}) is None
+    assert credential_report.row_of(rows, {"UserName": "alice"}) is None
+    assert credential_report.row_of(rows, {"UserName": "bob", "CreateDate": created}) is None
