@@ -15,11 +15,13 @@ import weakref
 
 try:
     import boto3
+    import botocore
     import botocore.config
     from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
     from botocore.exceptions import ConnectionError as BotocoreConnectionError
 except ImportError:  # handled by AnsibleAWSModule's own boto3 check
     BotoCoreError = ClientError = HTTPClientError = BotocoreConnectionError = Exception
+    botocore = None
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -349,6 +351,43 @@ def iso_date(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+# --- calls that need a newer SDK ---------------------------------------------------
+
+# The calls newer than the rest, with the botocore release whose API model brought them
+# (boto3 of the same number requires it): sts AssumeRoot and iam ListOrganizationsFeatures
+# came with centralized root access in 1.35.61 (November 2024), ListServiceSpecificCredentials'
+# AllUsers in 1.39.0 (June 2025). The loaded model is asked, not the version number: a
+# vendored or patched botocore is judged by what it can send.
+NEWER_SDK_CALLS = {
+    "assume_root": "1.35.61",
+    "list_organizations_features": "1.35.61",
+    "list_service_specific_credentials": "1.39.0",
+}
+MINIMUM_SDK = "1.39.0"  # of botocore and boto3: the newest of NEWER_SDK_CALLS; requirements.txt says the same
+
+
+def require_sdk(client, operation, params, doing):
+    """Raise IamGuardError, before the call is sent, when the installed botocore's model of the
+    client's service lacks ``operation`` or one of ``params``; any other call passes unchecked."""
+    if operation not in NEWER_SDK_CALLS:
+        return
+    api = client.meta.method_to_api_mapping.get(operation)
+    if api is None:
+        lacking = "the call"
+    else:
+        shape = client.meta.service_model.operation_model(api).input_shape
+        unknown = sorted(set(params) - set(shape.members if shape is not None else ()))
+        if not unknown:
+            return
+        lacking = "its parameter %s" % ", ".join(unknown)
+    raise IamGuardError(
+        "%s needs botocore >= %s: the installed botocore %s does not know %s, so it was not made. Upgrade the AWS SDK "
+        "for Python on the host that runs the module (pip install 'boto3>=%s' 'botocore>=%s'; iamguard.aws needs %s or later)."
+        % (doing, NEWER_SDK_CALLS[operation], getattr(botocore, "__version__", "(unknown version)"), lacking, MINIMUM_SDK,
+           MINIMUM_SDK, MINIMUM_SDK)
+    )
+
+
 # --- what an error means -----------------------------------------------------------
 
 
@@ -403,6 +442,7 @@ def call(client, operation, doing, missing_ok=False, **params):
     With ``missing_ok`` a NoSuchEntity answer means "already gone" and returns None
     (also when an earlier attempt removed it and its answer was lost).
     """
+    require_sdk(client, operation, params, doing)
     try:
         return retried(getattr(client, operation))(**params)
     except (BotoCoreError, ClientError) as e:
@@ -416,6 +456,7 @@ def read(client, operation, result_key, doing, missing_ok=False, **params):
 
     With ``missing_ok`` a NoSuchEntity answer (the user is gone) returns None.
     """
+    require_sdk(client, operation, params, doing)
     try:
         return retried(paginate)(client, operation, result_key, **params)
     except (BotoCoreError, ClientError) as e:

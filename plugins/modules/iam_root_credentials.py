@@ -70,10 +70,13 @@ notes:
     C(iam:DeleteAccessKey), C(iam:DeleteSigningCertificate), C(iam:DeactivateMFADevice) and C(iam:DeleteVirtualMFADevice),
     which the task policies allow."
   - The management account's own root user cannot be managed this way.
+requirements:
+  - python >= 3.9
+  - boto3 >= 1.35.61
+  - botocore >= 1.35.61 (sts AssumeRoot and iam ListOrganizationsFeatures; with an older one the task fails clearly)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
 """
 
 EXAMPLES = r"""

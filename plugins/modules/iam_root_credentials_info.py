@@ -41,10 +41,13 @@ notes:
     C(iam:ListOrganizationsFeatures), C(sts:AssumeRoot) (with the task policy C(IAMAuditRootUserCredentials)). The root
     session then calls C(iam:GetLoginProfile), C(iam:ListAccessKeys), C(iam:GetAccessKeyLastUsed),
     C(iam:ListSigningCertificates) and C(iam:ListMFADevices), which the task policy allows."
+requirements:
+  - python >= 3.9
+  - boto3 >= 1.35.61
+  - botocore >= 1.35.61 (sts AssumeRoot and iam ListOrganizationsFeatures; with an older one the task fails clearly)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
 """
 
 EXAMPLES = r"""

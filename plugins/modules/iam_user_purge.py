@@ -86,7 +86,7 @@ options:
     default: false
   manifest_dir:
     description:
-      - Folder for one JSON manifest per user (C(<account>-<user>-<UTC timestamp>.json)), written with mode 0600 before the
+      - Folder for one JSON manifest per user (C(<account>-<user>-<UTC timestamp>-<random token>.json)), written with mode 0600 before the
         first change to that user - path, ARN, id, tags, permissions boundary, login profile dates, access keys with status
         and last use, SSH key and signing certificate ids and bodies, service-specific credential ids, MFA serials with
         type, groups, inline policy documents, attached policy ARNs, and the actions. Never a secret value.
@@ -147,8 +147,8 @@ notes:
   - ListSSHPublicKeys answers C(InvalidAction) in some partitions; the module then takes the user to have no SSH keys and warns.
 requirements:
   - python >= 3.8
-  - boto3 >= 1.34.0
-  - botocore >= 1.34.0
+  - boto3 >= 1.39.0
+  - botocore >= 1.39.0 (ListServiceSpecificCredentials for all users, the account-wide source; with an older one it fails clearly)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -259,7 +259,7 @@ users:
       description: Why this user failed or was refused.
       type: str
   sample: [{"requested": "alice", "user_name": "alice", "user_id": "AIDAEXAMPLE000000001", "arn": "arn:aws:iam::123456789012:user/alice",
-            "status": "deleted", "manifest": "/var/lib/offboarding/123456789012-alice-20261124T101500Z.json", "error": null,
+            "status": "deleted", "manifest": "/var/lib/offboarding/123456789012-alice-20261124T101500Z-5f0c2a9e41d7b36c.json", "error": null,
             "actions": [{"action": "delete_login_profile", "target": "alice"}, {"action": "delete_user", "target": "alice"}]}]
 """
 

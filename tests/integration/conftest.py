@@ -208,6 +208,7 @@ def ansible_base_env(tmp_path_factory):
         "ANSIBLE_CALLBACK_PLUGINS": str(support / "callback_plugins"),
         "ANSIBLE_CALLBACKS_ENABLED": "iamguard_results",
         "ANSIBLE_PYTHON_INTERPRETER": os.path.join(venv, "bin", "python"),
+        "ANSIBLE_DEPRECATION_WARNINGS": "True",  # see _deprecations: a run that prints one fails its test
     })
     env["IAMGUARD_ANSIBLE_PLAYBOOK"] = playbook_bin
     return env
@@ -264,6 +265,23 @@ def _read_results(path):
     return results, stats
 
 
+# Deprecations are on in every run (ansible-core 2.19 deprecates, e.g., warnings= in exit_json),
+# and one printed fails the test. Filtered, as not ours to fix: nothing so far.
+DEPRECATION_MARKER = "[DEPRECATION WARNING]"
+NOT_OURS_TO_FIX = ()
+
+
+def _deprecations(stderr, results):
+    """The deprecation warnings of a run, less those NOT_OURS_TO_FIX names: printed by a text callback
+    (stderr), or kept in a task's result (``deprecations``), where the json callback leaves them."""
+    found = [line.strip() for line in stderr.splitlines() if DEPRECATION_MARKER in line]
+    for record in results:
+        for item in record["result"].get("deprecations") or []:
+            found.append("%s: %s (%s, %s; task %r)" % (DEPRECATION_MARKER, item.get("msg"), item.get("collection_name"), item.get("version"),
+                                                      record["task"]))
+    return [line for line in found if not any(known in line for known in NOT_OURS_TO_FIX)]
+
+
 @pytest.fixture
 def run_playbook(sim, ansible_base_env, tmp_path_factory):  # pylint: disable=redefined-outer-name
     """Run ansible-playbook against the simulator: ``run_playbook(playbook, *, extra_vars=None,
@@ -315,7 +333,11 @@ def run_playbook(sim, ansible_base_env, tmp_path_factory):  # pylint: disable=re
             pytest.fail("ansible-playbook did not finish within %ss: %s\n--- stdout ---\n%s\n--- stderr ---\n%s"
                         % (timeout, command, exc.stdout, exc.stderr))
         results, stats = _read_results(results_file)
-        return PlaybookRun(command, done.returncode, done.stdout, done.stderr, results, stats, playbook)
+        outcome = PlaybookRun(command, done.returncode, done.stdout, done.stderr, results, stats, playbook)
+        deprecated = _deprecations(done.stderr, results)
+        if deprecated:
+            pytest.fail("the run printed deprecation warnings: %s\n%s" % (deprecated, outcome))
+        return outcome
 
     return run
 

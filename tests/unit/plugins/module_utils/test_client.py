@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
@@ -20,6 +22,7 @@ REAL_NO_ALLOW = ("User: arn:aws:iam::123456789012:user/ops is not authorized to 
 SERIAL_1 = "arn:aws:iam::123456789012:mfa/alice"
 SERIAL_2 = "arn:aws:iam::123456789012:mfa/bob"
 SERIAL_3 = "arn:aws:iam::123456789012:mfa/carol"
+REPO = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", ".."))
 
 
 def test_paginate_reads_every_page(iam, stub):
@@ -387,3 +390,49 @@ def test_unknown_credentials_do_not_claim_a_lack_of_mfa(monkeypatch):
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     assert client_utils.credentials_lack_mfa(_FakeModule(profile="no-such-profile")) is False
+
+
+# --- an SDK older than the calls ---------------------------------------------------
+
+
+def _without_parameter(monkeypatch, client, operation, parameter):
+    """The client as an older botocore builds it: its model's ``operation`` input lacks ``parameter``."""
+    shape = client.meta.service_model.operation_model(operation).input_shape
+    monkeypatch.setitem(shape.__dict__, "members", {name: member for name, member in shape.members.items() if name != parameter})
+
+
+def test_an_sdk_without_all_users_fails_clearly_before_the_call(iam, stub, monkeypatch):  # pylint: disable=unused-argument
+    _without_parameter(monkeypatch, iam, "ListServiceSpecificCredentials", "AllUsers")
+    with pytest.raises(client_utils.IamGuardError) as caught:  # the Stubber has no answer: a call sent would fail otherwise
+        client_utils.read(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", "ListServiceSpecificCredentials for all users",
+                          AllUsers=True)
+    message = caught.value.message
+    assert message.startswith("ListServiceSpecificCredentials for all users needs botocore >= 1.39.0: the installed botocore ")
+    assert "does not know its parameter AllUsers, so it was not made" in message and "pip install 'boto3>=1.39.0' 'botocore>=1.39.0'" in message
+    # the per-user form of the same call is older and goes on
+    stub.add_response("list_service_specific_credentials", {"ServiceSpecificCredentials": []}, {"UserName": "alice", "MaxItems": 1000})
+    assert client_utils.read(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", "List", UserName="alice") == []
+
+
+@pytest.mark.parametrize("service, operation, api", [("sts", "assume_root", "AssumeRoot"),
+                                                     ("iam", "list_organizations_features", "ListOrganizationsFeatures")])
+def test_an_sdk_without_the_operation_fails_clearly(monkeypatch, service, operation, api):
+    client = boto3.client(service, region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    monkeypatch.delitem(client.meta.method_to_api_mapping, operation)
+    with pytest.raises(client_utils.IamGuardError) as caught:
+        client_utils.call(client, operation, api)
+    assert caught.value.message.startswith("%s needs botocore >= 1.35.61: the installed botocore " % api)
+    assert "does not know the call, so it was not made" in caught.value.message
+
+
+def test_the_installed_sdk_knows_every_newer_call():
+    # What requirements.txt declares is what the pinned SDK of the tests has.
+    for service in ("iam", "sts"):
+        client = boto3.client(service, region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+        for operation in client_utils.NEWER_SDK_CALLS:
+            if operation in client.meta.method_to_api_mapping:
+                client_utils.require_sdk(client, operation, {"AllUsers": True} if operation == "list_service_specific_credentials" else {}, "x")
+    with open(os.path.join(REPO, "requirements.txt"), encoding="utf-8") as handle:
+        declared = handle.read()
+    assert "boto3>=%s" % client_utils.MINIMUM_SDK in declared and "botocore>=%s" % client_utils.MINIMUM_SDK in declared
+    assert client_utils.MINIMUM_SDK == max(client_utils.NEWER_SDK_CALLS.values(), key=lambda v: tuple(map(int, v.split("."))))
