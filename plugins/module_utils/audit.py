@@ -228,12 +228,18 @@ def summary_lines(result):
     ]
     found = {finding_id: n for finding_id, n in result["counts"].items() if n}
     if found:
-        lines.extend("%s: %d (%s)" % (finding_id, n, FINDINGS[finding_id][0]) for finding_id, n in found.items())
+        lines.extend("%s: %d - %s" % (finding_id, n, FINDINGS[finding_id][0]) for finding_id, n in found.items())
     else:
         lines.append("No findings.")
-    mix = result["device_mix"]
-    lines.append("MFA devices: %d virtual, %d hardware, %d passkey." % (mix[mfa.VIRTUAL], mix[mfa.HARDWARE], mix[mfa.PASSKEY]))
+    lines.append(device_mix_text(result["device_mix"], result["device_mix_users_listed"]))
     return lines
+
+
+def device_mix_text(mix, users_listed):
+    """What device_mix counts, said as such: every virtual device, but tokens and passkeys of the listed users only."""
+    return ("MFA devices: %d virtual (every one in the account); %d hardware and %d passkey among the %d users whose devices were "
+            "listed (a hardware token or passkey beside a virtual device is listed only under require_hardware_for)."
+            % (mix[mfa.VIRTUAL], mix[mfa.HARDWARE], mix[mfa.PASSKEY], users_listed))
 
 
 # --- facts (AWS reads) --------------------------------------------------------------
@@ -308,16 +314,19 @@ def audit(client, options, now=None):
     by_name = {row["user"].lower(): row for row in report_rows if row["user"] != credential_report.ROOT_USER}
     reported = {key for key, user in current.items() if credential_report.row_of(by_name, user)}
     rows = [row for row in report_rows if row["user"] == credential_report.ROOT_USER or row["user"].lower() in reported]
+    users_listed = 0  # whose every device is known (ListMFADevices), not only a virtual one
     for name in users_to_list(rows, devices_by_user, options["require_hardware_for"]):
         listed = mfa.user_devices(client, name, virtual)
         if listed is not None:  # None: deleted since ListUsers
             devices_by_user[name.lower()] = listed
+            users_listed += 1
     for key in sorted(set(current) - reported):
         listed = mfa.user_devices(client, current[key]["UserName"], virtual)
         row = live_row(client, current[key], listed) if listed is not None else None
         if row:
             devices_by_user[key] = listed
             rows.append(row)
+            users_listed += 1
     rows = [row if row["user"].lower() not in devices_by_user else dict(row, mfa_active=flag_text(devices_by_user[row["user"].lower()]))
             for row in rows]
     user_devices = [device for devices in devices_by_user.values() for device in devices]
@@ -328,6 +337,7 @@ def audit(client, options, now=None):
         "findings": findings,
         "counts": counts(findings),
         "device_mix": device_mix(user_devices + ([root_device] if root_device else [])),
+        "device_mix_users_listed": users_listed,
         "type_differences": type_differences(user_devices),
         "credential_report": {"generated_time": iso_date(generated), "age_hours": credential_report.age_hours(generated, now)},
         "users_audited": sum(1 for row in rows if row["user"] != credential_report.ROOT_USER),
@@ -342,5 +352,6 @@ def audit_and_report(client, params):
     result = audit(client, options)
     if options["report_dir"]:
         written_at = datetime.now(timezone.utc)
-        result["report_files"] = audit_report.write_reports(options["report_dir"], result, options["report_formats"], written_at, FINDINGS)
+        result["report_files"] = audit_report.write_reports(options["report_dir"], result, options["report_formats"], written_at, FINDINGS,
+                                                            device_mix_text(result["device_mix"], result["device_mix_users_listed"]))
     return result

@@ -19,10 +19,13 @@ from ansible_collections.iamguard.aws.plugins.module_utils.files import write_pr
 
 FORMATS = ("markdown", "json", "csv")
 EXTENSIONS = {"markdown": "md", "json": "json", "csv": "csv"}
-CSV_COLUMNS = ("id", "control", "severity", "title", "user_name", "serial_number", "detail")
+CSV_COLUMNS = ("account_id", "id", "control", "severity", "title", "user_name", "serial_number", "detail")
 # A spreadsheet runs a cell starting with one of these as a formula; IAM names may start with +, = or @.
 FORMULA_STARTS = ("=", "+", "-", "@")
-REPORTED_KEYS = ("account_id", "users_audited", "credential_report", "counts", "device_mix", "type_differences", "summary", "findings")
+REPORTED_KEYS = ("account_id", "users_audited", "credential_report", "counts", "device_mix", "device_mix_users_listed", "type_differences",
+                 "summary", "findings")
+# Findings about no user: the User column names who they are about instead of staying empty.
+ROOT_FINDING_PREFIX = "root_"
 
 
 def file_name(account_id, at, fmt):
@@ -36,16 +39,33 @@ def _cell(value):
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
+def _value_text(value):
+    """A detail value as a person reads it: yes/no, unknown for a missing value, lists as JSON (never Python's None/True)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "unknown"
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
 def _detail_text(detail):
-    return ", ".join("%s: %s" % (key, json.dumps(value) if isinstance(value, (list, dict)) else value) for key, value in sorted(detail.items()))
+    return ", ".join("%s: %s" % (key, _value_text(value)) for key, value in sorted(detail.items()))
+
+
+def _who(item):
+    """The User column: the user, the root user, or nobody (a device enabled for no one)."""
+    if item["user_name"]:
+        return item["user_name"]
+    return "root user" if item["id"].startswith(ROOT_FINDING_PREFIX) else "nobody"
 
 
 def _row(cells):
     return "| %s |" % " | ".join(_cell(cell) for cell in cells)
 
 
-def markdown(result, finding_info):
-    """Summary table first, then the findings grouped by control. ``finding_info``: {id: (control, severity, title)}."""
+def markdown(result, finding_info, device_mix_line):
+    """Summary table first, then the findings grouped by control. ``finding_info``: {id: (control, severity, title)};
+    ``device_mix_line``: what the device counts are, in a sentence."""
     report = result["credential_report"]
     lines = [
         "# MFA audit of AWS account %s" % result["account_id"],
@@ -58,8 +78,7 @@ def markdown(result, finding_info):
         _row(("---",) * 4),
     ]
     lines.extend(_row((finding_id, control, severity, result["counts"][finding_id])) for finding_id, (control, severity, dummy) in finding_info.items())
-    mix = result["device_mix"]
-    lines += ["", "MFA devices: %s virtual, %s hardware, %s passkey." % (mix["virtual"], mix["hardware"], mix["passkey"])]
+    lines += ["", device_mix_line]
     if result["type_differences"]:
         lines += ["", "Devices whose type by serial shape alone would differ:", ""]
         lines.extend(
@@ -73,7 +92,7 @@ def markdown(result, finding_info):
         lines += ["", "No findings."]
     for control, items in controls.items():
         lines += ["", "### %s" % control, "", _row(("Finding", "Severity", "User", "Serial number", "Detail")), _row(("---",) * 5)]
-        lines.extend(_row((i["id"], i["severity"], i["user_name"], i["serial_number"], _detail_text(i["detail"]))) for i in items)
+        lines.extend(_row((i["id"], i["severity"], _who(i), i["serial_number"], _detail_text(i["detail"]))) for i in items)
     return "\n".join(lines) + "\n"
 
 
@@ -86,22 +105,23 @@ def _spreadsheet_safe(value):
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_text(findings):
+def csv_text(result):
+    """One row per finding, each with its account, so the CSVs of many accounts concatenate."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for item in findings:
-        values = [item[column] for column in CSV_COLUMNS[:-1]] + [json.dumps(item["detail"], sort_keys=True)]
+    for item in result["findings"]:
+        values = [result["account_id"]] + [item[column] for column in CSV_COLUMNS[1:-1]] + [json.dumps(item["detail"], sort_keys=True)]
         writer.writerow([_spreadsheet_safe(value) for value in values])
     return buffer.getvalue()
 
 
-def write_reports(folder, result, formats, at, finding_info):
+def write_reports(folder, result, formats, at, finding_info, device_mix_line):
     """Write the report set to ``folder`` (0600 each); returns {format: path} for every format written."""
     renderers = {
-        "markdown": lambda: markdown(result, finding_info),
+        "markdown": lambda: markdown(result, finding_info, device_mix_line),
         "json": lambda: json_text(result),
-        "csv": lambda: csv_text(result["findings"]),
+        "csv": lambda: csv_text(result),
     }
     paths = {}
     for fmt in FORMATS:

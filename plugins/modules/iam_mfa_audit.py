@@ -138,7 +138,7 @@ findings:
       description: What the finding means, in a sentence.
       type: str
     user_name:
-      description: The user concerned; null for root's findings and orphaned devices.
+      description: The user concerned; null for root's findings and orphaned devices (the Markdown report says C(root user) or C(nobody)).
       type: str
     serial_number:
       description: The device concerned, if any.
@@ -161,6 +161,11 @@ device_mix:
   returned: always
   type: dict
   sample: {"virtual": 40, "hardware": 3, "passkey": 5}
+device_mix_users_listed:
+  description: The number of users whose every device was listed (ListMFADevices), the scope of RV(device_mix)'s hardware and passkey counts.
+  returned: always
+  type: int
+  sample: 8
 type_differences:
   description: Devices a serial-shape rule would type differently, with C(user_name), C(serial_number), C(type) and C(type_by_serial).
   returned: always

@@ -243,6 +243,11 @@ def test_audit_reads_account_wide_and_lists_devices_only_where_needed(iam, stub)
     assert result["credential_report"] == {"generated_time": (NOW - timedelta(hours=1)).isoformat(), "age_hours": 1.0}
     assert "warnings" not in result and result["changed"] is False
     assert result["summary"][0].startswith("Account %s: 2 users audited" % ACCOUNT)
+    assert result["device_mix_users_listed"] == 1  # hw; alice's virtual device is all the account-wide list tells
+    assert result["summary"][1:] == [
+        "root_virtual_mfa: 1 - Security Hub IAM.6; CIS AWS Foundations v3.0 1.6",
+        "MFA devices: 2 virtual (every one in the account); 1 hardware and 0 passkey among the 1 users whose devices were listed "
+        "(a hardware token or passkey beside a virtual device is listed only under require_hardware_for)."]
 
 
 def test_a_fresh_report_is_set_against_todays_users_and_devices(iam, stub):

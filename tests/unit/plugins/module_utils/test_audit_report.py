@@ -17,6 +17,7 @@ from ansible_collections.iamguard.aws.plugins.module_utils import audit, audit_r
 from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
 
 AT = datetime(2026, 11, 25, 9, 1, 2, tzinfo=timezone.utc)
+MIX = "MFA devices: (the device mix sentence)"
 
 
 def result():
@@ -25,9 +26,10 @@ def result():
         audit.finding("console_user_without_mfa", "=cmd|x"),
         audit.finding("user_without_mfa", "=cmd|x", console_access=True),
         audit.finding("unused_access_key", "svc", access_key=1, days_unused=99, last_used=None, last_rotated="2026-01-01T00:00:00+00:00"),
+        audit.orphan_finding({"serial_number": "arn:aws:iam::123456789012:mfa/gone"}),
     ]
     return {"account_id": "123456789012", "users_audited": 3, "findings": findings, "counts": audit.counts(findings),
-            "device_mix": {"virtual": 2, "hardware": 1, "passkey": 0},
+            "device_mix": {"virtual": 2, "hardware": 1, "passkey": 0}, "device_mix_users_listed": 1,
             "type_differences": [{"user_name": "bob", "serial_number": "arn:aws:iam::1:mfa/t", "type": "hardware", "type_by_serial": "virtual"}],
             "credential_report": {"generated_time": "2026-11-25T08:00:00+00:00", "age_hours": 1.02}, "summary": ["a line"], "changed": False}
 
@@ -38,7 +40,7 @@ def test_file_names_carry_account_and_utc_time():
 
 
 def test_markdown_summary_first_then_findings_by_control():
-    text = audit_report.markdown(result(), audit.FINDINGS)
+    text = audit_report.markdown(result(), audit.FINDINGS, MIX)
     lines = text.splitlines()
     assert lines[0] == "# MFA audit of AWS account 123456789012"
     summary, by_control = text.index("## Summary"), text.index("## Findings by control")
@@ -49,24 +51,32 @@ def test_markdown_summary_first_then_findings_by_control():
     assert "| root_without_mfa | Security Hub IAM.9; CIS AWS Foundations v3.0 1.5 | critical | 0 |" in lines
     sections = [line for line in lines if line.startswith("### ")]
     assert sections == ["### Security Hub IAM.6; CIS AWS Foundations v3.0 1.6", "### Security Hub IAM.5; CIS AWS Foundations v3.0 1.10",
-                        "### Security Hub IAM.19", "### Security Hub IAM.22; CIS AWS Foundations v3.0 1.12"]
+                        "### Security Hub IAM.19", "### Security Hub IAM.22; CIS AWS Foundations v3.0 1.12",
+                        "### none (iamguard: cancelled enrolments)"]
     # a pipe in a user name cannot break the table
     assert "| console_user_without_mfa | medium | =cmd\\|x |  |  |" in lines
-    assert "| user_without_mfa | medium | =cmd\\|x |  | console_access: True |" in lines
+    # details as a person reads them, never Python's True/None; root's and nobody's findings say so
+    assert "| user_without_mfa | medium | =cmd\\|x |  | console_access: yes |" in lines
+    assert "| root_virtual_mfa | critical | root user | arn:aws:iam::123456789012:mfa/root-account-mfa-device |  |" in lines
+    assert "| orphaned_virtual_mfa_device | low | nobody | arn:aws:iam::123456789012:mfa/gone | age_minutes: unknown, created_at: unknown |" in lines
+    assert "last_used: unknown" in text and MIX in lines
+    assert "None" not in text and "True" not in text
 
 
 def test_markdown_without_findings():
     empty = dict(result(), findings=[], counts=audit.counts([]), type_differences=[])
-    assert "No findings." in audit_report.markdown(empty, audit.FINDINGS)
+    assert "No findings." in audit_report.markdown(empty, audit.FINDINGS, MIX)
 
 
 def test_csv_one_row_per_finding_formula_safe():
-    rows = list(csv.reader(io.StringIO(audit_report.csv_text(result()["findings"]))))
-    assert rows[0] == list(audit_report.CSV_COLUMNS)
-    assert len(rows) == 5
+    rows = list(csv.reader(io.StringIO(audit_report.csv_text(result()))))
+    assert rows[0] == list(audit_report.CSV_COLUMNS) and rows[0][0] == "account_id"
+    assert len(rows) == 6
+    # every row names its account: the CSVs of many accounts concatenate
+    assert {row[0] for row in rows[1:]} == {"123456789012"}
     # a user name starting with = would run as a spreadsheet formula
-    assert rows[2][4] == "'=cmd|x"
-    assert json.loads(rows[4][6]) == {"access_key": 1, "days_unused": 99, "last_used": None, "last_rotated": "2026-01-01T00:00:00+00:00"}
+    assert rows[2][5] == "'=cmd|x"
+    assert json.loads(rows[4][7]) == {"access_key": 1, "days_unused": 99, "last_used": None, "last_rotated": "2026-01-01T00:00:00+00:00"}
 
 
 def test_json_holds_the_result_without_module_keys():
@@ -76,7 +86,7 @@ def test_json_holds_the_result_without_module_keys():
 
 
 def test_write_reports_0600_each_format(tmp_path):
-    paths = audit_report.write_reports(str(tmp_path), result(), ["markdown", "json", "csv"], AT, audit.FINDINGS)
+    paths = audit_report.write_reports(str(tmp_path), result(), ["markdown", "json", "csv"], AT, audit.FINDINGS, MIX)
     assert sorted(paths) == ["csv", "json", "markdown"]
     for fmt, path in paths.items():
         assert os.path.basename(path) == audit_report.file_name("123456789012", AT, fmt)
@@ -85,20 +95,20 @@ def test_write_reports_0600_each_format(tmp_path):
 
 
 def test_write_reports_only_the_formats_asked(tmp_path):
-    paths = audit_report.write_reports(str(tmp_path), result(), ["json"], AT, audit.FINDINGS)
+    paths = audit_report.write_reports(str(tmp_path), result(), ["json"], AT, audit.FINDINGS, MIX)
     assert list(paths) == ["json"] and os.listdir(tmp_path) == [os.path.basename(paths["json"])]
 
 
 def test_existing_report_is_never_overwritten(tmp_path):
-    audit_report.write_reports(str(tmp_path), result(), ["csv"], AT, audit.FINDINGS)
+    audit_report.write_reports(str(tmp_path), result(), ["csv"], AT, audit.FINDINGS, MIX)
     with pytest.raises(IamGuardError, match="report_dir.*already exists"):
-        audit_report.write_reports(str(tmp_path), result(), ["csv"], AT, audit.FINDINGS)
+        audit_report.write_reports(str(tmp_path), result(), ["csv"], AT, audit.FINDINGS, MIX)
 
 
 def test_no_secret_reaches_a_report(tmp_path):
     # Only the result's reported keys are written: anything else a caller put in the result stays out.
     leaky = dict(result(), secret="JBSWY3DPEHPK3PXP", warnings=["AKIAEXAMPLESECRET"])
-    paths = audit_report.write_reports(str(tmp_path), leaky, audit_report.FORMATS, AT, audit.FINDINGS)
+    paths = audit_report.write_reports(str(tmp_path), leaky, audit_report.FORMATS, AT, audit.FINDINGS, MIX)
     for path in paths.values():
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
