@@ -8,6 +8,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, credentials_lack_mfa, with_mfa_hint
 
@@ -15,7 +16,7 @@ from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuar
 def run(module, work):
     """Call ``work()`` and exit with its result, or fail with its IamGuardError.
 
-    ``work`` returns the result dict; a ``warnings`` list in it goes to module.warn,
+    ``work`` returns the result dict; a ``warnings`` list in it becomes the task's warnings,
     and a ``failure`` message (some targets of a batch failed) fails the task with
     the rest of the result still returned. IAM's refusal of an MFA-gated call made
     with credentials that cannot carry MFA gets the fix appended.
@@ -29,7 +30,10 @@ def run(module, work):
         response = getattr(e.exception, "response", None)
         module.fail_json(msg=e.message, **(camel_dict_to_snake_dict(response) if response else {}))
     for warning in result.pop("warnings", []):
-        module.warn(warning)
+        # ansible-core's own warn (what AnsibleModule.warn calls), not AnsibleAWSModule.warn: on
+        # ansible-core >= 2.19 amazon.aws 10 passes the warnings it recorded to exit_json as
+        # warnings=, which ansible-core 2.19 deprecates (removed in 2.23) in every such result.
+        warn(warning)
     failure = result.pop("failure", None)
     if failure:
         module.fail_json(msg=failure, **result)

@@ -37,44 +37,48 @@ class _FakeModule:
         raise _Exit()
 
 
-def _run(work):
+def _run(work, monkeypatch):
     module = _FakeModule()
+    # The task's warnings go to ansible-core's warn, never through module.warn: AnsibleAWSModule
+    # would hand them to exit_json as warnings=, deprecated in ansible-core 2.19.
+    monkeypatch.setattr(runner, "warn", module.warnings.append)
+    monkeypatch.setattr(module, "warn", lambda warning: pytest.fail("module.warn called with %r" % warning))
     with pytest.raises(_Exit):
         runner.run(module, work)
     return module
 
 
-def test_exit_json_with_result_and_warnings():
-    module = _run(lambda: {"changed": True, "actions": [{"action": "a", "target": "t"}], "warnings": ["first", "second"]})
+def test_exit_json_with_result_and_warnings(monkeypatch):
+    module = _run(lambda: {"changed": True, "actions": [{"action": "a", "target": "t"}], "warnings": ["first", "second"]}, monkeypatch)
     assert module.calls == [("exit_json", None, {"changed": True, "actions": [{"action": "a", "target": "t"}]})]
     assert module.warnings == ["first", "second"]
 
 
-def test_exit_json_without_warnings():
-    module = _run(lambda: {"changed": False})
+def test_exit_json_without_warnings(monkeypatch):
+    module = _run(lambda: {"changed": False}, monkeypatch)
     assert module.calls == [("exit_json", None, {"changed": False})]
     assert module.warnings == []
 
 
-def test_failure_in_result_fails_with_the_result():
-    module = _run(lambda: {"changed": True, "failure": "user bob failed", "warnings": ["w"], "users": {"bob": {}}})
+def test_failure_in_result_fails_with_the_result(monkeypatch):
+    module = _run(lambda: {"changed": True, "failure": "user bob failed", "warnings": ["w"], "users": {"bob": {}}}, monkeypatch)
     assert module.calls == [("fail_json", None, {"msg": "user bob failed", "changed": True, "users": {"bob": {}}})]
     assert module.warnings == ["w"]
 
 
-def test_empty_failure_exits_normally():
-    module = _run(lambda: {"changed": False, "failure": None})
+def test_empty_failure_exits_normally(monkeypatch):
+    module = _run(lambda: {"changed": False, "failure": None}, monkeypatch)
     assert module.calls == [("exit_json", None, {"changed": False})]
 
 
-def test_iamguard_error_quotes_the_aws_text_once_and_keeps_its_fields(client_error):
+def test_iamguard_error_quotes_the_aws_text_once_and_keeps_its_fields(client_error, monkeypatch):
     error = client_error("DeleteConflict", "Cannot delete entity, must remove tokens from principal first.", "DeleteUser")
     explained = explain(error, "DeleteUser alice")
 
     def work():
         raise explained
 
-    module = _run(work)
+    module = _run(work, monkeypatch)
     assert module.calls == [("fail_json", None, {
         "msg": "DeleteUser alice failed: DeleteConflict: Cannot delete entity, must remove tokens from principal first.",
         "error": {"code": "DeleteConflict", "message": "Cannot delete entity, must remove tokens from principal first."},
@@ -103,11 +107,11 @@ def test_mfa_gated_denial_is_explained_for_long_term_keys(client_error, monkeypa
     assert ("get-session-token" in message) is hinted
 
 
-def test_iamguard_error_without_exception_uses_fail_json():
+def test_iamguard_error_without_exception_uses_fail_json(monkeypatch):
     def work():
         raise IamGuardError("Invalid user_name 'a b'")
 
-    module = _run(work)
+    module = _run(work, monkeypatch)
     assert module.calls == [("fail_json", None, {"msg": "Invalid user_name 'a b'"})]
 
 
