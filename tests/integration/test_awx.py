@@ -55,6 +55,7 @@ def test_ansible_builder_creates_the_build_context(ansible_base_env, tmp_path):
     assert "ansible-core>=2.17,<2.20" in containerfile
     assert ("RUN ansible-galaxy collection install --offline --no-deps -p /usr/share/ansible/collections "
             "/build/iamguard/iamguard-aws-*.tar.gz") in containerfile
+    assert "ENV ANSIBLE_INVENTORY_UNPARSED_FAILED=true ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=true" in containerfile
     (tarball,) = glob.glob(str(context / "_build" / "iamguard" / "iamguard-aws-*.tar.gz"))
     galaxy = yaml.safe_load((context / "_build" / "requirements.yml").read_text(encoding="utf-8"))
     assert {entry["name"] for entry in galaxy["collections"]} == {"amazon.aws", "community.aws"}
