@@ -48,15 +48,9 @@ options:
         playbook writes to in check mode). The absolute paths come back in RV(folders).
     type: dict
     default: {}
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  action:
-    support: full
 notes:
-  - An action plugin only; nothing runs on the target.
+  - An action plugin only; nothing runs on the target. It supports check mode (it changes nothing but the folders of
+    O(folders) given with C(create)).
 author:
   - iamguard maintainers (@iamguard)
 """
