@@ -48,9 +48,10 @@ def hide_access_key_id(module):
     amazon.aws declares access_key with no_log=False (an id is not a secret), but the temporary session a
     playbook passes through module_defaults is better kept out of job logs with its secret and token.
     """
-    key = module.params.get("access_key")
-    if isinstance(key, str) and ACCESS_KEY_ID.fullmatch(key):
-        module._module.no_log_values.add(key)  # pylint: disable=protected-access
+    key = (getattr(module, "params", None) or {}).get("access_key")
+    inner = getattr(module, "_module", None)
+    if isinstance(key, str) and ACCESS_KEY_ID.fullmatch(key) and inner is not None:
+        inner.no_log_values.add(key)
 
 
 def caller_identity(sts):
