@@ -77,9 +77,14 @@ notes:
   - With O(cache) on, the accounts read from Organizations are kept in the cache plugin's store, keyed by the configuration
     file and by O(include_ous) and O(only_active); the filters, host names and variables are applied to them at every run.
     C(--flush-cache) (or V(cache=false)) reads the organization again.
-  - By default Ansible only warns when an inventory source fails to parse and goes on without its hosts. Set
-    C(ANSIBLE_INVENTORY_UNPARSED_FAILED=true) (or C(ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=true)) to make a failure
-    of this source fail the run.
+  - The configuration is checked strictly before any call - an unknown key, a boolean option that is not a YAML boolean
+    (or one of the strings Ansible reads as one, such as V(yes)), an account id that is not 12 digits, a role name IAM
+    would refuse - and any failure (those, or Organizations refusing the calls) fails the source.
+  - By default Ansible only warns when an inventory source fails to parse and goes on without its hosts. So that a
+    playbook never mistakes a failed source for no inventory, this plugin records each failure, before raising it, in
+    the variable C(iamguard_inventory_errors) of group C(all); the playbooks of this collection refuse to run when it is
+    set, or when an inventory was given and group C(aws_accounts) is empty. Set C(ANSIBLE_INVENTORY_UNPARSED_FAILED=true)
+    (or C(ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=true)) to make Ansible itself stop at such a failure.
   - Organizations is a global service with one endpoint per partition; O(region) only picks the partition
     (V(us-east-1) when not set).
 seealso:
@@ -137,7 +142,9 @@ try:
 except ImportError:
     pass  # AWSInventoryBase.parse checks for the SDK first
 
+from ansible import constants as C
 from ansible.errors import AnsibleError
+from ansible.module_utils.parsing.convert_bool import BOOLEANS
 
 try:
     from ansible.template import trust_as_template
@@ -150,6 +157,8 @@ from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInv
 from ansible_collections.iamguard.aws.plugins.module_utils import organizations
 from ansible_collections.iamguard.aws.plugins.module_utils.client import BOTOCORE_RETRIES, IamGuardError
 
+# The variable of group all where a failure of this source is recorded (the playbooks' pre-flight reads it).
+ERRORS_VARIABLE = "iamguard_inventory_errors"
 # Organizations has one endpoint per partition; any region of the partition reaches it.
 DEFAULT_REGION = "us-east-1"
 # Each attempt at an endpoint that does not answer gives up after 10 s, not botocore's 60 s (the retry policy makes up to 20).
@@ -199,9 +208,43 @@ class InventoryModule(AWSInventoryBase):
             self._add_host_to_composed_groups(self.get_option("groups"), host_vars, name, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), host_vars, name, strict=strict)
 
+    def _check_config(self, path):
+        """Refuse what the option parser would let through: unknown keys (a typo), booleans given as other strings."""
+        config = self.loader.load_from_file(path) or {}
+        if not isinstance(config, dict):
+            raise IamGuardError("%s: the configuration must be a YAML mapping of options" % path)
+        definitions = C.config.get_configuration_definitions("inventory", self._load_name)
+        known = set(definitions)
+        for definition in definitions.values():
+            known.update(definition.get("aliases") or [])
+        unknown = sorted(str(key) for key in config if key not in known)
+        if unknown:
+            raise IamGuardError("unknown option%s %s (the options are: %s)" % (
+                "s" if len(unknown) > 1 else "", ", ".join(unknown), ", ".join(sorted(definitions))))
+        for name, definition in definitions.items():
+            value = config.get(name)
+            if definition.get("type") in ("bool", "boolean") and value is not None and not isinstance(value, bool) and value not in BOOLEANS:
+                raise IamGuardError("%s must be true or false (got %r)" % (name, value))
+
+    def _record_failure(self, inventory, path, error):
+        """Keep the failure where the playbooks' pre-flight sees it, even when Ansible only warns about the source."""
+        group = inventory.groups.get("all")
+        recorded = list((group.get_vars() if group else {}).get(ERRORS_VARIABLE) or [])
+        message = str(error) if str(error).startswith(str(path)) else "%s: %s" % (path, error)
+        if message not in recorded:
+            inventory.set_variable("all", ERRORS_VARIABLE, recorded + [message])
+
     def parse(self, inventory, loader, path, cache=True):
+        try:
+            self._parse(inventory, loader, path, cache)
+        except Exception as error:
+            self._record_failure(inventory, path, getattr(error, "message", None) or error)
+            raise
+
+    def _parse(self, inventory, loader, path, cache):
         super().parse(inventory, loader, path, cache=cache)
         try:
+            self._check_config(path)
             options = organizations.checked_options(
                 self.get_option("include_ous"), self.get_option("exclude_ids"), self.get_option("exclude_names"),
                 self.get_option("role_name"),

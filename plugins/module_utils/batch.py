@@ -131,6 +131,12 @@ def _protected(result, reason):
     return result
 
 
+def missing_users(users, account):
+    """The names given that match no user (status absent, nothing done), and a warning naming each: a typo must stand out."""
+    missing = [user["requested"] for user in users if user["status"] == "absent" and not user["actions"]]
+    return missing, ["%s: no IAM user of this name (or id) in account %s; nothing was done for it" % (name, account) for name in missing]
+
+
 def run_batch(batch, targets, max_workers):
     """Each target's result, in the order given, from at most ``max_workers`` threads."""
     with ThreadPoolExecutor(max_workers=min(max_workers, len(targets))) as pool:

@@ -1,20 +1,111 @@
 # -*- coding: utf-8 -*-
 # Copyright: iamguard.aws contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one writer of files that hold secrets or manifests.
+"""The one writer of files that hold secrets or manifests, and the one keeper of their folders.
 
 A temp file created 0600 in the destination folder, fsynced, then renamed over
 the destination: a crash leaves either no file or the whole file, never part
 of one, and the secret is never readable by others, not even briefly.
+
+Folders (``check_folder``, ``prepare_folder``), the same for every module and
+for the playbooks' pre-flight: a path option is absolute after ``~`` and
+``$VARS`` are expanded (a relative one would land wherever the task happens to
+run, so it is refused); an existing folder's mode is never changed; a missing
+folder, and each missing parent, is created 0700; a symbolic link, an existing
+file where a folder is expected, and - for secrets and manifests - a group- or
+world-writable folder are refused with a message naming the option.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 
 from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+
+
+def absolute_path(path, option):
+    """``path`` with ``~`` and ``$VARS`` expanded; IamGuardError naming ``option`` unless it is then absolute."""
+    if not path or not isinstance(path, str):
+        raise IamGuardError("%s must be an absolute path. Nothing was changed." % option)
+    expanded = os.path.expanduser(os.path.expandvars(path))
+    if not os.path.isabs(expanded):
+        raise IamGuardError("%s must be an absolute path (got %s): a relative one would depend on the folder the task runs in. "
+                            "Nothing was changed." % (option, path))
+    return os.path.normpath(expanded)
+
+
+# Folders that prepare_folder would have created outside check mode: check_destination accepts them as to be made.
+_PLANNED = set()
+
+
+def check_folder(path, option, private=False):
+    """The absolute folder of option ``option``, checked without changing anything; IamGuardError if it can never be used.
+
+    ``private``: the folder holds secrets or manifests, so one that others may write to (group- or
+    world-writable, /tmp itself) is refused. Returns (path, exists).
+    """
+    folder = absolute_path(path, option)
+    if os.path.islink(folder):
+        raise IamGuardError("%s: %s is a symbolic link; give the folder it points to. Nothing was changed." % (option, folder))
+    if os.path.exists(folder):
+        if not os.path.isdir(folder):
+            raise IamGuardError("%s: %s is a file, not a folder. Nothing was changed." % (option, folder))
+        mode = os.stat(folder).st_mode
+        if private and mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise IamGuardError("%s: folder %s is writable by %s (mode %04o); secrets and manifests go to a folder only its owner can "
+                                "write to: give another one, or a missing one to have it created 0700. Its mode is not changed. Nothing "
+                                "was changed." % (option, folder, "everyone" if mode & stat.S_IWOTH else "its group", stat.S_IMODE(mode)))
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise IamGuardError("%s: folder %s is not writable. Nothing was changed." % (option, folder))
+        return folder, True
+    parent = os.path.dirname(folder)
+    while not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise IamGuardError("%s: %s is a file, not a folder, so %s cannot be created. Nothing was changed." % (option, parent, folder))
+    return folder, False
+
+
+def prepare_folder(path, option, private=False, create=True):
+    """check_folder, then create the missing folder and its missing parents 0700 when ``create``.
+
+    Returns the absolute folder, or None when it is missing and ``create`` is false (check mode:
+    nothing is created, nothing can be read from it, and check_destination accepts files in it).
+    """
+    if path is None:
+        return None
+    folder, exists = check_folder(path, option, private)
+    if exists:
+        return folder
+    if not create:
+        _PLANNED.add(folder)
+        return None
+    missing = []
+    parent = folder
+    while not os.path.lexists(parent):
+        missing.append(parent)
+        parent = os.path.dirname(parent)
+    for each in reversed(missing):
+        try:
+            os.mkdir(each, 0o700)
+        except FileExistsError:  # made meanwhile by another run: checked again below
+            continue
+        except OSError as e:
+            raise IamGuardError("%s: could not create folder %s: %s. Nothing was changed." % (option, each, e))
+        os.chmod(each, 0o700)  # whatever the umask; only folders this call created
+    return check_folder(folder, option, private)[0]
+
+
+def prepare_file(path, option, create=True):
+    """The absolute path of a secret file of option ``option``, its folder made ready as prepare_folder does (private)."""
+    if path is None:
+        return None
+    path = absolute_path(path, option)
+    prepare_folder(os.path.dirname(path), option, private=True, create=create)
+    return path
 
 
 def check_destination(path, option, force=False):
@@ -22,6 +113,8 @@ def check_destination(path, option, force=False):
     if not path or not isinstance(path, str):
         raise IamGuardError("%s must be a file path." % option)
     folder = os.path.dirname(os.path.abspath(path))
+    if folder in _PLANNED:
+        return os.path.abspath(path)
     if not os.path.isdir(folder):
         raise IamGuardError("%s: folder %s does not exist. Nothing was changed." % (option, folder))
     if not os.access(folder, os.W_OK | os.X_OK):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
@@ -21,6 +22,7 @@ def run(module, work):
     the rest of the result still returned. IAM's refusal of an MFA-gated call made
     with credentials that cannot carry MFA gets the fix appended.
     """
+    hide_access_key_id(module)
     try:
         result = work()
     except IamGuardError as e:
@@ -38,6 +40,22 @@ def run(module, work):
     if failure:
         module.fail_json(msg=failure, **result)
     module.exit_json(**result)
+
+
+# An access key id: AKIA... (long-term) or ASIA... (a temporary session's).
+ACCESS_KEY_ID = re.compile(r"A[KS]IA[A-Z0-9]{12,124}")
+
+
+def hide_access_key_id(module):
+    """Mask the access_key option's value in everything the module returns (its module_args at -vvv included).
+
+    amazon.aws declares access_key with no_log=False (an id is not a secret), but the temporary session a
+    playbook passes through module_defaults is better kept out of job logs with its secret and token.
+    """
+    key = (getattr(module, "params", None) or {}).get("access_key")
+    inner = getattr(module, "_module", None)
+    if isinstance(key, str) and ACCESS_KEY_ID.fullmatch(key) and inner is not None:
+        inner.no_log_values.add(key)
 
 
 def caller_identity(sts):

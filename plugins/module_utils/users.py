@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.iamguard.aws.plugins.module_utils import validation
-from ansible_collections.iamguard.aws.plugins.module_utils.batch import Batch, run_batch
+from ansible_collections.iamguard.aws.plugins.module_utils.batch import Batch, missing_users, run_batch
 from ansible_collections.iamguard.aws.plugins.module_utils.files import sweep_stale_temp_files
 from ansible_collections.iamguard.aws.plugins.module_utils.guards import caller_of
 from ansible_collections.iamguard.aws.plugins.module_utils.sources.choice import choose_source
@@ -102,16 +102,19 @@ def purge(client, caller_identity, options, check_mode, lacks_mfa=lambda: False)
     batch = Batch(client, options, check_mode, caller, lacks_mfa, source, parallel_reads=len(targets) < options["max_workers"])
     users = run_batch(batch, targets, options["max_workers"])
     warnings += [warning for user in users for warning in user.pop("warnings")]
+    missing, missing_warnings = missing_users(users, caller["account"])
     diffs = [(user["requested"], user.pop("diff")) for user in users]
     result = {
         "changed": any(user["actions"] for user in users),
         "users": users,
         "inventory": inventory_source,
-        "warnings": warnings,
+        "missing_users": missing,
+        "warnings": warnings + missing_warnings,
         "diff": {"before": {name: diff["before"] for name, diff in diffs if diff}, "after": {name: diff["after"] for name, diff in diffs if diff}},
     }
     failing = ("failed", "protected") if options["fail_on_protected"] else ("failed",)
-    failed = [user for user in users if user["status"] in failing]
+    failed = [dict(user, error=user["error"] or "no such user") for user in users
+              if user["status"] in failing or (options.get("fail_on_missing") and user["requested"] in missing)]
     if failed:
         result["failure"] = "%d of %d users could not be %s: %s" % (
             len(failed), len(users), "deleted" if options["state"] == "absent" else "disabled",

@@ -98,3 +98,46 @@ def authentication_codes(code_1, code_2):
             "authentication_code_2", "******", "the two codes must be two consecutive codes from the authenticator, so they cannot be equal"
         )
     return code_1, code_2
+
+
+# Ansible's own boolean strings (what an AWX survey or -e gives), besides YAML's true and false.
+TRUE_STRINGS = ("true", "yes", "on", "1", "y", "t")
+FALSE_STRINGS = ("false", "no", "off", "0", "n", "f")
+
+
+def boolean(value, option):
+    """``value`` as a bool: a bool, or one of Ansible's boolean strings; anything else (a typo, 'maybe') is refused."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if text in TRUE_STRINGS:
+        return True
+    if text in FALSE_STRINGS:
+        return False
+    raise InvalidInput(option, value, "true or false")
+
+
+SURVEY_SEPARATOR = re.compile(r"[,\r\n]")
+
+
+def survey_list(value, option):
+    """A list variable as a playbook takes it: a YAML list, or one string separated by commas or newlines (an AWX survey).
+
+    Entries are trimmed, empty ones dropped, repeats kept once. None is the empty list; a mapping is refused.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items = SURVEY_SEPARATOR.split(value)
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        raise InvalidInput(option, value, "a list, or one string separated by commas or newlines")
+    result = []
+    for item in items:
+        if isinstance(item, (dict, list, tuple)):
+            raise InvalidInput(option, value, "a list of strings, or one string separated by commas or newlines")
+        text = str(item).strip()
+        if text and text not in result:
+            result.append(text)
+    return result

@@ -64,7 +64,10 @@ options:
     default: 120
   report_dir:
     description:
-      - An existing folder to write the report set to, as files named C(mfa-audit-<account id>-<UTC time YYYYmmddTHHMMSSZ>)
+      - An absolute path (C(~) is expanded; a relative path is refused). A missing folder, and each missing parent, is created
+        with mode 0700 (also in check mode: the audit writes its reports then); an existing folder's mode is never changed. A
+        symbolic link or a file is refused before any AWS call, with a message naming this option.
+      - The folder to write the report set to, as files named C(mfa-audit-<account id>-<UTC time YYYYmmddTHHMMSSZ>)
         with the extensions C(.md), C(.json) and C(.csv), each readable only by its owner (mode 0600).
       - The Markdown report starts with a summary table and then lists the findings grouped by control.
     type: path
@@ -196,6 +199,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.iamguard.aws.plugins.module_utils.audit import audit_and_report
 from ansible_collections.iamguard.aws.plugins.module_utils.client import iam_client
+from ansible_collections.iamguard.aws.plugins.module_utils.files import prepare_folder
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
 
 
@@ -209,7 +213,12 @@ def main():
         report_formats=dict(type="list", elements="str", choices=["markdown", "json", "csv"], default=["markdown", "json", "csv"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run(module, lambda: audit_and_report(iam_client(module), module.params))
+
+    def work():
+        module.params["report_dir"] = prepare_folder(module.params["report_dir"], "report_dir")  # written in check mode too
+        return audit_and_report(iam_client(module), module.params)
+
+    run(module, work)
 
 
 if __name__ == "__main__":

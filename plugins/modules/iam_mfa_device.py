@@ -85,6 +85,9 @@ options:
   qr_code_png_path:
     description:
       - File to write the new device's QR code (PNG) to, with mode 0600, atomically.
+      - An absolute path (C(~) is expanded; a relative path is refused). Its folder is handled as the other modules' folders of
+        secrets are - created 0700 with its missing parents when missing (not in check mode), never changed when it exists;
+        a folder that is a symbolic link or a file, or that others may write to (group- or world-writable), is refused.
       - An existing file is an error unless O(force=true); a symbolic link, a folder, a FIFO, a socket or a device node is
         always refused, before any AWS call. It must not be the same file as O(seed_path).
       - If the file already exists and holds the secret of the unassigned device of that name (its hash matches the device's
@@ -239,6 +242,7 @@ secret:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.iamguard.aws.plugins.module_utils.client import iam_client, sts_client
+from ansible_collections.iamguard.aws.plugins.module_utils.files import prepare_file
 from ansible_collections.iamguard.aws.plugins.module_utils.mfa import device_options, ensure_absent, ensure_present
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity, run
 
@@ -268,6 +272,8 @@ def main():
     )
 
     def work():
+        for option in ("qr_code_png_path", "seed_path"):
+            module.params[option] = prepare_file(module.params[option], option, create=module.params["state"] == "present" and not module.check_mode)
         options = device_options(module.params, module._module.no_log)
         client = iam_client(module)
         if options["state"] == "absent":

@@ -54,7 +54,11 @@ options:
     default: [login_profile, access_keys, signing_certificates, mfa_devices]
   manifest_dir:
     description:
-      - Existing folder for a JSON manifest (C(<account>-root-credentials-<UTC timestamp>.json), mode 0600) written before the
+      - An absolute path (C(~) is expanded; a relative path is refused). A missing folder, and each missing parent, is created
+        with mode 0700 (not in check mode); an existing folder's mode is never changed. A symbolic link, a file, or a folder
+        others may write to (group- or world-writable, C(/tmp) itself) is refused before any AWS call, with a message naming
+        this option.
+      - Folder for a JSON manifest (C(<account>-root-credentials-<UTC timestamp>.json), mode 0600) written before the
         first removal - the login profile's date, access key ids with status and last use, certificate ids, MFA serials with
         type, and the actions. Never a secret. Not written in check mode or when there is nothing to remove.
       - The manifest is marked finished (C(finished_at)) after the last action. A run stopped between deactivating root's
@@ -147,6 +151,7 @@ findings_after:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.iamguard.aws.plugins.module_utils.files import prepare_folder
 from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials import CREDENTIAL_TYPES, remove_root
 from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_session import module_clients
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
@@ -160,7 +165,12 @@ def main():
         manifest_dir=dict(type="path"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run(module, lambda: remove_root(module_clients(module), module.params, module.check_mode))
+
+    def work():
+        module.params["manifest_dir"] = prepare_folder(module.params["manifest_dir"], "manifest_dir", private=True, create=not module.check_mode)
+        return remove_root(module_clients(module), module.params, module.check_mode)
+
+    run(module, work)
 
 
 if __name__ == "__main__":

@@ -84,6 +84,12 @@ options:
         O(protected_users) match. By default such a target is reported with status V(protected) and a warning.
     type: bool
     default: false
+  fail_on_missing:
+    description:
+      - Fail the task (at the end, after the other users) when a name or id matches no IAM user (RV(missing_users)), a typo
+        more often than a user already gone. By default such a target is reported with status V(absent) and a warning naming it.
+    type: bool
+    default: false
   manifest_dir:
     description:
       - Folder for one JSON manifest per user (C(<account>-<user>-<UTC timestamp>-<random token>.json)), written with mode 0600 before the
@@ -91,6 +97,10 @@ options:
         and last use, SSH key and signing certificate ids and bodies, service-specific credential ids, MFA serials with
         type, groups, inline policy documents, attached policy ARNs, and the actions. Never a secret value.
       - Not written in check mode.
+      - An absolute path (C(~) is expanded; a relative path is refused). A missing folder, and each missing parent, is created
+        with mode 0700 (not in check mode); an existing folder's mode is never changed. A symbolic link, a file, or a folder
+        others may write to (group- or world-writable, C(/tmp) itself) is refused before any AWS call, with a message naming
+        this option.
       - The earlier manifests of a user in this folder are read too - a virtual device they name that is now enabled for
         nobody is deleted with the user.
     type: path
@@ -194,6 +204,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+missing_users:
+  description:
+    - The names and ids given that match no IAM user (status V(absent) with nothing done), each also named in a warning;
+      see O(fail_on_missing).
+  returned: always
+  type: list
+  elements: str
+  sample: ["alcie"]
 inventory:
   description: How the users' dependents were read (see O(inventory_source)).
   returned: always
@@ -266,6 +284,7 @@ users:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.iamguard.aws.plugins.module_utils.client import credentials_lack_mfa, iam_client, sts_client
+from ansible_collections.iamguard.aws.plugins.module_utils.files import prepare_folder
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity_ahead, run
 from ansible_collections.iamguard.aws.plugins.module_utils.users import purge, purge_options
 
@@ -280,6 +299,7 @@ def main():
         remove_permissions=dict(type="bool"),
         protected_users=dict(type="list", elements="str", default=[]),
         fail_on_protected=dict(type="bool", default=False),
+        fail_on_missing=dict(type="bool", default=False),
         manifest_dir=dict(type="path"),
         max_workers=dict(type="int", default=4),
         max_conflict_retries=dict(type="int", default=3),
@@ -289,6 +309,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
     def work():
+        module.params["manifest_dir"] = prepare_folder(module.params["manifest_dir"], "manifest_dir", private=True, create=not module.check_mode)
         options = purge_options(module.params)
         caller = caller_identity_ahead(sts_client(module))
         return purge(iam_client(module), caller, options, module.check_mode, lambda: credentials_lack_mfa(module))

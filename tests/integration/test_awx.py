@@ -55,6 +55,7 @@ def test_ansible_builder_creates_the_build_context(ansible_base_env, tmp_path):
     assert "ansible-core>=2.17,<2.20" in containerfile
     assert ("RUN ansible-galaxy collection install --offline --no-deps -p /usr/share/ansible/collections "
             "/build/iamguard/iamguard-aws-*.tar.gz") in containerfile
+    assert "ENV ANSIBLE_INVENTORY_UNPARSED_FAILED=true ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=true" in containerfile
     (tarball,) = glob.glob(str(context / "_build" / "iamguard" / "iamguard-aws-*.tar.gz"))
     galaxy = yaml.safe_load((context / "_build" / "requirements.yml").read_text(encoding="utf-8"))
     assert {entry["name"] for entry in galaxy["collections"]} == {"amazon.aws", "community.aws"}
@@ -71,11 +72,20 @@ def test_ansible_builder_creates_the_build_context(ansible_base_env, tmp_path):
     assert {line.split(">=")[0] for line in python} >= {"boto3", "botocore", "pyotp"}, python
 
 
-def _runner_job(ansible_base_env, sim, tmp_path, playbook, extravars):
-    """Run one playbook the way AWX does: ansible-runner, a private data dir, the project dir, string extra vars."""
+def _runner_job(ansible_base_env, sim, tmp_path, playbook, extravars, inventory=None, check=False):
+    """Run one playbook the way AWX does: ansible-runner, a private data dir, the project dir, string extra vars.
+
+    ``inventory``: {file name: text} of the job's inventory folder (AWX passes it with -i).
+    """
     private = tmp_path / "runner"
     (private / "env").mkdir(parents=True)
     (private / "env" / "extravars").write_text(json.dumps(extravars), encoding="utf-8")
+    if inventory:
+        (private / "inventory").mkdir()
+        for name, text in inventory.items():
+            (private / "inventory" / name).write_text(text, encoding="utf-8")
+    if check:
+        (private / "env" / "cmdline").write_text("--check", encoding="utf-8")
     env = dict(ansible_base_env, AWS_ENDPOINT_URL=sim.url, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
     env.pop("ANSIBLE_CALLBACKS_ENABLED")
     done = _run([_tool(ansible_base_env, "ansible-runner"), "run", str(private), "-p", playbook, "--project-dir",
@@ -99,9 +109,29 @@ def test_offboarding_job_with_survey_strings(ansible_base_env, sim, iam, tmp_pat
         "manifest_dir": str(manifests),
     })
     assert status == "successful", done.stdout
-    assert artifact == {"iamguard_offboard": {MAIN_ACCOUNT: {"alice": "deleted", "bob": "deleted"}}}
+    assert artifact == {"iamguard_offboard": {"check_mode": False, "accounts": {MAIN_ACCOUNT: {"alice": "deleted", "bob": "deleted"}}}}
     assert sorted(u["UserName"] for u in iam.list_users()["Users"]) == ["carol"]
     assert len(os.listdir(manifests)) == 2
+
+
+def test_check_mode_job_exports_what_would_happen(ansible_base_env, sim, iam, tmp_path):
+    """A workflow reading iamguard_offboard after --check must not see a deletion that did not happen (issue 18, item 10)."""
+    make_user(iam, "alice", login_profile=True)
+    status, artifact, done = _runner_job(ansible_base_env, sim, tmp_path, "offboard.yml", {"offboard_users": "alice,alcie"}, check=True)
+    assert status == "successful", done.stdout
+    assert artifact == {"iamguard_offboard": {"check_mode": True, "accounts": {MAIN_ACCOUNT: {"alice": "would_delete", "alcie": "absent"}}}}
+    assert [u["UserName"] for u in iam.list_users()["Users"]] == ["alice"]
+
+
+def test_job_whose_inventory_source_fails_ends_failed(ansible_base_env, sim, iam, tmp_path):
+    """An AWX job over an organization inventory whose source fails (a typo) acts nowhere and ends failed."""
+    make_user(iam, "alice", login_profile=True)
+    sim.reset_counters()
+    status, artifact, done = _runner_job(ansible_base_env, sim, tmp_path, "offboard.yml", {"offboard_users": "alice"},
+                                         inventory={"org.accounts.yml": "plugin: iamguard.aws.accounts\nexclude_ids: ['12345']\n"})
+    assert status == "failed", done.stdout
+    assert artifact == {} and "The inventory failed" in done.stdout
+    assert sim.counters() == {} and [u["UserName"] for u in iam.list_users()["Users"]] == ["alice"]
 
 
 def test_failing_job_reports_failed(ansible_base_env, sim, iam, tmp_path):

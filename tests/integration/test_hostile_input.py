@@ -52,7 +52,7 @@ def _cases(paths):
         ("purge-key-action-unknown", PURGE, {"user_names": ["alice"], "state": "disabled", "access_key_action": "rotate"},
          "access_key_action"),
         # --- iam_user_purge: manifest folder ------------------------------------------------------------
-        ("purge-manifest-missing", PURGE, {"user_names": ["alice"], "manifest_dir": paths["missing_dir"]}, "manifest_dir"),
+        ("purge-manifest-under-a-file", PURGE, {"user_names": ["alice"], "manifest_dir": paths["under_a_file"]}, "manifest_dir"),
         ("purge-manifest-file", PURGE, {"user_names": ["alice"], "manifest_dir": paths["existing_file"]}, "manifest_dir"),
         ("purge-manifest-symlink", PURGE, {"user_names": ["alice"], "manifest_dir": paths["dir_link"]}, "manifest_dir"),
         # --- iam_mfa_device: names, paths, serials -------------------------------------------------------
@@ -87,9 +87,9 @@ def _cases(paths):
          "return_secret"),
         ("device-tags-not-dict", DEVICE, {"user_name": "bob", "seed_path": paths["free_file"], "tags": ["team", "ops"]}, "tags"),
         # --- iam_mfa_device: output paths ------------------------------------------------------------------
-        ("device-seed-missing-folder", DEVICE, {"user_name": "bob", "seed_path": os.path.join(paths["missing_dir"], "bob.seed")},
+        ("device-seed-folder-under-a-file", DEVICE, {"user_name": "bob", "seed_path": os.path.join(paths["under_a_file"], "bob.seed")},
          "seed_path"),
-        ("device-qr-missing-folder", DEVICE, {"user_name": "bob", "qr_code_png_path": os.path.join(paths["missing_dir"], "bob.png")},
+        ("device-qr-folder-under-a-file", DEVICE, {"user_name": "bob", "qr_code_png_path": os.path.join(paths["under_a_file"], "bob.png")},
          "qr_code_png_path"),
         ("device-seed-exists", DEVICE, {"user_name": "bob", "seed_path": paths["existing_file"]}, "seed_path"),
         ("device-seed-symlink", DEVICE, {"user_name": "bob", "seed_path": paths["file_link"], "force": True}, "seed_path"),
@@ -105,7 +105,7 @@ def _cases(paths):
         ("audit-unused-days-word", AUDIT, {"unused_access_key_days": "forever"}, "unused_access_key_days"),
         ("audit-report-age-negative", AUDIT, {"max_report_age_hours": -4}, "max_report_age_hours"),
         ("audit-wait-absurd", AUDIT, {"report_wait_seconds": 10 ** 9}, "report_wait_seconds"),
-        ("audit-report-dir-missing", AUDIT, {"report_dir": paths["missing_dir"]}, "report_dir"),
+        ("audit-report-dir-under-a-file", AUDIT, {"report_dir": paths["under_a_file"]}, "report_dir"),
         ("audit-report-dir-symlink", AUDIT, {"report_dir": paths["dir_link"]}, "report_dir"),
         ("audit-report-format-unknown", AUDIT, {"report_formats": ["pdf"]}, "report_formats"),
         ("audit-report-formats-none", AUDIT, {"report_formats": []}, "report_formats"),
@@ -122,7 +122,8 @@ def paths(tmp_path):
     (tmp_path / "file-link").symlink_to(existing)
     return {
         "directory": str(directory),
-        "missing_dir": str(tmp_path / "no-such-folder"),
+        # A missing folder is created 0700; one under a file never can be (issue 18, item 4).
+        "under_a_file": str(existing / "no-such-folder"),
         "existing_file": str(existing),
         "dir_link": str(tmp_path / "dir-link"),
         "file_link": str(tmp_path / "file-link"),

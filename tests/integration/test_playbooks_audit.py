@@ -94,8 +94,8 @@ def test_audit_variables_are_refused_before_any_call(iam, run_playbook, tmp_path
     base = {"report_dir": str(tmp_path)}
     cases = [
         (dict(base, audit_fail_on=["user_without_mfa", "no_such_finding"]), "unknown: no_such_finding"),
-        (dict(base, audit_fail_on={"a": 1}), "audit_fail_on must list known finding ids"),
-        (dict(base, audit_fail_on=5), "audit_fail_on must list known finding ids"),
+        (dict(base, audit_fail_on={"a": 1}), "Invalid audit_fail_on {'a': 1}: a list, or one string separated by commas or newlines"),
+        (dict(base, audit_fail_on=5), "Invalid audit_fail_on 5"),
         ({"report_dir": "reports"}, "report_dir must be an absolute path (got reports)"),
         (dict(base, audit_report_formats="markdown,pdf"), "audit_report_formats must be one or more of markdown, json, csv (got markdown, pdf)"),
         (dict(base, audit_unused_access_key_days="0"), "audit_unused_access_key_days must be a whole number of days, 1 or more (got 0)"),

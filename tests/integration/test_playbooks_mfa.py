@@ -157,13 +157,14 @@ def test_reset_variables_are_refused_before_any_call(iam, run_playbook):
     cases = [
         ({}, "reset_user_name is required"),
         ({"reset_user_name": ["bob"]}, "reset_user_name is required"),
-        ({"reset_user_name": "bob", "mfa_serial": "x"}, "mfa_serial must be the ARN or serial number"),
+        ({"reset_user_name": "bob", "mfa_serial": "x", "mfa_token_code": "123456"}, "mfa_serial must be the ARN or serial number"),
+        ({"reset_user_name": "bob", "mfa_serial": "x"}, "localhost: mfa_serial and mfa_token_code go together (both or neither)"),
     ]
     for extra, fragment in cases:
         assert_refused(run_playbook, iam, "reset_mfa.yml", extra, fragment)
-    # The account variables are checked by the shared account session, before any change.
+    # The account variables are checked by the pre-flight, before any AWS call.
     run = run_playbook(RESET, extra_vars={"reset_user_name": "bob", "mfa_serial": serial("bob"), "mfa_token_code": "12345"})
-    assert run.rc != 0 and failure_messages(run) == ["mfa_token_code must be the 6 digits the MFA device shows"]
+    assert run.rc != 0 and failure_messages(run) == ["localhost: mfa_token_code must be the 6 digits the MFA device shows. Nothing was called in AWS."]
     assert user_serials(iam, "bob") == [serial("bob")]
 
 
@@ -230,7 +231,7 @@ def test_orphan_variables_are_refused_before_any_call(iam, run_playbook):
     make_orphan(iam, "old-laptop")
     cases = [
         ({"orphan_name_patterns": []}, "orphan_name_patterns must be a non-empty list"),
-        ({"orphan_name_patterns": 5}, "orphan_name_patterns must be a non-empty list"),
+        ({"orphan_name_patterns": 5}, "Invalid orphan_name_patterns 5: a list, or one string separated by commas or newlines"),
         ({"orphan_name_patterns": ["team/x"]}, "each without /"),
         ({"orphan_path_patterns": ["team/"]}, "each starting with / or *"),
         ({"orphan_min_age_minutes": "-5"}, "orphan_min_age_minutes must be a whole number of minutes, 0 or more (got -5)"),

@@ -11,8 +11,9 @@ from tests.integration.playbooks import (MAIN_ACCOUNT, OTHER_ACCOUNT, assert_ref
 from tests.simulator.seed import account_snapshot, make_user
 
 OFFBOARD = playbook("offboard.yml")
-PLAN_TASK = "Offboard - each user's plan (check mode) or outcome"
-PURGE_TASK = "Offboard - purge the users (in check mode, plan them)"
+PLAN_TASK = "Offboard - each user"
+PURGE_TASK = "Offboard - purge the users"
+SUMMARY_TASK = "Offboard - summary"
 
 
 def users(iam):
@@ -20,6 +21,12 @@ def users(iam):
 
 
 def plan_lines(run, host="localhost"):
+    """Each user's first line: what happened (or would, under --check)."""
+    return [item["msg"][0] for item in run.task(PLAN_TASK, host)["results"]]
+
+
+def plan_blocks(run, host="localhost"):
+    """Each user's lines: the first, then one action a line."""
     return [item["msg"] for item in run.task(PLAN_TASK, host)["results"]]
 
 
@@ -35,10 +42,13 @@ def test_check_then_real_run_with_a_survey_string(iam, run_playbook, tmp_path):
     assert planned.rc == 0, failure_messages(planned)
     assert account_snapshot(iam) == before
     assert not manifests.exists()
-    alice, bob = plan_lines(planned)
-    assert alice.startswith("%s alice: would be deleted - 6 actions: delete_login_profile alice, delete_access_key " % MAIN_ACCOUNT)
-    assert alice.endswith("remove_user_from_group staff, delete_user alice")
-    assert bob == "%s bob: would be deleted - 2 actions: delete_login_profile bob, delete_user bob" % MAIN_ACCOUNT
+    # One block per user, one action a line (issue 21).
+    alice, bob = plan_blocks(planned)
+    assert alice[0] == "%s alice: would be deleted - 6 actions:" % MAIN_ACCOUNT and len(alice) == 7
+    assert alice[1] == "  delete_login_profile alice" and alice[2].startswith("  delete_access_key ")
+    assert alice[-2:] == ["  remove_user_from_group staff", "  delete_user alice"]
+    assert bob == ["%s bob: would be deleted - 2 actions:" % MAIN_ACCOUNT, "  delete_login_profile bob", "  delete_user bob"]
+    assert planned.task(SUMMARY_TASK)["msg"] == "%s: 2 users (--check: nothing was changed): 2 would_delete; 0 matching no IAM user" % MAIN_ACCOUNT
 
     done = run_playbook(OFFBOARD, extra_vars=extra)
     assert done.rc == 0, failure_messages(done)
@@ -50,7 +60,10 @@ def test_check_then_real_run_with_a_survey_string(iam, run_playbook, tmp_path):
         assert stat.S_IMODE(os.stat(user["manifest"]).st_mode) == 0o600
         assert "manifest %s" % user["manifest"] in " ".join(plan_lines(done))
     assert stat.S_IMODE(os.stat(manifests).st_mode) == 0o700
-    assert done.task("Offboard - where the manifests are")["msg"] == "%s: manifests in %s (2 written by this run)" % (MAIN_ACCOUNT, manifests)
+    assert done.task(SUMMARY_TASK)["msg"] == "%s: 2 users: 2 deleted; 0 matching no IAM user; manifests in %s (2 written by this run)" % (
+        MAIN_ACCOUNT, manifests)
+    # A real run names no check mode anywhere (issue 21: "purge the users (in check mode, plan them)").
+    assert "check mode" not in " ".join(record["task"] for record in done.results)
 
     again = run_playbook(OFFBOARD, extra_vars=extra)
     assert again.rc == 0 and again.task(PURGE_TASK)["changed"] is False
@@ -128,21 +141,31 @@ def test_assumed_role_credentials_never_reach_the_output(sim, run_playbook, tmp_
 
 def test_invalid_variables_are_refused_before_any_call(iam, run_playbook, tmp_path):
     make_user(iam, "alice")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
     cases = [
         ({}, "offboard_users is required"),
         ({"offboard_users": " , \n"}, "offboard_users is required"),
-        ({"offboard_users": {"alice": 1}}, "offboard_users is required"),
+        ({"offboard_users": {"alice": 1}}, "Invalid offboard_users {'alice': 1}: a list, or one string separated by commas or newlines"),
         ({"offboard_users": ["alice", "bad name", "x" * 65]}, "refused: bad name, " + "x" * 65),
         ({"offboard_users": "alice", "offboard_mode": "purge"}, "offboard_mode must be delete or disable (got purge)"),
         ({"offboard_users": "alice", "offboard_access_key_action": "deactivate"}, "only for offboard_mode disable"),
         ({"offboard_users": "alice", "offboard_mode": "disable", "offboard_inventory_source": "account"},
          "offboard_inventory_source must be auto, per_user or account (account only with offboard_mode delete)"),
         ({"offboard_users": "alice", "offboard_inventory_source": "bulk"}, "offboard_inventory_source must be"),
-        ({"offboard_users": "alice", "protected_users": {"a": 1}}, "protected_users must be a list"),
+        ({"offboard_users": "alice", "protected_users": {"a": 1}}, "Invalid protected_users"),
         ({"offboard_users": "alice", "manifest_dir": "relative/dir"}, "manifest_dir must be an absolute path (got relative/dir)"),
+        ({"offboard_users": "alice", "manifest_dir": str(shared)}, "manifest_dir: folder %s is writable by everyone (mode 0777)" % shared),
+        ({"offboard_users": "alice", "manifest_dir": str(a_file / "sub")}, "manifest_dir: %s is a file, not a folder" % a_file),
+        ({"offboard_users": "alice", "offboard_fail_on_missing": "maybe"}, "offboard_fail_on_missing must be true or false (got maybe)"),
+        ({"offboard_users": "alice", "aws_target_caller_account": "maybe"}, "Invalid aws_target_caller_account 'maybe': true or false"),
     ]
     for extra, fragment in cases:
         assert_refused(run_playbook, iam, "offboard.yml", extra, fragment)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o777  # an existing folder's mode is never changed
 
 
 def test_offboard_reads_the_account_as_a_whole_when_asked(iam, run_playbook, tmp_path):
@@ -155,14 +178,17 @@ def test_offboard_reads_the_account_as_a_whole_when_asked(iam, run_playbook, tmp
     assert not iam.list_virtual_mfa_devices(AssignmentStatus="Unassigned")["VirtualMFADevices"]
 
 
-def test_malformed_account_variables_fail_before_any_change(iam, run_playbook, tmp_path):
+def test_malformed_account_variables_stop_the_whole_run_before_any_call(sim, iam, run_playbook, tmp_path):
+    """A broken inventory is refused as a whole: no host proceeds, not even the well-formed one."""
     make_user(iam, "leaver")
     inventory = two_account_inventory(tmp_path / "accounts.yml", other={"aws_role_arn": "arn:aws:iam::21098765432:role/x"})
+    sim.reset_counters()
     run = run_playbook(OFFBOARD, extra_vars={"offboard_users": "leaver", "manifest_dir": str(tmp_path)}, inventory=inventory)
     assert run.rc != 0
     (message,) = failure_messages(run)
-    assert message == "aws_role_arn must be an IAM role ARN (arn:aws:iam::<12-digit account id>:role/<name>)"
+    assert message == "other: aws_role_arn must be an IAM role ARN (arn:aws:iam::<12-digit account id>:role/<name>). Nothing was called in AWS."
     assert run.stats["other"]["failures"] == 1
+    assert sim.counters() == {} and users(iam) == ["leaver"]
 
 
 def test_protected_user_is_reported_and_the_others_are_offboarded(iam, run_playbook, tmp_path):

@@ -152,7 +152,7 @@ def test_audit_writes_a_report_per_account_also_in_check_mode(sim, organization,
     (CLEANUP, {"account_ids": "12345"}, "account_ids must be a list of 12-digit AWS account ids"),
     (CLEANUP, {"account_ids": ["210987654321"], "credential_types": ["password"]}, "credential_types must be one or more of"),
     (CLEANUP, {"account_ids": ["210987654321"], "manifest_dir": "relative/dir"}, "manifest_dir must be an absolute path"),
-    (AUDIT, {"account_ids": {"a": 1}}, "account_ids must be a list of 12-digit AWS account ids"),
+    (AUDIT, {"account_ids": {"a": 1}}, "Invalid account_ids {'a': 1}: a list, or one string separated by commas or newlines"),
     (AUDIT, {"account_ids": "210987654321", "report_dir": "reports"}, "report_dir must be an absolute path"),
 ])
 def test_bad_variables_are_refused_before_any_aws_call(sim, run_playbook, name, extra_vars, fragment):

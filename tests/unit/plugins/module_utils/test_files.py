@@ -274,3 +274,55 @@ def test_temp_file_names_carry_the_writer_pid(tmp_path, monkeypatch):
     monkeypatch.setattr(files.os, "link", spy)
     files.write_private_file(str(tmp_path / "seed.txt"), "secret", OPTION)
     assert seen and seen[0].startswith(".iamguard-%d-" % os.getpid())
+
+
+# --- folders (issue 18, item 4) ---------------------------------------------------
+
+
+def test_prepare_folder_creates_missing_folders_0700_and_never_changes_an_existing_one(tmp_path, umask):  # pylint: disable=unused-argument
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    target = shared / "a" / "b"
+    assert files.prepare_folder(str(target), "report_dir") == str(target)
+    assert _mode(shared / "a") == _mode(target) == 0o700
+    assert _mode(shared) == 0o755  # a shared report folder stays as it is
+    assert files.prepare_folder(str(shared), "report_dir") == str(shared) and _mode(shared) == 0o755
+
+
+def test_prepare_folder_in_check_mode_creates_nothing_and_lets_files_be_planned_in_it(tmp_path):
+    target = tmp_path / "secrets"
+    assert files.prepare_folder(str(target), "manifest_dir", private=True, create=False) is None
+    assert not target.exists()
+    assert files.check_destination(str(target / "x.png"), "qr_code_png_path") == str(target / "x.png")
+
+
+@pytest.mark.parametrize("mode, who", [(0o777, "everyone"), (0o1777, "everyone"), (0o770, "its group")])
+def test_a_folder_others_may_write_to_is_refused_for_secrets_and_kept_as_it_is(tmp_path, mode, who):
+    folder = tmp_path / "open"
+    folder.mkdir()
+    folder.chmod(mode)
+    with pytest.raises(IamGuardError, match="manifest_dir: folder %s is writable by %s" % (folder, who)):
+        files.prepare_folder(str(folder), "manifest_dir", private=True)
+    assert _mode(folder) == mode
+    assert files.prepare_folder(str(folder), "report_dir") == str(folder)  # a report folder may be shared
+
+
+def test_symlinked_folder_file_and_relative_path_are_refused_naming_the_option(tmp_path, monkeypatch):
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(IamGuardError, match="manifest_dir: %s is a symbolic link" % link):
+        files.prepare_folder(str(link), "manifest_dir", private=True)
+    with pytest.raises(IamGuardError, match="report_dir: %s is a file, not a folder" % a_file):
+        files.prepare_folder(str(a_file), "report_dir")
+    with pytest.raises(IamGuardError, match="report_dir: %s is a file, not a folder, so %s/x cannot be created" % (a_file, a_file)):
+        files.prepare_folder(str(a_file / "x"), "report_dir")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(IamGuardError, match=r"qr_code_png_path must be an absolute path \(got real/x.png\)"):
+        files.prepare_file("real/x.png", "qr_code_png_path")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert files.prepare_file("~/real/x.png", "qr_code_png_path") == str(real / "x.png")

@@ -193,3 +193,27 @@ def test_only_one_code_message_says_why():
     with pytest.raises(validation.InvalidInput) as caught:
         validation.authentication_codes("482913", None)
     assert "give both codes or neither" in caught.value.message
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, []), ("alice", ["alice"]), ("alice,\nbob , ,alice\r\n", ["alice", "bob"]), (["a", " b ", "", "a", 7], ["a", "b", "7"]),
+])
+def test_survey_list(value, expected):
+    assert validation.survey_list(value, "offboard_users") == expected
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, 3, [{"a": 1}]])
+def test_survey_list_refuses_what_is_not_a_list(value):
+    with pytest.raises(validation.InvalidInput, match="Invalid offboard_users"):
+        validation.survey_list(value, "offboard_users")
+
+
+@pytest.mark.parametrize("value, expected", [(True, True), ("yes", True), ("True", True), (False, False), ("0", False), ("off", False)])
+def test_boolean(value, expected):
+    assert validation.boolean(value, "flag") is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", "", None, 2, [True]])
+def test_boolean_refuses_anything_else(value):
+    with pytest.raises(validation.InvalidInput, match="Invalid flag .*: true or false"):
+        validation.boolean(value, "flag")
