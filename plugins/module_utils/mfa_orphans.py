@@ -121,13 +121,13 @@ def still_orphan(listed_tags, tags):
 
 
 class Deletion:
-    """The one step of the sweep's plan: read the tags again, then DeleteVirtualMFADevice; outcomes in ``deleted`` and ``skipped``."""
+    """The one step of the sweep's plan: read the tags again, then DeleteVirtualMFADevice; outcomes in ``deleted`` and ``changed_meanwhile``."""
 
     def __init__(self, virtual, chosen):
         self.virtual = virtual
         self.chosen = {device["serial_number"]: device for device in chosen}
         self.deleted = []
-        self.skipped = []
+        self.changed_meanwhile = []
 
     def __call__(self, client, action):
         serial = action.target
@@ -144,7 +144,7 @@ class Deletion:
         if reason is None:
             self.deleted.append(device)
         else:
-            self.skipped.append(dict(device, reason=reason))
+            self.changed_meanwhile.append(dict(device, reason=reason))
 
 
 def sweep(client, params, check_mode):
@@ -162,9 +162,9 @@ def sweep(client, params, check_mode):
         "changed": bool(deleted),
         "actions": report(actions),
         "deleted": deleted,
-        "skipped": deletion.skipped,
+        "changed_meanwhile": deletion.changed_meanwhile,
         "kept": kept,
-        "summary": {"unassigned": len(unassigned), "deleted": len(deleted), "skipped": len(deletion.skipped), "kept": len(kept)},
+        "summary": {"unassigned": len(unassigned), "deleted": len(deleted), "changed_meanwhile": len(deletion.changed_meanwhile), "kept": len(kept)},
         "diff": {"before": {"orphans": [device["serial_number"] for device in chosen]},
                  "after": {"orphans": [device["serial_number"] for device in chosen if device not in deleted]}},
     }

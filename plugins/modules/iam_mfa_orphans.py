@@ -23,7 +23,7 @@ description:
   - Never chosen - the root user's device; devices enabled for anyone; pending enrolments (step 1 of a person's enrolment by
     M(iamguard.aws.iam_mfa_device), waiting for the person's codes).
   - Deletes with DeleteVirtualMFADevice alone, never DeactivateMFADevice. A device someone enabled since the list is refused
-    by IAM (C(DeleteConflict)) - it is no orphan any more, and is listed in RV(skipped), not an error. Right before each deletion
+    by IAM (C(DeleteConflict)) - it is no orphan any more, and is listed in RV(changed_meanwhile), not an error. Right before each deletion
     the device's tags are read again, and a device whose tags changed since the list (a person's enrolment created it again or
     made it a pending enrolment) is skipped too. A device gone meanwhile is skipped as C(gone).
   - Check mode lists what would be deleted and deletes nothing.
@@ -105,7 +105,7 @@ deleted:
   returned: always
   type: list
   elements: dict
-skipped:
+changed_meanwhile:
   description:
     - Chosen devices that were not deleted because they changed since the list, with C(reason) - C(assigned_meanwhile) (IAM
       answered DeleteConflict), C(gone), C(recreated_meanwhile) (its C(iamguard:created-at) tag changed),
@@ -119,10 +119,10 @@ kept:
   type: list
   elements: dict
 summary:
-  description: Counts of unassigned devices (root's excluded), and of those deleted, skipped and kept.
+  description: Counts of unassigned devices (root's excluded), and of those deleted, changed meanwhile and kept.
   returned: always
   type: dict
-  sample: {"unassigned": 5, "deleted": 2, "skipped": 1, "kept": 1}
+  sample: {"unassigned": 5, "deleted": 2, "changed_meanwhile": 1, "kept": 1}
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule

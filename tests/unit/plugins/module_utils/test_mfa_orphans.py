@@ -87,7 +87,7 @@ def test_check_mode_plans_and_apply_deletes_alone():
     assert [op for op, dummy in fake.calls if op in ("list_mfa_device_tags", "delete_virtual_mfa_device", "deactivate_mfa_device")][-6:] == [
         "list_mfa_device_tags", "delete_virtual_mfa_device"] * 3
     assert sorted(fake.virtual) == sorted([serial("ada"), serial("young"), serial("pending"), serial("z", "/other/"), ROOT])
-    assert applied["summary"] == {"unassigned": 6, "deleted": 3, "skipped": 0, "kept": 2}
+    assert applied["summary"] == {"unassigned": 6, "deleted": 3, "changed_meanwhile": 0, "kept": 2}
     again = mfa_orphans.sweep(fake, opts, False)
     assert again["changed"] is False and again["deleted"] == []
 
@@ -138,7 +138,7 @@ def test_a_device_that_changed_since_the_list_is_skipped_with_its_reason():
         fake.virtual[serial(name)] = None
         fake.tags[serial(name)] = created(600) if name != "c" else {}
     result = mfa_orphans.sweep(fake, options(), False)
-    assert {d["serial_number"]: d["reason"] for d in result["skipped"]} == {
+    assert {d["serial_number"]: d["reason"] for d in result["changed_meanwhile"]} == {
         serial("a"): "assigned_meanwhile", serial("b"): "recreated_meanwhile", serial("c"): "pending_enrolment_meanwhile",
         serial("d"): "tags_changed_meanwhile", serial("e"): "gone"}
     assert [d["serial_number"] for d in result["deleted"]] == [serial("f")]
