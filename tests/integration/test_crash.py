@@ -20,7 +20,7 @@ import time
 import yaml
 
 from tests.integration.conftest import REPO
-from tests.simulator.seed import account_snapshot, make_user
+from tests.simulator.seed import account_snapshot, consecutive_codes, make_orphan, make_user
 
 TARGETS = 50
 BYSTANDERS = 5
@@ -218,3 +218,52 @@ def test_sigkill_between_deactivation_and_deletion_leaves_no_orphan(sim, iam, an
     after = account_snapshot(iam)
     assert "leaver" not in after["users"]
     assert serial not in after["virtual_mfa_devices"]
+
+
+def _kill_at_first_lost_delete(ansible_base_env, sim, playbook):
+    """Run ``playbook`` with every DeleteVirtualMFADevice lost before IAM sees it; kill the run at the first one."""
+    sim.configure(faults={"drop_before": 1.0}, fault_actions=["iam:DeleteVirtualMFADevice"])
+    sim.reset_counters()
+    proc = _start(ansible_base_env, sim, str(playbook))
+    deadline = time.monotonic() + 120
+    while not sim.counters().get("fault:drop_before") and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    _kill_tree(proc)
+    sim.configure(faults={}, fault_actions=[])
+
+
+def _write_play(path, task):
+    path.write_text(yaml.safe_dump([{"name": "run", "hosts": "localhost", "gather_facts": False,
+                                     "tasks": [{"name": "task", **task}]}]), encoding="utf-8")
+    return path
+
+
+def test_sigkill_between_deactivation_and_deletion_is_finished_with_a_fresh_manifest_folder(sim, iam, ansible_base_env, tmp_path):
+    """Issue 18 #3: the intent lives in AWS (a tag put before the deactivation), not in the manifest folder: an AWX job
+    relaunched in a fresh container finishes the device, whatever its name, for a purge and for a lost-device reset."""
+    serials = {}
+    for user in ("leaver", "keeper"):
+        iam.create_user(UserName=user)
+        device = make_orphan(iam, "%s-work-phone" % user[0])  # not named after the user
+        iam.enable_mfa_device(UserName=user, SerialNumber=device["serial_number"], AuthenticationCode1=consecutive_codes(device["seed"])[0],
+                              AuthenticationCode2=consecutive_codes(device["seed"])[1])
+        serials[user] = device["serial_number"]
+    runs = {
+        "leaver": lambda folder: {"iamguard.aws.iam_user_purge": {"user_names": ["leaver"], "manifest_dir": str(folder)}},
+        "keeper": lambda folder: {"iamguard.aws.iam_mfa_device": {"user_name": "keeper", "state": "absent"}, "register": "reset"},
+    }
+    for user, task in runs.items():
+        first, fresh = tmp_path / (user + "-job-1"), tmp_path / (user + "-job-2")
+        first.mkdir()
+        fresh.mkdir()
+        _kill_at_first_lost_delete(ansible_base_env, sim, _write_play(tmp_path / (user + "-1.yml"), task(first)))
+        state = account_snapshot(iam)
+        assert state["users"][user]["mfa_devices"] == [] and state["virtual_mfa_devices"][serials[user]] is None, state
+
+        play = _write_play(tmp_path / (user + "-2.yml"), task(fresh))
+        rerun = _start(ansible_base_env, sim, str(play))
+        assert _run_until(rerun, sim, None) is False
+        output = rerun.stdout.read().decode()
+        assert rerun.returncode == 0 and "changed=1" in output, output
+        assert serials[user] not in account_snapshot(iam)["virtual_mfa_devices"], "the device was left as an orphan"
+    assert "keeper" in account_snapshot(iam)["users"] and "leaver" not in account_snapshot(iam)["users"]
