@@ -20,7 +20,8 @@ import time
 import yaml
 
 from tests.integration.conftest import REPO
-from tests.simulator.seed import account_snapshot, consecutive_codes, make_orphan, make_user
+from tests.integration.test_root_credentials import root_state
+from tests.simulator.seed import account_snapshot, consecutive_codes, make_orphan, make_user, seed_organization, seed_root_credentials
 
 TARGETS = 50
 BYSTANDERS = 5
@@ -267,3 +268,24 @@ def test_sigkill_between_deactivation_and_deletion_is_finished_with_a_fresh_mani
         assert rerun.returncode == 0 and "changed=1" in output, output
         assert serials[user] not in account_snapshot(iam)["virtual_mfa_devices"], "the device was left as an orphan"
     assert "keeper" in account_snapshot(iam)["users"] and "leaver" not in account_snapshot(iam)["users"]
+
+
+def test_sigkill_in_root_cleanup_between_deactivation_and_deletion_with_a_fresh_manifest_folder(sim, ansible_base_env, tmp_path):
+    """The same window for root's virtual device: the delete task policy can neither tag nor list virtual devices, so the
+    rerun in a fresh folder finds root's default-named device by deleting it (NoSuchEntity when there is none)."""
+    dev = seed_organization(sim, members=("dev",))["accounts"]["dev"]
+    serial = seed_root_credentials(sim, dev, login_profile=False, access_keys=0, signing_certificates=0)["mfa_serials"]["virtual"]
+    first, fresh = tmp_path / "job-1", tmp_path / "job-2"
+    first.mkdir()
+    fresh.mkdir()
+
+    def task(folder):
+        return {"iamguard.aws.iam_root_credentials": {"account_id": dev, "manifest_dir": str(folder)}}
+
+    _kill_at_first_lost_delete(ansible_base_env, sim, _write_play(tmp_path / "root-1.yml", task(first)))
+    assert root_state(dev)["mfa_devices"] == [] and root_state(dev)["virtual_mfa_devices"] == [serial]
+    rerun = _start(ansible_base_env, sim, str(_write_play(tmp_path / "root-2.yml", task(fresh))))
+    assert _run_until(rerun, sim, None) is False
+    output = rerun.stdout.read().decode()
+    assert rerun.returncode == 0 and "changed=1" in output, output
+    assert root_state(dev)["virtual_mfa_devices"] == [], "root's device was left as an orphan"
