@@ -192,35 +192,6 @@ def test_sigkill_at_random_points_then_rerun_converges(sim, iam, ansible_base_en
     assert "changed=0" in again.stdout.read().decode()
 
 
-def test_sigkill_between_deactivation_and_deletion_leaves_no_orphan(sim, iam, ansible_base_env, tmp_path):
-    """The run dies after DeactivateMFADevice reached IAM and before DeleteVirtualMFADevice did."""
-    make_user(iam, "leaver", login_profile=True, virtual_mfa=1)
-    (serial,) = account_snapshot(iam)["users"]["leaver"]["mfa_devices"]
-    playbook = tmp_path / "purge.yml"
-    playbook.write_text(yaml.safe_dump([{
-        "name": "purge", "hosts": "localhost", "gather_facts": False,
-        "tasks": [{"name": "purge", "iamguard.aws.iam_user_purge": {"user_names": ["leaver"]}}],
-    }]), encoding="utf-8")
-    # Every DeleteVirtualMFADevice loses its connection before IAM sees it; the run is killed at the first one.
-    sim.configure(faults={"drop_before": 1.0}, fault_actions=["iam:DeleteVirtualMFADevice"])
-    sim.reset_counters()
-    proc = _start(ansible_base_env, sim, str(playbook))
-    deadline = time.monotonic() + 120
-    while not sim.counters().get("fault:drop_before") and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)
-    _kill_tree(proc)
-    sim.configure(faults={}, fault_actions=[])
-    state = account_snapshot(iam)
-    assert state["users"]["leaver"]["mfa_devices"] == [] and state["virtual_mfa_devices"][serial] is None, state
-
-    rerun = _start(ansible_base_env, sim, str(playbook))
-    assert _run_until(rerun, sim, None) is False
-    assert rerun.returncode == 0, rerun.stdout.read().decode()
-    after = account_snapshot(iam)
-    assert "leaver" not in after["users"]
-    assert serial not in after["virtual_mfa_devices"]
-
-
 def _kill_at_first_lost_delete(ansible_base_env, sim, playbook):
     """Run ``playbook`` with every DeleteVirtualMFADevice lost before IAM sees it; kill the run at the first one."""
     sim.configure(faults={"drop_before": 1.0}, fault_actions=["iam:DeleteVirtualMFADevice"])
@@ -237,6 +208,23 @@ def _write_play(path, task):
     path.write_text(yaml.safe_dump([{"name": "run", "hosts": "localhost", "gather_facts": False,
                                      "tasks": [{"name": "task", **task}]}]), encoding="utf-8")
     return path
+
+
+def test_sigkill_between_deactivation_and_deletion_leaves_no_orphan(sim, iam, ansible_base_env, tmp_path):
+    """The run dies after DeactivateMFADevice reached IAM and before DeleteVirtualMFADevice did."""
+    make_user(iam, "leaver", login_profile=True, virtual_mfa=1)
+    (serial,) = account_snapshot(iam)["users"]["leaver"]["mfa_devices"]
+    playbook = _write_play(tmp_path / "purge.yml", {"iamguard.aws.iam_user_purge": {"user_names": ["leaver"]}})
+    _kill_at_first_lost_delete(ansible_base_env, sim, playbook)
+    state = account_snapshot(iam)
+    assert state["users"]["leaver"]["mfa_devices"] == [] and state["virtual_mfa_devices"][serial] is None, state
+
+    rerun = _start(ansible_base_env, sim, str(playbook))
+    assert _run_until(rerun, sim, None) is False
+    assert rerun.returncode == 0, rerun.stdout.read().decode()
+    after = account_snapshot(iam)
+    assert "leaver" not in after["users"]
+    assert serial not in after["virtual_mfa_devices"]
 
 
 def test_sigkill_between_deactivation_and_deletion_is_finished_with_a_fresh_manifest_folder(sim, iam, ansible_base_env, tmp_path):
