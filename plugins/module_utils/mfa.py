@@ -40,6 +40,10 @@ TAG_ENROLMENT = TAG_PREFIX + "enrolment"  # TWO_STEP or UNATTENDED
 TAG_ENROLMENT_USER = TAG_PREFIX + "enrolment-user"  # the user the device is for, see tag_user
 TAG_SEED_SHA256 = TAG_PREFIX + "seed-sha256"  # binds a seed file to the device
 TAG_QR_SHA256 = TAG_PREFIX + "qr-sha256"  # binds a QR code file to the device
+# Tags this collection puts on a virtual device right before it deactivates it: the removal's intent, recorded
+# in AWS, so any later run finishes it (deletes the device) whatever the local manifest folder holds.
+TAG_REMOVING_FROM = TAG_PREFIX + "removing-from"  # the user it is being removed from, see tag_user
+TAG_REMOVING_SINCE = TAG_PREFIX + "removing-since"  # UTC, TAG_TIME_FORMAT
 TWO_STEP = "two-step"
 UNATTENDED = "unattended"
 TAG_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -101,10 +105,18 @@ def tag_user(user_name):
     return user_name.replace(",", ":")
 
 
+def _untag_user(value):
+    return value.replace(":", ",") if value else None
+
+
 def enrolment_user(tags):
     """The user a device created by this collection was created for, or None."""
-    value = tags.get(TAG_ENROLMENT_USER)
-    return value.replace(":", ",") if value else None
+    return _untag_user(tags.get(TAG_ENROLMENT_USER))
+
+
+def removal_user(tags):
+    """The user this collection was removing the device from when it tagged it (see TAG_REMOVING_FROM), or None."""
+    return _untag_user(tags.get(TAG_REMOVING_FROM))
 
 
 def tag_time(seconds):
@@ -130,6 +142,7 @@ def enrolment_facts(tags, now=None):
         "created_at": tag_time(created) if created is not None else None,
         "age_minutes": max(0, int(now - created) // 60) if created is not None else None,
         "pending_enrolment": tags.get(TAG_ENROLMENT) == TWO_STEP and TAG_SEED_SHA256 in tags,
+        "removing_from": removal_user(tags),
     }
 
 
@@ -230,15 +243,16 @@ class VirtualDevices:
         """Unassigned devices created by step 1 of a two-step enrolment, waiting for the person's codes."""
         return [device for device in self.unassigned() if device["pending_enrolment"]]
 
+    def belongs_to(self, device, user_name):
+        """Whether an unassigned virtual device is ``user_name``'s: named after the user (the default of the console and
+        of this collection), or tagged by this collection as an enrolment for that user or as being removed from that user."""
+        tags = self.tags_of(device["serial_number"])
+        return any(same_user(name, user_name) for name in (device_name(device["serial_number"]), enrolment_user(tags), removal_user(tags)))
+
     def unassigned_of(self, user_name):
-        """Unassigned virtual devices that belong to ``user_name``: named after the user (the default of the console
-        and of this collection), or tagged by this collection as an enrolment for that user. A deactivation whose
-        DeleteVirtualMFADevice never ran leaves one."""
-        return [
-            device for device in self.unassigned()
-            if same_user(device_name(device["serial_number"]), user_name)
-            or same_user(enrolment_user(self.tags_of(device["serial_number"])), user_name)
-        ]
+        """Unassigned virtual devices that belong to ``user_name`` (see belongs_to). A deactivation whose
+        DeleteVirtualMFADevice never ran leaves one; its removal tag names the user whatever the device's name."""
+        return [device for device in self.unassigned() if self.belongs_to(device, user_name)]
 
 
 def _enabled_before(enable_date, seconds):
@@ -256,13 +270,26 @@ def user_devices(client, user_name, virtual):
     return [describe_user_device(device, user_name, virtual.type_of(device["SerialNumber"], device.get("EnableDate"))) for device in raw]
 
 
-def plan_device_removal(device):
-    """Deactivate an assigned device; delete it only if it is virtual. Root's: nothing."""
+def removal_tags(user_name, now=None):
+    """The intent recorded on a virtual device before it is deactivated (TAG_REMOVING_FROM, TAG_REMOVING_SINCE)."""
+    since = tag_time(time.time() if now is None else now)
+    return [{"Key": TAG_REMOVING_FROM, "Value": tag_user(user_name)}, {"Key": TAG_REMOVING_SINCE, "Value": since}]
+
+
+def plan_device_removal(device, now=None):
+    """Deactivate an assigned device; delete it only if it is virtual. Root's: nothing.
+
+    An assigned virtual device is first tagged with the removal's intent: a run stopped between
+    DeactivateMFADevice and DeleteVirtualMFADevice leaves an unassigned device that says whose it was,
+    and every later purge, reset or orphan sweep deletes it (one TagMFADevice call per such device).
+    """
     if device["root"]:
         return []
     serial = device["serial_number"]
     actions = []
     if device["assigned"] and device["user_name"]:
+        if device["type"] == VIRTUAL:
+            actions.append(Action("tag_mfa_device", serial, {"SerialNumber": serial, "Tags": removal_tags(device["user_name"], now)}))
         actions.append(Action("deactivate_mfa_device", serial, {"UserName": device["user_name"], "SerialNumber": serial}))
     if device["type"] == VIRTUAL:
         actions.append(Action("delete_virtual_mfa_device", serial, {"SerialNumber": serial}))
@@ -617,7 +644,7 @@ def ensure_present(client, options, check_mode, caller_identity):
         "actions": report(actions),
         "replaced_orphan": "delete_virtual_mfa_device" in kinds,
         "device": after,
-        "diff": {"before": _diff_view(existing), "after": _diff_view(after)},
+        "diff": {"before": diff_view(existing), "after": diff_view(after)},
     }
     if check_mode or not actions:
         return result
@@ -648,55 +675,7 @@ def _with_rollback(error, enrolment, client):
     return error
 
 
-def ensure_absent(client, options, check_mode):
-    """Deactivate, and delete if virtual, the device(s) the options name."""
-    virtual = VirtualDevices(client)
-    user_name = options["user_name"]
-    serial = options["serial_number"]
-    warnings = []
-    if serial:
-        device = virtual.get(serial)
-        if device is None and user_name:
-            device = next((d for d in user_devices(client, user_name, virtual) or [] if d["serial_number"] == serial), None)
-        if device is None and not user_name and (":u2f/" in serial or not serial.startswith("arn:")):
-            # Neither can be virtual: without the user they cannot be found. A missing virtual serial is already absent.
-            warnings.append("%s is a hardware token or passkey serial; give user_name so it can be found and deactivated." % serial)
-        devices = [device] if device else []
-    elif options["name"]:
-        devices = [d for d in [virtual.find_by_name(options["path"], options["name"])] if d]
-    else:
-        devices = user_devices(client, user_name, virtual)
-        if devices is None:
-            warnings.append("IAM user %s does not exist; only virtual devices left over for that name can be removed." % user_name)
-            devices = []
-        listed = {device["serial_number"] for device in devices}
-        # A device deactivated by hand or by a stopped run no longer shows through the user: the reset must not leave it.
-        devices += [device for device in virtual.unassigned_of(user_name) if device["serial_number"] not in listed]
-    for device in devices:
-        if device["root"]:
-            raise IamGuardError("%s is the root user's MFA device; this collection never changes it." % device["serial_number"])
-        if user_name and device["assigned"] and not same_user(device["user_name"], user_name):
-            raise IamGuardError(
-                "MFA device %s is enabled for user %s, not %s; nothing was changed." % (device["serial_number"], device["user_name"], user_name)
-            )
-    plans = [(device, plan_device_removal(device)) for device in devices]
-    actions = [action for dummy, plan in plans for action in plan]
-    result = {
-        "changed": bool(actions),
-        "actions": report(actions),
-        "devices": devices,
-        "warnings": warnings,
-        "diff": {
-            "before": {"devices": [_diff_view(device) for device in devices]},
-            "after": {"devices": [_diff_view(after) for after in (device_after(device, plan) for device, plan in plans) if after]},
-        },
-    }
-    if not check_mode:
-        apply(client, actions)
-    return result
-
-
-def _diff_view(device):
+def diff_view(device):
     if not device:
         return {}
     return {key: device[key] for key in ("serial_number", "type", "user_name", "assigned")}

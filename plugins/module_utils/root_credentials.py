@@ -26,7 +26,7 @@ import re
 import time
 
 from ansible_collections.iamguard.aws.plugins.module_utils import audit, manifest, mfa, validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import call, iso_date, read
+from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, is_conflict, is_missing, iso_date, read
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
 from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action, apply, report
 from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_organization import (
@@ -44,6 +44,7 @@ ROOT_FINDING_IDS = (audit.ROOT_WITHOUT_MFA, audit.ROOT_VIRTUAL_MFA, audit.ROOT_A
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 MANIFEST_NAME = "root-credentials"  # <account>-root-credentials-<UTC time>.json
+DELETED_LEFTOVERS = "deleted_leftovers"  # in a manifest not finished yet: its deactivated virtual devices a later run deleted
 
 
 # --- options -------------------------------------------------------------------------
@@ -130,6 +131,8 @@ def plan_removal(facts, credential_types, leftovers=()):
     """Sign-in first (password, keys, certificates), then every device deactivated, each virtual one deleted right after.
 
     ``leftovers``: virtual serials a run that did not finish may have deactivated without deleting (see leftover_serials).
+    They are deleted whatever ``credential_types``: the device is deactivated already, and deleting it is what that run
+    recorded it would do.
     """
     actions = []
     if LOGIN_PROFILE in credential_types and facts[LOGIN_PROFILE]:
@@ -145,7 +148,7 @@ def plan_removal(facts, credential_types, leftovers=()):
             actions.append(Action("deactivate_mfa_device", serial, {"SerialNumber": serial}))
             if device["type"] == mfa.VIRTUAL:
                 actions.append(Action("delete_virtual_mfa_device", serial, {"SerialNumber": serial}))
-        actions.extend(Action("delete_virtual_mfa_device", serial, {"SerialNumber": serial}) for serial in leftovers)
+    actions.extend(Action("delete_virtual_mfa_device", serial, {"SerialNumber": serial}) for serial in leftovers)
     return actions
 
 
@@ -192,18 +195,70 @@ def unfinished_manifests(folder, account_id):
     return found
 
 
+def _named_virtual(document):
+    """The virtual serials a manifest names and has not recorded as deleted since (DELETED_LEFTOVERS)."""
+    devices = (document.get("root_credentials") or {}).get(MFA_DEVICES, [])
+    return {device["serial_number"] for device in devices if device.get("type") == mfa.VIRTUAL} - set(document.get(DELETED_LEFTOVERS, []))
+
+
 def leftover_serials(unfinished, facts):
     """Virtual serials the unfinished manifests name that ListMFADevices no longer shows (deactivated, maybe not deleted)."""
     listed = {device["serial_number"] for device in facts[MFA_DEVICES]}
-    named = (device for document in unfinished.values() for device in (document.get("root_credentials") or {}).get(MFA_DEVICES, []))
-    return sorted({device["serial_number"] for device in named if device.get("type") == mfa.VIRTUAL and device["serial_number"] not in listed})
+    return sorted(set().union(*(_named_virtual(document) for document in unfinished.values())) - listed)
 
 
-def mark_finished(documents):
-    """Rewrite each {path: document} with the time its run (or the run that finished its leftovers) ended."""
+def remaining(facts):
+    """The targets (as the actions name them) that root still has: 'root' for the login profile, key ids, certificate ids, MFA serials."""
+    present = {"root"} if facts[LOGIN_PROFILE] else set()
+    present.update(key["access_key_id"] for key in facts[ACCESS_KEYS])
+    present.update(cert["certificate_id"] for cert in facts[SIGNING_CERTIFICATES])
+    present.update(device["serial_number"] for device in facts[MFA_DEVICES])
+    return present
+
+
+def finished_manifests(documents, after):
+    """The {path: document} whose every action's target is gone from ``after`` (root's credentials read after this run).
+
+    A virtual serial an unfinished manifest names and ListMFADevices no longer shows is deleted by this run (see
+    plan_removal), so only what root still holds keeps a manifest unfinished: a run limited to some credential
+    types finishes no manifest whose other removals are still to do.
+    """
+    left = remaining(after)
+    return {path: document for path, document in documents.items() if not {action["target"] for action in document.get("actions", [])} & left}
+
+
+def mark_progress(documents, finished, deleted):
+    """Rewrite the manifests this run finished with the time it ended (finished_at), and the others that name a
+    virtual device it deleted (``deleted``) with that device in DELETED_LEFTOVERS, so no later run plans it again."""
     finished_at = utc_time()
     for path, document in documents.items():
-        write_private_file(path, manifest.to_json(dict(document, finished_at=finished_at)), "manifest_dir", force=True)
+        if path in finished:
+            changes = {"finished_at": finished_at}
+        elif _named_virtual(document) & set(deleted):
+            changes = {DELETED_LEFTOVERS: sorted(set(document.get(DELETED_LEFTOVERS, [])) | (_named_virtual(document) & set(deleted)))}
+        else:
+            continue
+        write_private_file(path, manifest.to_json(dict(document, **changes)), "manifest_dir", force=True)
+
+
+def default_device_serial(partition, account_id):
+    """Root's virtual device as the console names it by default (arn:...:mfa/root-account-mfa-device)."""
+    return "arn:%s:iam::%s:mfa/%s" % (partition, account_id, mfa.ROOT_DEVICE_NAME)
+
+
+def finish_default_device(root_iam, serial, warnings):
+    """DeleteVirtualMFADevice of root's default-named device, which a stopped run may have left deactivated; True if it was deleted.
+
+    Neither task policy can list or tag virtual devices, so without a manifest naming it this is the only way to find
+    such a leftover: IAM answers NoSuchEntity (no such device) or DeleteConflict (enabled: then ListMFADevices shows it).
+    """
+    try:
+        call(root_iam, "delete_virtual_mfa_device", "DeleteVirtualMFADevice %s (a leftover of a stopped run?)" % serial, SerialNumber=serial)
+    except IamGuardError as e:
+        if not (is_conflict(e.exception) or is_missing(e.exception)):
+            warnings.append("Could not check for a deactivated virtual MFA device of root left by a stopped run: %s" % e.message)
+        return False
+    return True
 
 
 def utc_time():
@@ -244,18 +299,28 @@ def remove_root(clients, params, check_mode):
     root_iam = clients.root_iam(session)
     before = read_credentials(root_iam)
     unfinished = unfinished_manifests(options.get("manifest_dir"), account_id)
-    actions = plan_removal(before, types, leftover_serials(unfinished, before))
+    leftovers = leftover_serials(unfinished, before)
+    actions = plan_removal(before, types, leftovers)
     result = {"changed": bool(actions), "account_id": account_id, "organization": organization, "credential_types": types,
-              "actions": report(actions), "manifest": None, "findings_before": findings(before)}
-    if check_mode or not actions:
+              "actions": report(actions), "manifest": None, "findings_before": findings(before), "warnings": []}
+    probe = default_device_serial(caller["Partition"], account_id)
+    probing = MFA_DEVICES in types and probe not in remaining(before) and probe not in leftovers
+    if check_mode or not (actions or probing):
         result["findings_after"] = findings(facts_after(before, types)) if actions else result["findings_before"]
         return result
-    if options.get("manifest_dir"):
+    if options.get("manifest_dir") and actions:
         document = manifest_document(account_id, before, actions, caller["Arn"], utc_time())
         path = manifest.manifest_path(options["manifest_dir"], account_id, MANIFEST_NAME)
         result["manifest"] = write_private_file(path, manifest.to_json(document), "manifest_dir")
         unfinished[result["manifest"]] = document
     apply(root_iam, actions)
-    mark_finished(unfinished)
-    result["findings_after"] = findings(read_credentials(root_iam))
+    if probing and finish_default_device(root_iam, probe, result["warnings"]):
+        result["actions"].append({"action": "delete_virtual_mfa_device", "target": probe})
+        result["changed"] = True
+    elif not actions:
+        result["findings_after"] = result["findings_before"]
+        return result
+    after = read_credentials(root_iam)
+    mark_progress(unfinished, finished_manifests(unfinished, after), leftovers)
+    result["findings_after"] = findings(after)
     return result

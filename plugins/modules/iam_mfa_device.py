@@ -40,7 +40,17 @@ options:
         with only O(user_name) every MFA device of that user (the lost-device reset), and the unassigned virtual devices
         left over for that user (named after it, or tagged by this module as its enrolment), such as one deactivated by
         hand or by a run that stopped between deactivation and deletion.
-      - A virtual device serial that no longer exists is already absent (C(changed=false)).
+      - A virtual device serial that no longer exists is already absent (C(changed=false), with a warning that says so, since such
+        a serial may also be a hardware token's, which only O(user_name) finds).
+      - "Before a virtual device is deactivated it is tagged with the removal's intent: C(iamguard:removing-from) (the user) and
+        C(iamguard:removing-since) (UTC). A run stopped between deactivation and deletion leaves an unassigned device that says
+        whose it was: the next reset or purge of that user, and M(iamguard.aws.iam_mfa_orphans), delete it, whatever local files
+        they have."
+      - "Refused, with nothing changed: O(user_name=root) (root's devices are removed with M(iamguard.aws.iam_root_credentials));
+        with O(user_name), an unassigned virtual device that was never that user's (not named after the user, nor tagged by this
+        collection as the user's enrolment or removal), or a device enabled for another user; a serial of another account than
+        the one the credentials act in, or holding C(..); a hardware token or passkey serial (not C(arn:...:mfa/)) without
+        O(user_name), which cannot be found without it."
       - V(absent) refuses the options of an enrolment (O(generate_codes), the two codes, O(seed_path), O(qr_code_png_path),
         O(return_secret), O(force), O(tags)), since a task that sets them is not what it seems.
     type: str
@@ -132,7 +142,8 @@ notes:
   - "IAM permissions: V(present) needs C(iam:ListVirtualMFADevices), C(iam:ListMFADevices), C(iam:ListMFADeviceTags),
     C(iam:CreateVirtualMFADevice), C(iam:TagMFADevice), C(iam:EnableMFADevice), C(iam:DeleteVirtualMFADevice) (orphan
     replacement and rollback) and C(sts:GetCallerIdentity). V(absent) needs C(iam:ListVirtualMFADevices), C(iam:ListMFADevices),
-    C(iam:ListMFADeviceTags), C(iam:DeactivateMFADevice) and C(iam:DeleteVirtualMFADevice)."
+    C(iam:ListMFADeviceTags), C(iam:TagMFADevice), C(iam:DeactivateMFADevice), C(iam:DeleteVirtualMFADevice), and
+    C(sts:GetCallerIdentity) with O(serial_number)."
   - When a policy denies these calls without C(aws:MultiFactorAuthPresent), the module fails with a message that says so;
     run the task with the O(access_key), O(secret_key) and O(session_token) of an STS session obtained with MFA
     (for example from M(amazon.aws.sts_session_token)).
@@ -170,7 +181,7 @@ EXAMPLES = r"""
     user_name: bob
     state: absent
 
-- name: Remove one orphaned virtual device by serial number
+- name: Remove one orphaned virtual device by serial number (iamguard.aws.iam_mfa_orphans sweeps them all)
   iamguard.aws.iam_mfa_device:
     serial_number: arn:aws:iam::123456789012:mfa/test
     state: absent
@@ -184,12 +195,15 @@ actions:
   elements: dict
   contains:
     action:
-      description: The IAM call (snake_case) or local step, for example C(deactivate_mfa_device) or C(write_qr_code_png).
+      description:
+        - The IAM call (snake_case) or local step, for example C(deactivate_mfa_device) or C(write_qr_code_png).
+        - C(tag_mfa_device) before C(deactivate_mfa_device) records the removal's intent on a virtual device.
       type: str
     target:
       description: The device serial number, or the file path for a local step.
       type: str
-  sample: [{"action": "deactivate_mfa_device", "target": "arn:aws:iam::123456789012:mfa/bob"},
+  sample: [{"action": "tag_mfa_device", "target": "arn:aws:iam::123456789012:mfa/bob"},
+           {"action": "deactivate_mfa_device", "target": "arn:aws:iam::123456789012:mfa/bob"},
            {"action": "delete_virtual_mfa_device", "target": "arn:aws:iam::123456789012:mfa/bob"}]
 device:
   description: The virtual device as this run leaves it (O(state=present)).
@@ -218,7 +232,8 @@ devices:
   description:
     - The devices removed (or, in check mode, to be removed), as they were before, with the same keys as RV(device).
     - C(type) is C(virtual), C(hardware) or C(passkey), read from the account's list of virtual devices, never guessed from the serial.
-    - Unassigned virtual devices also have C(created_at), C(age_minutes) and C(pending_enrolment), see M(iamguard.aws.iam_mfa_device_info).
+    - Unassigned virtual devices also have C(created_at), C(age_minutes), C(pending_enrolment) and C(removing_from), see
+      M(iamguard.aws.iam_mfa_device_info).
   returned: when O(state=absent)
   type: list
   elements: dict
@@ -243,7 +258,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.iamguard.aws.plugins.module_utils.client import iam_client, sts_client
 from ansible_collections.iamguard.aws.plugins.module_utils.files import prepare_file
-from ansible_collections.iamguard.aws.plugins.module_utils.mfa import device_options, ensure_absent, ensure_present
+from ansible_collections.iamguard.aws.plugins.module_utils.mfa import device_options, ensure_present
+from ansible_collections.iamguard.aws.plugins.module_utils.mfa_removal import ensure_absent
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity, run
 
 
@@ -271,14 +287,17 @@ def main():
         supports_check_mode=True,
     )
 
+    def identity():
+        return caller_identity(sts_client(module))
+
     def work():
         for option in ("qr_code_png_path", "seed_path"):
             module.params[option] = prepare_file(module.params[option], option, create=module.params["state"] == "present" and not module.check_mode)
         options = device_options(module.params, module._module.no_log)
         client = iam_client(module)
         if options["state"] == "absent":
-            return ensure_absent(client, options, module.check_mode)
-        return ensure_present(client, options, module.check_mode, lambda: caller_identity(sts_client(module)))
+            return ensure_absent(client, options, module.check_mode, identity)
+        return ensure_present(client, options, module.check_mode, identity)
 
     run(module, work)
 

@@ -101,6 +101,12 @@ virtual_devices:
       description: Whether the device waits for a person's codes (step 1 of a two-step enrolment by M(iamguard.aws.iam_mfa_device)).
       returned: for unassigned devices
       type: bool
+    removing_from:
+      description:
+        - The user a removal by this collection was taking the device from (its C(iamguard:removing-from) tag), or null. Such a
+          device was deactivated by a run that stopped before deleting it; M(iamguard.aws.iam_mfa_orphans) deletes it.
+      returned: for unassigned devices
+      type: str
 orphans:
   description: Unassigned virtual devices (root's excluded) that are not pending enrolments, with the keys of RV(virtual_devices).
   returned: always

@@ -61,10 +61,16 @@ options:
       - Folder for a JSON manifest (C(<account>-root-credentials-<UTC timestamp>.json), mode 0600) written before the
         first removal - the login profile's date, access key ids with status and last use, certificate ids, MFA serials with
         type, and the actions. Never a secret. Not written in check mode or when there is nothing to remove.
-      - The manifest is marked finished (C(finished_at)) after the last action. A run stopped between deactivating root's
-        virtual device and deleting it leaves the device unassigned, where ListMFADevices no longer shows it; the next run
-        reads the unfinished manifests of the account in this folder and deletes the virtual devices they name (also listed in
-        check mode). Give the same folder to every run.
+      - The manifest is marked finished (C(finished_at)) once root no longer holds anything its actions removed. A run
+        stopped between deactivating root's virtual device and deleting it leaves the device unassigned, where ListMFADevices
+        no longer shows it; any later run, whatever O(credential_types), reads the unfinished manifests of the account in this
+        folder and deletes the virtual devices they name (also listed in check mode), and records them in the manifest
+        (C(deleted_leftovers)) so no run plans them again.
+      - The root task policies allow neither TagMFADevice nor ListVirtualMFADevices, so this folder is the only record of
+        such a leftover named otherwise than C(root-account-mfa-device) - give the same persistent folder to every run (in
+        AWX, a persistent volume). A real run with C(mfa_devices) also asks DeleteVirtualMFADevice for root's default-named
+        device when ListMFADevices does not show it (one call; C(NoSuchEntity) when there is none), which finds that
+        leftover without any manifest; check mode cannot see it.
     type: path
 notes:
   - "IAM permissions of the caller: C(sts:GetCallerIdentity), C(organizations:DescribeOrganization),
@@ -134,7 +140,7 @@ actions:
            {"action": "deactivate_mfa_device", "target": "arn:aws:iam::210987654321:mfa/root-account-mfa-device"},
            {"action": "delete_virtual_mfa_device", "target": "arn:aws:iam::210987654321:mfa/root-account-mfa-device"}]
 manifest:
-  description: Path of the manifest written, or null.
+  description: Path of the manifest written, or null. Not written when the only action was deleting root's default-named leftover device.
   returned: always
   type: str
 findings_before:

@@ -20,7 +20,8 @@ import time
 import yaml
 
 from tests.integration.conftest import REPO
-from tests.simulator.seed import account_snapshot, make_user
+from tests.integration.test_root_credentials import root_state
+from tests.simulator.seed import account_snapshot, consecutive_codes, make_orphan, make_user, seed_organization, seed_root_credentials
 
 TARGETS = 50
 BYSTANDERS = 5
@@ -191,16 +192,8 @@ def test_sigkill_at_random_points_then_rerun_converges(sim, iam, ansible_base_en
     assert "changed=0" in again.stdout.read().decode()
 
 
-def test_sigkill_between_deactivation_and_deletion_leaves_no_orphan(sim, iam, ansible_base_env, tmp_path):
-    """The run dies after DeactivateMFADevice reached IAM and before DeleteVirtualMFADevice did."""
-    make_user(iam, "leaver", login_profile=True, virtual_mfa=1)
-    (serial,) = account_snapshot(iam)["users"]["leaver"]["mfa_devices"]
-    playbook = tmp_path / "purge.yml"
-    playbook.write_text(yaml.safe_dump([{
-        "name": "purge", "hosts": "localhost", "gather_facts": False,
-        "tasks": [{"name": "purge", "iamguard.aws.iam_user_purge": {"user_names": ["leaver"]}}],
-    }]), encoding="utf-8")
-    # Every DeleteVirtualMFADevice loses its connection before IAM sees it; the run is killed at the first one.
+def _kill_at_first_lost_delete(ansible_base_env, sim, playbook):
+    """Run ``playbook`` with every DeleteVirtualMFADevice lost before IAM sees it; kill the run at the first one."""
     sim.configure(faults={"drop_before": 1.0}, fault_actions=["iam:DeleteVirtualMFADevice"])
     sim.reset_counters()
     proc = _start(ansible_base_env, sim, str(playbook))
@@ -209,6 +202,20 @@ def test_sigkill_between_deactivation_and_deletion_leaves_no_orphan(sim, iam, an
         time.sleep(0.002)
     _kill_tree(proc)
     sim.configure(faults={}, fault_actions=[])
+
+
+def _write_play(path, task):
+    path.write_text(yaml.safe_dump([{"name": "run", "hosts": "localhost", "gather_facts": False,
+                                     "tasks": [{"name": "task", **task}]}]), encoding="utf-8")
+    return path
+
+
+def test_sigkill_between_deactivation_and_deletion_leaves_no_orphan(sim, iam, ansible_base_env, tmp_path):
+    """The run dies after DeactivateMFADevice reached IAM and before DeleteVirtualMFADevice did."""
+    make_user(iam, "leaver", login_profile=True, virtual_mfa=1)
+    (serial,) = account_snapshot(iam)["users"]["leaver"]["mfa_devices"]
+    playbook = _write_play(tmp_path / "purge.yml", {"iamguard.aws.iam_user_purge": {"user_names": ["leaver"]}})
+    _kill_at_first_lost_delete(ansible_base_env, sim, playbook)
     state = account_snapshot(iam)
     assert state["users"]["leaver"]["mfa_devices"] == [] and state["virtual_mfa_devices"][serial] is None, state
 
@@ -218,3 +225,55 @@ def test_sigkill_between_deactivation_and_deletion_leaves_no_orphan(sim, iam, an
     after = account_snapshot(iam)
     assert "leaver" not in after["users"]
     assert serial not in after["virtual_mfa_devices"]
+
+
+def test_sigkill_between_deactivation_and_deletion_is_finished_with_a_fresh_manifest_folder(sim, iam, ansible_base_env, tmp_path):
+    """Issue 18 #3: the intent lives in AWS (a tag put before the deactivation), not in the manifest folder: an AWX job
+    relaunched in a fresh container finishes the device, whatever its name, for a purge and for a lost-device reset."""
+    serials = {}
+    for user in ("leaver", "keeper"):
+        iam.create_user(UserName=user)
+        device = make_orphan(iam, "%s-work-phone" % user[0])  # not named after the user
+        iam.enable_mfa_device(UserName=user, SerialNumber=device["serial_number"], AuthenticationCode1=consecutive_codes(device["seed"])[0],
+                              AuthenticationCode2=consecutive_codes(device["seed"])[1])
+        serials[user] = device["serial_number"]
+    runs = {
+        "leaver": lambda folder: {"iamguard.aws.iam_user_purge": {"user_names": ["leaver"], "manifest_dir": str(folder)}},
+        "keeper": lambda folder: {"iamguard.aws.iam_mfa_device": {"user_name": "keeper", "state": "absent"}, "register": "reset"},
+    }
+    for user, task in runs.items():
+        first, fresh = tmp_path / (user + "-job-1"), tmp_path / (user + "-job-2")
+        first.mkdir()
+        fresh.mkdir()
+        _kill_at_first_lost_delete(ansible_base_env, sim, _write_play(tmp_path / (user + "-1.yml"), task(first)))
+        state = account_snapshot(iam)
+        assert state["users"][user]["mfa_devices"] == [] and state["virtual_mfa_devices"][serials[user]] is None, state
+
+        play = _write_play(tmp_path / (user + "-2.yml"), task(fresh))
+        rerun = _start(ansible_base_env, sim, str(play))
+        assert _run_until(rerun, sim, None) is False
+        output = rerun.stdout.read().decode()
+        assert rerun.returncode == 0 and "changed=1" in output, output
+        assert serials[user] not in account_snapshot(iam)["virtual_mfa_devices"], "the device was left as an orphan"
+    assert "keeper" in account_snapshot(iam)["users"] and "leaver" not in account_snapshot(iam)["users"]
+
+
+def test_sigkill_in_root_cleanup_between_deactivation_and_deletion_with_a_fresh_manifest_folder(sim, ansible_base_env, tmp_path):
+    """The same window for root's virtual device: the delete task policy can neither tag nor list virtual devices, so the
+    rerun in a fresh folder finds root's default-named device by deleting it (NoSuchEntity when there is none)."""
+    dev = seed_organization(sim, members=("dev",))["accounts"]["dev"]
+    serial = seed_root_credentials(sim, dev, login_profile=False, access_keys=0, signing_certificates=0)["mfa_serials"]["virtual"]
+    first, fresh = tmp_path / "job-1", tmp_path / "job-2"
+    first.mkdir()
+    fresh.mkdir()
+
+    def task(folder):
+        return {"iamguard.aws.iam_root_credentials": {"account_id": dev, "manifest_dir": str(folder)}}
+
+    _kill_at_first_lost_delete(ansible_base_env, sim, _write_play(tmp_path / "root-1.yml", task(first)))
+    assert root_state(dev)["mfa_devices"] == [] and root_state(dev)["virtual_mfa_devices"] == [serial]
+    rerun = _start(ansible_base_env, sim, str(_write_play(tmp_path / "root-2.yml", task(fresh))))
+    assert _run_until(rerun, sim, None) is False
+    output = rerun.stdout.read().decode()
+    assert rerun.returncode == 0 and "changed=1" in output, output
+    assert root_state(dev)["virtual_mfa_devices"] == [], "root's device was left as an orphan"

@@ -6,6 +6,7 @@ deleted, nothing else touched) and the second run changes nothing.
 """
 
 import json
+import os
 
 from tests.integration.faults import Faults
 from tests.integration.playbooks import failure_messages, playbook, virtual_serials
@@ -13,6 +14,8 @@ from tests.simulator.seed import account_snapshot, make_orphan, make_user
 
 ORPHANS = playbook("orphan_cleanup.yml")
 ROOT = "arn:aws:iam::123456789012:mfa/root-account-mfa-device"
+# The sweep is one module call per account: 8 orphans show it converging; IAMGUARD_BIG_FAULTS=1 runs the 25 of the old case.
+SWEPT = 25 if os.environ.get("IAMGUARD_BIG_FAULTS") == "1" else 8
 
 
 def _resets(names):
@@ -42,7 +45,8 @@ def test_lost_device_resets_converge_through_faults(sim, iam, run_playbook):
     after = account_snapshot(iam)
     assert all(after["users"][name]["mfa_devices"] == [] for name in names)
     assert after["users"]["bystander"] == before["users"]["bystander"]
-    # The users' virtual devices are deleted (no orphan); the bystander's and root's stay.
+    # The users' virtual devices are deleted (no orphan, even where a drop_after lost the answer to the intent tag or the
+    # deactivation); the bystander's and root's stay.
     assert virtual_serials(iam) == sorted(serial for serial, holder in before["virtual_mfa_devices"].items()
                                           if holder == "bystander" or serial == ROOT)
     assert faults.injected("throttling") > 0.2 * faults.requests and faults.injected("drop_after") > 0, counts
@@ -50,7 +54,7 @@ def test_lost_device_resets_converge_through_faults(sim, iam, run_playbook):
 
 
 def test_orphan_sweep_converges_through_faults(sim, iam, run_playbook):
-    orphans = sorted(make_orphan(iam, "cancelled-%02d" % i)["serial_number"] for i in range(25))
+    orphans = sorted(make_orphan(iam, "cancelled-%02d" % i)["serial_number"] for i in range(SWEPT))
     make_user(iam, "bystander", virtual_mfa=1)
     kept = virtual_serials(iam, "Assigned")
     faults = Faults(sim, seed=9)
@@ -63,9 +67,9 @@ def test_orphan_sweep_converges_through_faults(sim, iam, run_playbook):
         again = run_playbook(ORPHANS)
     assert done.rc == 0, failure_messages(done)
     assert again.rc == 0, failure_messages(again)
-    assert again.task("Orphan cleanup - done")["msg"].endswith("deleted 0 orphaned virtual devices")
+    assert again.task("Orphan cleanup - done")["msg"][0].endswith("deleted 0 orphaned virtual devices")
     counts = faults.summary()
     assert virtual_serials(iam, "Unassigned") == []
     assert virtual_serials(iam, "Assigned") == kept
     assert faults.injected("throttling") > 0.2 * faults.requests, counts
-    print("sweep of 25 orphans through faults: %s" % json.dumps(counts, sort_keys=True))
+    print("sweep of %d orphans through faults: %s" % (SWEPT, json.dumps(counts, sort_keys=True)))

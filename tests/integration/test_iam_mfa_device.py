@@ -214,11 +214,12 @@ def test_lost_device_reset_every_type(sim, iam, run_module):
     planned = run_module(MODULE, args, check=True)
     assert planned["changed"] is True
     planned_actions = actions(planned)
+    assert ("tag_mfa_device", by_type["virtual"]) in planned_actions  # the intent, recorded on the device before its deactivation
     assert ("deactivate_mfa_device", by_type["virtual"]) in planned_actions
     assert ("delete_virtual_mfa_device", by_type["virtual"]) in planned_actions
     assert ("deactivate_mfa_device", by_type["hardware"]) in planned_actions
     assert ("deactivate_mfa_device", by_type["passkey"]) in planned_actions
-    assert len(planned_actions) == 4
+    assert len(planned_actions) == 5
     assert len(user_serials(iam, "ivan")) == 3
 
     applied = run_module(MODULE, args)
@@ -266,6 +267,36 @@ def test_device_enabled_for_someone_else_is_refused(sim, iam, run_module):
     result = run_module(MODULE, {"serial_number": serial("leo"), "user_name": "mallory", "state": "absent"})
     assert result["failed"] is True and "leo" in result["msg"]
     assert user_serials(iam, "leo") == [serial("leo")]
+
+
+def test_removals_that_are_not_what_they_seem_are_refused_and_change_nothing(sim, iam, run_playbook):
+    """Issue 18 #5, in one ansible-playbook run: each task fails with the reason, the account is as it was."""
+    make_user(iam, "bob", virtual_mfa=1)
+    make_user(iam, "carol", virtual_mfa=1)
+    make_orphan(iam, "spare-phone")  # never bob's: not named after him, no tag of his
+    hardware = serial("bob-token")  # console-registered hardware tokens get arn:...:mfa/ serials too
+    iam.enable_mfa_device(UserName="bob", SerialNumber=hardware, AuthenticationCode1="123456", AuthenticationCode2="654321")
+    cases = [
+        ({"user_name": "bob", "serial_number": serial("spare-phone"), "state": "absent"}, "enabled for nobody and was never bob's"),
+        ({"user_name": "bob", "name": "spare-phone", "state": "absent"}, "enabled for nobody and was never bob's"),
+        ({"user_name": "bob", "serial_number": serial("carol"), "state": "absent"}, "enabled for user carol, not bob"),
+        ({"serial_number": "GAHT12345678", "state": "absent"}, "give user_name as well"),
+        ({"serial_number": "arn:aws:iam::123456789012:u2f/user/bob/key-1", "state": "absent"}, "give user_name as well"),
+        ({"serial_number": "arn:aws:iam::210987654321:mfa/bob", "state": "absent"}, "belongs to account 210987654321"),
+        ({"serial_number": "arn:aws:iam::123456789012:mfa/x/../bob", "state": "absent"}, "never holds '..'"),
+        ({"user_name": "root", "state": "absent"}, "iam_root_credentials"),
+    ]
+    tasks = [{"name": "case %d" % index, "iamguard.aws.iam_mfa_device": args, "ignore_errors": True} for index, (args, dummy) in enumerate(cases)]
+    # and a hardware token's arn:...:mfa/ serial without user_name: nothing found, and the warning says what that means
+    tasks.append({"name": "hardware", "iamguard.aws.iam_mfa_device": {"serial_number": hardware, "state": "absent"}})
+    before = (virtual_devices(iam), user_serials(iam, "bob"), user_serials(iam, "carol"))
+    run = run_playbook([{"name": "refusals", "hosts": "localhost", "gather_facts": False, "tasks": tasks}])
+    for (args, fragment), record in zip(cases, run.results):
+        assert record["failed"] and fragment in record["result"]["msg"], (args, record["result"].get("msg"))
+        assert "Nothing was changed" in record["result"]["msg"] or "nothing was changed" in record["result"]["msg"]
+    warned = run.task("hardware")
+    assert warned["changed"] is False and "hardware token" in " ".join(warned.get("warnings", [])) + run.stderr + run.stdout
+    assert (virtual_devices(iam), user_serials(iam, "bob"), user_serials(iam, "carol")) == before
 
 
 def test_mfa_enforcing_policy_names_the_fix(sim, iam, run_module):

@@ -13,7 +13,7 @@ from tests.simulator.seed import account_snapshot, caller_user, make_user
 
 MODULE = "iamguard.aws.iam_user_purge"
 CREDENTIAL_ACTIONS = ("delete_login_profile", "delete_access_key", "update_access_key", "delete_ssh_public_key", "delete_signing_certificate",
-                      "delete_service_specific_credential", "deactivate_mfa_device", "delete_virtual_mfa_device")
+                      "delete_service_specific_credential", "tag_mfa_device", "deactivate_mfa_device", "delete_virtual_mfa_device")
 PERMISSION_ACTIONS = ("detach_user_policy", "delete_user_policy", "remove_user_from_group")
 EVERYTHING = dict(login_profile=True, access_keys=2, ssh_keys=1, signing_certs=1, service_credentials=1, virtual_mfa=1, hardware_mfa=1,
                   passkeys=1, groups=("staff", "deploy"), inline_policies=2, managed_policies=2, boundary=True, tags={"team": "ops"})
@@ -284,8 +284,8 @@ def test_api_calls_for_a_typical_user(sim, iam, run_module, record_property):
     mutating = sum(count for key, count in counts.items() if key.split(":")[-1].startswith(("Delete", "Deactivate", "Detach", "Remove")))
     record_property("calls_per_typical_user", calls)
     print("API calls for one typical user: %d (%d mutating): %s" % (calls, mutating, json.dumps(counts, sort_keys=True)))
-    assert mutating == 8  # profile, key, deactivate+delete MFA, detach, inline, group, user
-    assert calls <= 22
+    assert mutating == 8  # profile, key, deactivate+delete MFA, detach, inline, group, user (and TagMFADevice, the intent, besides)
+    assert calls <= 22 and counts["iam:TagMFADevice"] == 1
 
 
 def test_dependent_appearing_during_the_run_is_removed_and_recorded(sim, iam, run_module, tmp_path):

@@ -1,7 +1,7 @@
 """Plan == apply, over generated account states (hypothesis).
 
 For each generated account — targets with any mix of dependents and MFA device kinds, a device
-left unassigned by a crashed run, an unrelated orphan, pending enrolments (of a target and of a
+left unassigned by a crashed run (named after its user, or of another name and tagged with the removal's intent), an unrelated orphan, pending enrolments (of a target and of a
 bystander), missing and protected targets, a bystander — and each generated purge request (delete, or disable with or without removing
 permissions and with keys deleted or deactivated):
 - check mode changes nothing and its per-user action list is exactly what the real run applies;
@@ -47,6 +47,8 @@ def accounts(draw):
     return {
         "targets": {"leaver-%d" % index: deps for index, deps in enumerate(targets)},
         "leftover": draw(st.booleans()),  # a device named after a missing target, left unassigned by a crashed run
+        # a device of another name a crashed run deactivated after tagging it as being removed from the first target
+        "tagged_leftover": draw(st.booleans()),
         "missing": draw(st.booleans()),
         "protected": draw(st.none() | dependents()),
         "stray_orphan": draw(st.booleans()),
@@ -78,6 +80,9 @@ def _seed(iam, account):
         make_orphan(iam, "gone-leaver")
     if account["stray_orphan"]:
         make_orphan(iam, "someone-else-cancelled")
+    if account["tagged_leftover"]:
+        serial = make_orphan(iam, "spare-phone")["serial_number"]
+        iam.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": "iamguard:removing-from", "Value": "leaver-0"}])
     make_user(iam, "bystander", login_profile=True, access_keys=1, virtual_mfa=1, groups=("staff",), inline_policies=1)
 
 
@@ -122,6 +127,8 @@ def _expected(before, account):
         expected["users"][name] = after
     if account["leftover"]:
         del expected["virtual_mfa_devices"]["arn:aws:iam::123456789012:mfa/gone-leaver"]
+    if account["tagged_leftover"]:
+        del expected["virtual_mfa_devices"]["arn:aws:iam::123456789012:mfa/spare-phone"]
     if account.get("pending_serial"):
         del expected["virtual_mfa_devices"][account["pending_serial"]]
     return expected

@@ -22,6 +22,7 @@ from .concurrency import MODES, CallLocks, is_read
 from .faults import STALE_LIST, FaultDraw, check_patterns, check_shares
 from .faults import aws_error as aws_fault
 from .protocol import AwsError, Reply, error_reply, parse_request, read_body
+from .races import Races, run_event
 from .realism import Realism
 from .seed import seed_organization, seed_root_credentials
 
@@ -141,6 +142,7 @@ class Layer:
         self.simulator = simulator  # the seed-* control endpoints seed through its clients
         self.realism = Realism(options)
         self.faults = FaultDraw(options)
+        self.races = Races()
         self._locks = CallLocks()
         self._count_lock = threading.Lock()
         self._counts = collections.Counter()
@@ -174,6 +176,7 @@ class Layer:
         with self._locks.everything():
             moto_api_backend.reset()
             self.realism.reset()
+            self.races.reset()
         self.reset_counters()
         self._renew_bucket()
         self.faults.reseed()
@@ -220,6 +223,12 @@ class Layer:
                 time.sleep(self.options.backend_time)
             return self.realism.handle(req, lambda: self._forward(req.service, req.environ))
 
+    def _race_after(self, req):
+        """Run the races due after this answer (races.py), each as one write of the call's account, before the caller gets the answer."""
+        for event in self.races.due(req):
+            with self._locks.call(req.account, write=True, mode=self.options.concurrency):
+                run_event(req.account, event)
+
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path.startswith(CONTROL_PREFIX):
@@ -234,6 +243,10 @@ class Layer:
         if not admitted:
             self._count(req, "throttled")
             return error_reply(req.service, AwsError("Throttling", "Rate exceeded", 400))(start_response)
+        forced = self.races.failure(req)
+        if forced is not None:
+            self._count(req, "race:fail")
+            return error_reply(req.service, forced)(start_response)
         fault = self.faults.draw(req)
         if fault and fault != STALE_LIST:
             self._count(req, f"fault:{fault}")
@@ -246,6 +259,7 @@ class Layer:
             req.linger_seconds = self.options.linger_seconds
         self._count(req, f"{req.service}:{req.action}")
         reply = self._act(req)
+        self._race_after(req)
         if fault == STALE_LIST and reply.status == 200:  # only a Delete that succeeded leaves something lingering
             self._count(req, f"fault:{fault}")
         if fault == "drop_after":
@@ -269,6 +283,14 @@ class Layer:
             elif (method, name) == ("POST", "reset"):
                 self.reset()
                 payload = {"reset": True}
+            elif (method, name) == ("POST", "races"):
+                self.races.add(**_json_object(environ))
+                payload = {"fired": self.races.fired}
+            elif (method, name) == ("GET", "races"):
+                payload = {"fired": self.races.fired}
+            elif (method, name) == ("POST", "races/clear"):
+                self.races.reset()
+                payload = {"fired": []}
             elif (method, name) == ("POST", "root-credentials"):
                 payload = self.realism.root_credentials(str(_json_object(environ).get("account", DEFAULT_ACCOUNT)))
             elif (method, name) == ("POST", "seed-organization"):
@@ -322,7 +344,8 @@ class Simulator:
     concurrency ("accounts": calls run in parallel, reads of an account overlap and writes of an
     account take turns; "serial": one call at a time), backend_time (s each call spends inside
     its account's lock, to make that visible), faults / fault_seed / fault_actions /
-    linger_seconds (injected faults, see faults.py).
+    linger_seconds (injected faults, see faults.py). Races (another actor's change at an exact point, and failures on
+    demand) are staged with race(), see races.py.
     """
 
     def __init__(self, **options):
@@ -379,6 +402,16 @@ class Simulator:
 
     def reset_counters(self):
         self._layer.reset_counters()
+
+    def race(self, after=None, fail=None):
+        """Stage a race (races.py): ``after={"action", "nth", "do"}`` runs an event right after the nth answer to the action,
+        ``fail={"action", "times", "code"}`` answers the next calls of the action with an error. reset() forgets them."""
+        self._layer.races.add(after=after, fail=fail)
+
+    @property
+    def races_fired(self):
+        """The events of races that ran since the last reset."""
+        return list(self._layer.races.fired)
 
     def client(self, service="iam", access_key=None, secret_key=None, session_token=None, config=None):
         """A boto3 client aimed at the simulator (us-east-1; dummy credentials unless given)."""

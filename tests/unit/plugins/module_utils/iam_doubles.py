@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 import boto3
 from botocore.exceptions import ClientError
+from botocore.stub import ANY
 
 from ansible_collections.iamguard.aws.plugins.module_utils import users
 
@@ -160,6 +161,8 @@ ALICE_PURGE = [
     ("delete_ssh_public_key", {"UserName": "alice", "SSHPublicKeyId": ssh_id(1)}),
     ("delete_signing_certificate", {"UserName": "alice", "CertificateId": cert_id(1)}),
     ("delete_service_specific_credential", {"UserName": "alice", "ServiceSpecificCredentialId": cred_id(1)}),
+    ("tag_mfa_device", {"SerialNumber": mfa_serial("alice"), "Tags": [{"Key": "iamguard:removing-from", "Value": "alice"},
+                                                                     {"Key": "iamguard:removing-since", "Value": ANY}]}),
     ("deactivate_mfa_device", {"UserName": "alice", "SerialNumber": mfa_serial("alice")}),
     ("delete_virtual_mfa_device", {"SerialNumber": mfa_serial("alice")}),
     ("deactivate_mfa_device", {"UserName": "alice", "SerialNumber": PASSKEY}),
@@ -225,6 +228,7 @@ class FakeIam:
         self.lock = threading.Lock()
         self.users = {}
         self.virtual = {}  # serial -> user name or None
+        self.tags = {}  # serial -> {key: value}
         self.calls = []
         self.on_delete_user = None
         self.report = None
@@ -354,10 +358,18 @@ class FakeIam:
             ]}
 
     def list_mfa_device_tags(self, SerialNumber, MaxItems):
-        """No device here was created by iam_mfa_device, so none carries its iamguard: tags."""
+        """No device here was created by iam_mfa_device: the only tags are a removal's intent (tag_mfa_device)."""
         assert_largest_page(MaxItems)
         self._log("list_mfa_device_tags", {"SerialNumber": SerialNumber})
-        return {"Tags": []}
+        with self.lock:
+            return {"Tags": [{"Key": key, "Value": value} for key, value in self.tags.get(SerialNumber, {}).items()]}
+
+    def tag_mfa_device(self, SerialNumber, Tags):
+        self._log("tag_mfa_device", {"SerialNumber": SerialNumber, "Tags": Tags})
+        with self.lock:
+            if SerialNumber not in self.virtual:
+                raise client_error_of("NoSuchEntity", "MFA Device with serial number %s does not exist." % SerialNumber, "TagMFADevice")
+            self.tags.setdefault(SerialNumber, {}).update({tag["Key"]: tag["Value"] for tag in Tags})
 
     def delete_access_key(self, UserName, AccessKeyId):
         self._log("delete_access_key", {"UserName": UserName, "AccessKeyId": AccessKeyId})
@@ -382,6 +394,7 @@ class FakeIam:
             if self.virtual[SerialNumber]:
                 raise client_error_of("DeleteConflict", "MFA device is still in use", "DeleteVirtualMFADevice")
             del self.virtual[SerialNumber]
+            self.tags.pop(SerialNumber, None)
 
     def delete_user(self, UserName):
         self._log("delete_user", {"UserName": UserName})

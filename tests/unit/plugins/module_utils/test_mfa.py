@@ -248,7 +248,7 @@ def test_enrolment_tags_round_trip_a_user_name_with_a_comma():
 @pytest.mark.parametrize("created_at", ["yesterday", "", None])
 def test_enrolment_facts_of_a_bad_time_tag_are_unknown(created_at):
     facts = mfa.enrolment_facts({mfa.TAG_CREATED_AT: created_at} if created_at is not None else {}, now=NOW)
-    assert facts == {"created_at": None, "age_minutes": None, "pending_enrolment": False}
+    assert facts == {"created_at": None, "age_minutes": None, "pending_enrolment": False, "removing_from": None}
 
 
 def test_unassigned_root_device_is_not_an_orphan(iam, stub):
@@ -400,8 +400,10 @@ def _device(serial_number, kind, user_name="alice", is_assigned=True, root=False
             "assigned": is_assigned, "root": root}
 
 
-def test_removal_virtual_assigned():
-    assert mfa.plan_device_removal(_device(serial("alice"), "virtual")) == [
+def test_removal_virtual_assigned_records_the_intent_first():
+    intent = [{"Key": "iamguard:removing-from", "Value": "alice"}, {"Key": "iamguard:removing-since", "Value": "2005-03-18T01:58:31Z"}]
+    assert mfa.plan_device_removal(_device(serial("alice"), "virtual"), now=NOW) == [
+        Action("tag_mfa_device", serial("alice"), {"SerialNumber": serial("alice"), "Tags": intent}),
         Action("deactivate_mfa_device", serial("alice"), {"UserName": "alice", "SerialNumber": serial("alice")}),
         Action("delete_virtual_mfa_device", serial("alice"), {"SerialNumber": serial("alice")}),
     ]
@@ -429,6 +431,7 @@ def test_devices_removal_keeps_device_order():
     devices = [_device(PASSKEY, "passkey"), _device(serial("alice"), "virtual"), _device(ROOT_SERIAL, "virtual", None, True, True)]
     assert [(a.action, a.target) for a in mfa.plan_devices_removal(devices)] == [
         ("deactivate_mfa_device", PASSKEY),
+        ("tag_mfa_device", serial("alice")),
         ("deactivate_mfa_device", serial("alice")),
         ("delete_virtual_mfa_device", serial("alice")),
     ]
@@ -1159,153 +1162,6 @@ def test_present_root_device_by_name_refused(iam, stub, tmp_path):
     stub_virtual(stub, ROOT_RAW)
     with pytest.raises(IamGuardError, match="root user's MFA device"):
         mfa.ensure_present(iam, _present(tmp_path, user_name=None, name="root-account-mfa-device"), True, _no_identity)
-
-
-# --- ensure_absent end to end ------------------------------------------------------------------
-
-
-def _absent(**overrides):
-    return mfa.device_options(_params(state="absent", **overrides), task_no_log=False)
-
-
-ALICE_REMOVAL = [
-    ("deactivate_mfa_device", {"UserName": "alice", "SerialNumber": serial("alice")}),
-    ("delete_virtual_mfa_device", {"SerialNumber": serial("alice")}),
-    ("deactivate_mfa_device", {"UserName": "alice", "SerialNumber": PASSKEY}),
-    ("deactivate_mfa_device", {"UserName": "alice", "SerialNumber": VENDOR}),
-]
-
-
-def _stub_alice_devices(stub):
-    stub_user_devices(stub, "alice", serial("alice"), PASSKEY, VENDOR)
-    stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")))
-    stub_tags(stub, serial("test"))  # is it a leftover of alice's?
-
-
-def test_absent_all_devices_of_user_check_mode(iam, stub):
-    _stub_alice_devices(stub)
-    result = mfa.ensure_absent(iam, _absent(), True)
-    assert result["changed"] is True
-    assert [(a["action"], a["target"]) for a in result["actions"]] == [(name, params["SerialNumber"]) for name, params in ALICE_REMOVAL]
-    assert [d["type"] for d in result["devices"]] == ["virtual", "passkey", "hardware"]
-    assert result["diff"]["after"] == {"devices": [
-        {"serial_number": PASSKEY, "type": "passkey", "user_name": None, "assigned": False},
-        {"serial_number": VENDOR, "type": "hardware", "user_name": None, "assigned": False},
-    ]}
-    assert result["warnings"] == []
-
-
-def test_absent_all_devices_of_user_apply(iam, stub):
-    _stub_alice_devices(stub)
-    for name, params in ALICE_REMOVAL:
-        stub.add_response(name, {}, params)
-    assert mfa.ensure_absent(iam, _absent(), False)["changed"] is True
-
-
-def test_absent_apply_treats_already_gone_as_done(iam, stub):
-    _stub_alice_devices(stub)
-    for name, params in ALICE_REMOVAL:
-        stub.add_client_error(name, "NoSuchEntity", "gone", 404, expected_params=params)
-    mfa.ensure_absent(iam, _absent(), False)
-
-
-def test_absent_by_virtual_serial_finds_the_user(iam, stub):
-    stub_virtual(stub, assigned(serial("bob"), "bob"))
-    stub.add_response("deactivate_mfa_device", {}, {"UserName": "bob", "SerialNumber": serial("bob")})
-    stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("bob")})
-    result = mfa.ensure_absent(iam, _absent(user_name=None, serial_number=serial("bob")), False)
-    assert [a["action"] for a in result["actions"]] == ["deactivate_mfa_device", "delete_virtual_mfa_device"]
-
-
-def test_absent_hardware_serial_with_user_is_deactivated_only(iam, stub):
-    stub_virtual(stub, assigned(serial("alice"), "alice"))
-    stub_user_devices(stub, "alice", serial("alice"), HARDWARE_ARN)
-    stub.add_response("deactivate_mfa_device", {}, {"UserName": "alice", "SerialNumber": HARDWARE_ARN})
-    result = mfa.ensure_absent(iam, _absent(serial_number=HARDWARE_ARN), False)
-    assert result["actions"] == [{"action": "deactivate_mfa_device", "target": HARDWARE_ARN}]
-    assert result["devices"][0]["type"] == "hardware"
-
-
-def test_absent_unknown_serial_without_user_warns(iam, stub):
-    stub_virtual(stub)
-    result = mfa.ensure_absent(iam, _absent(user_name=None, serial_number=PASSKEY), False)
-    assert result["changed"] is False
-    assert result["actions"] == []
-    assert len(result["warnings"]) == 1
-    assert PASSKEY in result["warnings"][0] and "user_name" in result["warnings"][0]
-
-
-def test_absent_missing_virtual_serial_is_already_absent(iam, stub):
-    # Removed by an earlier run (or a cleanup loop over an old orphan list): nothing to do, nothing to warn about.
-    stub_virtual(stub, orphan(serial("test")))
-    result = mfa.ensure_absent(iam, _absent(user_name=None, serial_number=serial("gone")), False)
-    assert result["changed"] is False
-    assert result["devices"] == []
-    assert result["warnings"] == []
-
-
-def test_absent_user_reset_removes_devices_deactivated_earlier(iam, stub):
-    # bob's device was deactivated by hand (or by a run that stopped before DeleteVirtualMFADevice), and a
-    # pending enrolment tagged for him waits under another name: the reset leaves no orphan of his.
-    stub_user_devices(stub, "bob", PASSKEY)
-    stub_virtual(stub, orphan(serial("bob")), orphan(serial("phone", "/team/")), orphan(serial("test")))
-    stub_tags(stub, serial("bob"))
-    stub_tags(stub, serial("phone", "/team/"), pending_tags("bob"))
-    stub_tags(stub, serial("test"))
-    stub.add_response("deactivate_mfa_device", {}, {"UserName": "bob", "SerialNumber": PASSKEY})
-    stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("bob")})
-    stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("phone", "/team/")})
-    result = mfa.ensure_absent(iam, _absent(user_name="bob"), False)
-    assert result["actions"] == [
-        {"action": "deactivate_mfa_device", "target": PASSKEY},
-        {"action": "delete_virtual_mfa_device", "target": serial("bob")},
-        {"action": "delete_virtual_mfa_device", "target": serial("phone", "/team/")},
-    ]
-
-
-def test_absent_orphan_by_name_is_deleted_only(iam, stub):
-    stub_virtual(stub, orphan(serial("test")))
-    stub_tags(stub, serial("test"))
-    stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("test")})
-    result = mfa.ensure_absent(iam, _absent(user_name=None, name="test"), False)
-    assert result["actions"] == [{"action": "delete_virtual_mfa_device", "target": serial("test")}]
-    assert result["diff"]["after"] == {"devices": []}
-
-
-def test_absent_missing_name_is_unchanged(iam, stub):
-    stub_virtual(stub, orphan(serial("test")))
-    result = mfa.ensure_absent(iam, _absent(user_name=None, name="nothere"), False)
-    assert result["changed"] is False
-    assert result["devices"] == []
-
-
-def test_absent_missing_user_warns(iam, stub):
-    stub_no_user(stub, "ghost")
-    stub_virtual(stub)
-    result = mfa.ensure_absent(iam, _absent(user_name="ghost"), False)
-    assert result["changed"] is False
-    assert result["warnings"] == ["IAM user ghost does not exist; only virtual devices left over for that name can be removed."]
-
-
-def test_absent_missing_user_still_removes_its_leftover_device(iam, stub):
-    stub_no_user(stub, "ghost")
-    stub_virtual(stub, orphan(serial("ghost")))
-    stub_tags(stub, serial("ghost"))
-    stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("ghost")})
-    assert mfa.ensure_absent(iam, _absent(user_name="ghost"), False)["actions"] == [
-        {"action": "delete_virtual_mfa_device", "target": serial("ghost")}]
-
-
-def test_absent_root_device_refused(iam, stub):
-    stub_virtual(stub, ROOT_RAW)
-    with pytest.raises(IamGuardError, match="root user's MFA device"):
-        mfa.ensure_absent(iam, _absent(user_name=None, serial_number=ROOT_SERIAL), False)
-
-
-def test_absent_device_of_another_user_refused(iam, stub):
-    stub_virtual(stub, assigned(serial("bob"), "bob"))
-    with pytest.raises(IamGuardError, match="enabled for user bob, not alice; nothing was changed"):
-        mfa.ensure_absent(iam, _absent(serial_number=serial("bob")), False)
 
 
 # --- device_inventory -------------------------------------------------------------------------

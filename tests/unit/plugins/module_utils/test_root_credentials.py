@@ -251,9 +251,56 @@ def test_nothing_to_remove_is_not_changed_and_writes_no_manifest(stubs, tmp_path
     stubs.caller()
     stubs.assume(DELETE_ARN)
     stubs.root_reads(login=False, keys=(), certs=(), serials=())
+    stubs.error("root", "delete_virtual_mfa_device", "NoSuchEntity")  # no default-named device left by a stopped run either
     result = rc.remove_root(stubs.make(), params(manifest_dir=str(tmp_path)), check_mode=False)
-    assert result["changed"] is False and result["actions"] == [] and result["manifest"] is None
+    assert result["changed"] is False and result["actions"] == [] and result["manifest"] is None and result["warnings"] == []
     assert os.listdir(tmp_path) == []
+
+
+def test_a_default_named_device_left_deactivated_is_found_without_any_manifest(stubs, tmp_path):
+    """Issue 18 #3 for root: a fresh manifest folder (a new AWX container) and root's virtual device deactivated, not deleted."""
+    stubs.caller()
+    stubs.assume(DELETE_ARN)
+    stubs.root_reads(login=False, keys=(), certs=(), serials=(HARDWARE,))
+    stubs.add("root", "deactivate_mfa_device", {}, {"SerialNumber": HARDWARE})
+    stubs.add("root", "delete_virtual_mfa_device", {}, {"SerialNumber": VIRTUAL})
+    stubs.root_reads(login=False, keys=(), certs=(), serials=())
+    result = rc.remove_root(stubs.make(), params(manifest_dir=str(tmp_path)), check_mode=False)
+    assert result["changed"] is True and result["actions"] == [{"action": "deactivate_mfa_device", "target": HARDWARE},
+                                                               {"action": "delete_virtual_mfa_device", "target": VIRTUAL}]
+    assert [json.loads(open(os.path.join(tmp_path, name), encoding="utf-8").read())["finished_at"] for name in os.listdir(tmp_path)]
+
+
+def test_a_run_of_other_types_finishes_the_leftover_device_but_no_manifest_whose_removals_remain(stubs, tmp_path, monkeypatch):
+    """Issue 18 #7: credential_types [access_keys] after a run stopped between deactivating root's virtual device and deleting it."""
+    names = iter(range(1, 10))
+    monkeypatch.setattr(rc.manifest, "manifest_path", lambda folder, account, name: os.path.join(
+        folder, "%s-%s-20261126T00000%dZ.json" % (account, name, next(names))))  # two runs within a second
+    earlier = tmp_path / ("%s-root-credentials-20261125T100000Z.json" % MEMBER)
+    stopped = [{"action": "delete_login_profile", "target": "root"}, {"action": "deactivate_mfa_device", "target": VIRTUAL},
+               {"action": "delete_virtual_mfa_device", "target": VIRTUAL}]
+    earlier.write_text(json.dumps(dict(rc.manifest_document(MEMBER, facts(keys=(), certs=()), [], CALLER_ARN, "2026-11-25T10:00:00Z"),
+                                       actions=stopped)), encoding="utf-8")
+    stubs.caller()
+    stubs.assume(DELETE_ARN)
+    stubs.root_reads(login=True, keys=(KEY_ID,), certs=(), serials=())  # the password is still there: that run stopped before it
+    stubs.add("root", "delete_access_key", {}, {"AccessKeyId": KEY_ID})
+    stubs.add("root", "delete_virtual_mfa_device", {}, {"SerialNumber": VIRTUAL})
+    stubs.root_reads(login=True, keys=(), certs=(), serials=())
+    result = rc.remove_root(stubs.make(), params(credential_types=["access_keys"], manifest_dir=str(tmp_path)), check_mode=False)
+    assert result["actions"] == [{"action": "delete_access_key", "target": KEY_ID}, {"action": "delete_virtual_mfa_device", "target": VIRTUAL}]
+    left = json.loads(earlier.read_text(encoding="utf-8"))
+    assert "finished_at" not in left and left["deleted_leftovers"] == [VIRTUAL]  # its password removal is still to do; its device is done
+    assert json.loads(open(result["manifest"], encoding="utf-8").read())["finished_at"]
+    # the run that removes the password finishes it
+    stubs.caller()
+    stubs.assume(DELETE_ARN)
+    stubs.root_reads(login=True, keys=(), certs=(), serials=())
+    stubs.add("root", "delete_login_profile", {}, {})
+    stubs.root_reads(login=False, keys=(), certs=(), serials=())
+    done = rc.remove_root(stubs.make(), params(credential_types=["login_profile"], manifest_dir=str(tmp_path)), check_mode=False)
+    assert done["actions"] == [{"action": "delete_login_profile", "target": "root"}]  # the device is not planned again
+    assert json.loads(earlier.read_text(encoding="utf-8"))["finished_at"]
 
 
 def test_audit_reads_through_the_audit_policy(stubs):
@@ -353,10 +400,11 @@ def test_a_virtual_device_left_by_an_unfinished_run_is_deleted_once(stubs, tmp_p
     assert json.loads(earlier.read_text(encoding="utf-8"))["finished_at"]
     assert json.loads(open(result["manifest"], encoding="utf-8").read())["finished_at"]
     assert stat.S_IMODE(os.stat(earlier).st_mode) == 0o600
-    # every manifest is finished now: the next run plans nothing
+    # every manifest is finished now: the next run plans nothing (and finds no default-named device left)
     stubs.caller()
     stubs.assume(DELETE_ARN)
     stubs.root_reads(login=False, keys=(), certs=(), serials=())
+    stubs.error("root", "delete_virtual_mfa_device", "NoSuchEntity")
     again = rc.remove_root(stubs.make(), params(manifest_dir=str(tmp_path)), check_mode=False)
     assert again["changed"] is False and again["actions"] == []
 
