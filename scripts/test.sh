@@ -12,8 +12,9 @@
 # step failed. Full logs: .build/logs/.
 #
 # Options: --quick  the fast local loop: pytest over tests/unit, tests/simulator_tests,
-#                   tests/property and the harness smoke tests (no ansible-playbook
-#                   integration suite, no benchmark smoke run), ansible-lint, no sanity.
+#                   tests/property (10 generated accounts) and the harness smoke tests (no
+#                   ansible-playbook integration suite, no benchmark smoke run), ansible-lint,
+#                   no sanity.
 #                   CI never passes it.
 # Environment: IAMGUARD_TEST_WORKERS  pytest workers (default 2; 1 runs pytest in one process)
 #              PYTEST_ADDOPTS         extra pytest arguments (e.g. -x, -k NAME)
@@ -122,6 +123,8 @@ fi
 test_dirs=()
 if ((quick)); then
     candidates=(tests/property tests/simulator_tests tests/unit tests/integration/test_harness.py)
+    # 10 generated accounts instead of CI's 25, unless asked otherwise.
+    export IAMGUARD_HYPOTHESIS_EXAMPLES="${IAMGUARD_HYPOTHESIS_EXAMPLES:-10}"
 else
     # The ansible-playbook tests first: the workers start on the long ones and end on short ones.
     candidates=(tests/integration tests/bench_tests tests/property tests/simulator_tests tests/unit)
