@@ -26,8 +26,10 @@ iamguard_collection_tree() {
     local ns_dir="${IAMGUARD_BUILD_DIR}/collections/ansible_collections/iamguard"
     mkdir -p "${ns_dir}"
     if [[ "$(readlink "${ns_dir}/aws" 2>/dev/null)" != "${IAMGUARD_ROOT}" ]]; then
-        rm -rf "${ns_dir}/aws"
-        ln -s "${IAMGUARD_ROOT}" "${ns_dir}/aws"
+        if [[ ! -L "${ns_dir}/aws" ]]; then rm -rf "${ns_dir}/aws"; fi
+        # -fn: replace a link in place; never follow it and create one inside the checkout,
+        # when two processes (pytest workers) set the tree up at the same time.
+        ln -sfn "${IAMGUARD_ROOT}" "${ns_dir}/aws"
     fi
 }
 iamguard_collection_tree

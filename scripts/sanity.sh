@@ -11,8 +11,8 @@
 # 2. Links amazon.aws from the venv into the same ansible_collections tree, so the
 #    import and pylint tests resolve ansible_collections.amazon.aws.
 # 3. Provides the pip bootstrap script ansible-test would otherwise download from the
-#    internet (not reachable here): a stand-in that uses the interpreter's ensurepip
-#    and then installs the pip version ansible-test asked for from the package index.
+#    internet (not reachable here): a stand-in that installs the pip version ansible-test
+#    asked for from the package index with the project venv's pip.
 # 4. Runs ansible-test sanity in its own virtual environments (--venv --requirements)
 #    on Python 3.11, so the project venv's pinned packages stay untouched.
 set -euo pipefail
@@ -73,23 +73,27 @@ if [[ ! -e "${get_pip}" ]] || grep -qF "${marker}" "${get_pip}"; then
     mkdir -p "$(dirname "${get_pip}")"
     cat >"${get_pip}" <<EOF
 ${marker} (written by scripts/sanity.sh).
-# ansible-test runs this file instead of downloading get-pip.py: bootstrap pip from the
-# interpreter's bundled wheel, then install the packages it asked for (pip==X).
+# ansible-test runs this file instead of downloading get-pip.py, in each fresh sanity virtual
+# environment: the project venv's pip installs the packages it asked for (pip==X) into this
+# interpreter (pip --python), one install instead of ensurepip's pip and setuptools followed by
+# the wanted pip. Without that venv, pip comes from the interpreter's bundled wheel first.
 import ensurepip
 import os
 import subprocess
 import sys
 
 packages = [arg for arg in sys.argv[1:] if not arg.startswith("-")]
-# ensurepip points PIP_CONFIG_FILE at /dev/null in os.environ; the install below needs
-# the machine's pip configuration (index, certificates) again.
-environment = dict(os.environ)
-ensurepip.bootstrap(upgrade=True)
-if packages:
-    subprocess.check_call(
-        [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", *packages],
-        env=environment,
-    )
+outer = "$(command -v python)"
+quiet = ["--disable-pip-version-check", "--quiet"]
+if os.path.exists(outer) and os.path.dirname(os.path.dirname(outer)) != sys.prefix:
+    subprocess.check_call([outer, "-m", "pip", "--python", sys.executable, "install", *quiet, *packages])
+else:
+    # ensurepip points PIP_CONFIG_FILE at /dev/null in os.environ; the install below needs
+    # the machine's pip configuration (index, certificates) again.
+    environment = dict(os.environ)
+    ensurepip.bootstrap(upgrade=True)
+    if packages:
+        subprocess.check_call([sys.executable, "-m", "pip", "install", *quiet, *packages], env=environment)
 EOF
     echo "sanity: pip ${pip_version} bootstrap stand-in at ${get_pip}"
 fi

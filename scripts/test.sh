@@ -2,14 +2,24 @@
 # The project's test command: bash scripts/test.sh
 #
 # On a fresh clone it sets everything up itself (scripts/venv.sh), then runs
-#   1. pytest over tests/unit, tests/simulator_tests, tests/property, tests/integration and tests/bench_tests (those that exist)
+#   1. pytest over tests/integration, tests/bench_tests, tests/property, tests/simulator_tests and
+#      tests/unit (those that exist), on two workers (pytest-xdist; the slow directories first, so
+#      the quick tests fill the gaps at the end)
 #   2. ansible-lint (production profile, offline; configuration in .ansible-lint)
-#   3. ansible-test sanity on Python 3.11 (scripts/sanity.sh)
+#   3. ansible-test sanity on Python 3.11 (scripts/sanity.sh), started before pytest and
+#      run alongside it at a lower priority; its output is shown last
 # Every step runs even when an earlier one failed; the exit status is non-zero when any
 # step failed. Full logs: .build/logs/.
 #
-# Options: --quick  skip ansible-test sanity (for a fast local loop; CI never passes it)
-# Extra pytest arguments can be given in PYTEST_ADDOPTS.
+# Options: --quick  the fast local loop: pytest over tests/unit, tests/simulator_tests,
+#                   tests/property (10 generated accounts) and the harness smoke tests (no
+#                   ansible-playbook integration suite, no benchmark smoke run), ansible-lint,
+#                   no sanity.
+#                   CI never passes it.
+# Environment: IAMGUARD_TEST_WORKERS  pytest workers (default 2; 1 runs pytest in one process)
+#              PYTEST_ADDOPTS         extra pytest arguments (e.g. -x, -k NAME)
+#              IAMGUARD_HYPOTHESIS_EXAMPLES, IAMGUARD_BENCH_USERS: bigger generated cases
+#              (README, section Tests)
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -83,19 +93,62 @@ ansible_version="$(ansible --version)"  # whole: `| head` would close the pipe o
 echo "python: $(command -v python) ($(python --version 2>&1)); ${ansible_version%%$'\n'*}"
 echo "ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH}"
 
+# --- 3. ansible-test sanity, started first, in the background ----------------------------
+# It runs alongside pytest at a lower priority (nice): it takes the CPU time pytest leaves
+# (sleeps, waits for the simulator, the last worker's tail) and installs its virtual
+# environments meanwhile. Its output is shown after ansible-lint. pytest starts once
+# sanity.sh has copied the project into .build/sanity (its only write into the checkout),
+# so tests comparing the checkout's files before and after see no change.
+sanity_pid=""
+if ((!quick)); then
+    sanity_started=${SECONDS}
+    rm -f "${logs}/sanity.log" "${logs}/sanity.rc" "${logs}/sanity.pid"
+    (
+        # A session of its own (setsid), so that an interrupted test.sh ends all of it.
+        setsid nice -n 10 bash scripts/sanity.sh </dev/null >"${logs}/sanity.log" 2>&1 &
+        echo "$!" >"${logs}/sanity.pid"
+        rc=0
+        wait "$!" || rc=$?
+        echo "${rc}" >"${logs}/sanity.rc"
+    ) &
+    sanity_pid=$!
+    # shellcheck disable=SC2016 # expanded when the trap runs
+    trap 'if [[ -n "${sanity_pid}" && -s "${logs}/sanity.pid" ]]; then kill -TERM -- "-$(cat "${logs}/sanity.pid")" 2>/dev/null; fi' EXIT
+    until grep -q '^sanity: copied ' "${logs}/sanity.log" 2>/dev/null || ! kill -0 "${sanity_pid}" 2>/dev/null; do
+        sleep 0.2
+    done
+fi
+
 # --- 1. pytest ------------------------------------------------------------------------
 test_dirs=()
-for d in tests/unit tests/simulator_tests tests/property tests/integration tests/bench_tests; do
-    if [[ -d "${d}" ]]; then test_dirs+=("${d}"); fi
+if ((quick)); then
+    candidates=(tests/property tests/simulator_tests tests/unit tests/integration/test_harness.py)
+    # 10 generated accounts instead of CI's 25, unless asked otherwise.
+    export IAMGUARD_HYPOTHESIS_EXAMPLES="${IAMGUARD_HYPOTHESIS_EXAMPLES:-10}"
+else
+    # The ansible-playbook tests first: the workers start on the long ones and end on short ones.
+    candidates=(tests/integration tests/bench_tests tests/property tests/simulator_tests tests/unit)
+fi
+for d in "${candidates[@]}"; do
+    if [[ -e "${d}" ]]; then test_dirs+=("${d}"); fi
 done
-header "[1/3] pytest ${test_dirs[*]}"
+# Two workers by default (pytest-xdist). --dist loadgroup hands out single tests, but keeps
+# together the tests of the modules tests/conftest.py names (an expensive module fixture each).
+workers="${IAMGUARD_TEST_WORKERS:-2}"
+parallel=()
+if [[ "${workers}" != 1 ]]; then parallel=(-n "${workers}" --dist loadgroup); fi
+header "[1/3] pytest ${test_dirs[*]} (workers: ${workers})"
 t=${SECONDS}
 if ((${#test_dirs[@]} == 0)); then
     echo "no test directory found (tests/unit, tests/simulator_tests, tests/integration)"
     record pytest FAIL 0
 else
     # pytest.ini: -p no:cacheprovider, -ra. Exit 5 (no tests collected) is a failure too.
-    python -m pytest "${test_dirs[@]}" </dev/null 2>&1 | tee "${logs}/pytest.log"
+    # --durations: the slowest tests at the end of the log, to keep the loop short
+    # (PYTEST_ADDOPTS=--durations=N for another count).
+    durations=(--durations=25)
+    if [[ "${PYTEST_ADDOPTS:-}" == *--durations* ]]; then durations=(); fi
+    python -m pytest "${parallel[@]}" "${durations[@]}" "${test_dirs[@]}" </dev/null 2>&1 | tee "${logs}/pytest.log"
     rc=${PIPESTATUS[0]}
     if ((rc == 0)); then record pytest PASS $((SECONDS - t)); else
         echo "pytest: exit status ${rc}$( ((rc == 5)) && echo ' (no tests collected)')"
@@ -130,17 +183,18 @@ if ((quick)); then
     header "[3/3] ansible-test sanity: skipped (--quick)"
     record "ansible-test sanity" SKIP 0
 else
-    header "[3/3] ansible-test sanity --venv --python 3.11 (scripts/sanity.sh)"
-    t=${SECONDS}
+    header "[3/3] ansible-test sanity --venv --python 3.11 (scripts/sanity.sh, started alongside pytest)"
+    wait "${sanity_pid}"
+    sanity_pid=""
     # The full output, pip's included, is in the log; the machine's pip configuration
     # names index directories that do not all exist, and pip warns about each of them.
-    bash scripts/sanity.sh </dev/null 2>&1 | tee "${logs}/sanity.log" \
-        | { grep -v --line-buffered -E "^WARNING: Location '[^']*' is ignored" || true; }
-    rc=${PIPESTATUS[0]}
-    if ((rc == 0)); then
-        record "ansible-test sanity" PASS $((SECONDS - t))
+    grep -v -E "^WARNING: Location '[^']*' is ignored" "${logs}/sanity.log" || true
+    rc="$(cat "${logs}/sanity.rc" 2>/dev/null || echo 1)"
+    if [[ "${rc}" == 0 ]]; then
+        record "ansible-test sanity" PASS $((SECONDS - sanity_started))
     else
-        record "ansible-test sanity" FAIL $((SECONDS - t))
+        echo "sanity: exit status ${rc}"
+        record "ansible-test sanity" FAIL $((SECONDS - sanity_started))
     fi
 fi
 

@@ -65,7 +65,10 @@ iamguard_venv() {
         "${python}" -m venv "${venv}" >>"${log}" 2>&1 || rc=$?
     fi
     if [[ ${rc} -eq 0 ]]; then
-        "${venv}/bin/python" -m pip install --disable-pip-version-check --no-input \
+        # --no-compile: the `ansible` package alone brings about 15,000 modules of collections the
+        # project never imports; Python compiles what is imported, on first use, instead of pip
+        # compiling everything up front.
+        "${venv}/bin/python" -m pip install --disable-pip-version-check --no-input --no-compile \
             -r "${root}/requirements-dev.txt" -r "${root}/requirements.txt" >>"${log}" 2>&1 || rc=$?
     fi
     if [[ ${rc} -ne 0 ]]; then

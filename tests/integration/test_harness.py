@@ -113,3 +113,21 @@ def test_options_set_by_a_test_are_undone_for_the_next_2(sim, simulator):
     assert simulator.iamguard_default_options["require_mfa_session"] is False
     options = sim.options() if callable(sim.options) else sim.options
     assert options == simulator.iamguard_default_options
+
+
+def test_env_sh_builds_the_collection_tree_once_when_processes_race(tmp_path):
+    """Two pytest workers source scripts/env.sh at the same time on a fresh clone: the link to the checkout is
+    made once, and never inside the checkout (ln -s into an existing link to a folder would put it there)."""
+    root = tmp_path / "checkout"
+    (root / "scripts").mkdir(parents=True)
+    (root / "scripts" / "env.sh").write_bytes(open(os.path.join(REPO, "scripts", "env.sh"), "rb").read())
+    env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(tmp_path)}
+    for attempt in range(10):
+        build = tmp_path / ("build-%d" % attempt)
+        procs = [subprocess.Popen(["bash", "-c", '. "$1"', "env.sh", str(root / "scripts" / "env.sh")],
+                                  env=dict(env, IAMGUARD_BUILD_DIR=str(build)), stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(6)]
+        errors = [proc.communicate()[1].decode() for proc in procs]
+        assert os.readlink(build / "collections" / "ansible_collections" / "iamguard" / "aws") == str(root)
+        assert sorted(os.listdir(root)) == ["scripts"], errors
+        assert errors == [""] * 6
