@@ -23,6 +23,7 @@ EARLIER_SECRETS = ("secrets/123456789012-dave-mfa.png", "secrets/123456789012-sv
 RANDOM_PARTS = (
     (re.compile(r"\b\d{8}T\d{6}Z\b"), "<time>"),        # report and manifest time stamps
     (re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?"), "<time>"),  # credential report time
+    (re.compile(r"\(\d+\.\d hours old\)"), "(<age>)"),     # the credential report's age: how fast the machine ran the steps
     (re.compile(r"127\.0\.0\.1:\d+"), "<simulator>"),   # a free port per run
     (re.compile(r"\b[A-Za-z0-9]{16,}\b"), "<id>"),      # access key, SSH key, certificate, passkey ids
     (re.compile(r"\bGAHT[0-9A-Z]+\b"), "<hardware serial>"),
