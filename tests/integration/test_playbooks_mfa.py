@@ -178,12 +178,13 @@ def test_orphan_cleanup_check_then_real(iam, run_playbook):
     planned = run_playbook(ORPHANS, check=True)
     assert planned.rc == 0, failure_messages(planned)
     assert virtual_serials(iam, "Unassigned") == [serial("old-laptop"), serial("test")]
-    assert "deleted: ['%s', '%s']" % (serial("old-laptop"), serial("test")) in planned.task(DONE_TASK)["msg"]
+    assert "to delete: ['%s', '%s']" % (serial("old-laptop"), serial("test")) in planned.task(DONE_TASK)["msg"]
 
     done = run_playbook(ORPHANS)
     assert done.rc == 0, failure_messages(done)
     assert virtual_serials(iam) == [serial("bob"), root_serial()]  # assigned devices and root's stay
     assert "%s: deleted 2 orphaned virtual devices" % MAIN_ACCOUNT in done.task(DONE_TASK)["msg"]
+    assert "deleted: ['%s', '%s']" % (serial("old-laptop"), serial("test")) in done.task(DONE_TASK)["msg"]
     assert run_playbook(ORPHANS).task(DONE_TASK)["msg"][0].endswith("deleted 0 orphaned virtual devices")
 
 
