@@ -277,8 +277,8 @@ def _deprecations(stderr, results):
     found = [line.strip() for line in stderr.splitlines() if DEPRECATION_MARKER in line]
     for record in results:
         for item in record["result"].get("deprecations") or []:
-            found.append("%s: %s (%s, %s; task %r)" % (DEPRECATION_MARKER, item.get("msg"), item.get("collection_name"), item.get("version"),
-                                                      record["task"]))
+            found.append("%s: %s (%s, %s; task %r)" % (
+                DEPRECATION_MARKER, item.get("msg"), item.get("collection_name"), item.get("version"), record["task"]))
     return [line for line in found if not any(known in line for known in NOT_OURS_TO_FIX)]
 
 

@@ -126,7 +126,7 @@ def test_env_sh_builds_the_collection_tree_once_when_processes_race(tmp_path):
         build = tmp_path / ("build-%d" % attempt)
         procs = [subprocess.Popen(["bash", "-c", '. "$1"', "env.sh", str(root / "scripts" / "env.sh")],
                                   env=dict(env, IAMGUARD_BUILD_DIR=str(build)), stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(6)]
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for dummy in range(6)]
         errors = [proc.communicate()[1].decode() for proc in procs]
         assert os.readlink(build / "collections" / "ansible_collections" / "iamguard" / "aws") == str(root)
         assert sorted(os.listdir(root)) == ["scripts"], errors

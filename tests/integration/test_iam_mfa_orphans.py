@@ -42,8 +42,8 @@ def test_devices_that_stopped_being_orphans_between_list_and_delete_are_left_alo
     assert len(sim.races_fired) == 2
     swept = run.task(SWEEP)
     assert [d["serial_number"] for d in swept["deleted"]] == [serial("old-laptop")]
-    assert {d["serial_number"]: d["reason"] for d in swept["changed_meanwhile"]} == {serial("ada-phone"): "assigned_meanwhile",
-                                                                           serial("bea"): "recreated_meanwhile"}
+    assert {d["serial_number"]: d["reason"] for d in swept["changed_meanwhile"]} == {
+        serial("ada-phone"): "assigned_meanwhile", serial("bea"): "recreated_meanwhile"}
     assert sim.counters().get("iam:DeactivateMFADevice") is None  # the sweep never deactivates
     # (a) still ada's; (b) the device bea's QR code is for still exists, tags and all
     assert iam.list_mfa_devices(UserName="ada")["MFADevices"][0]["SerialNumber"] == serial("ada-phone")

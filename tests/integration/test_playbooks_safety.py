@@ -21,8 +21,6 @@ def users(iam):
     return sorted(u["UserName"] for u in iam.list_users()["Users"])
 
 
-
-
 def test_a_broken_or_empty_inventory_acts_nowhere(sim, iam, run_playbook, tmp_path):
     seed.seed_organization(sim, members=("dev",), ous={"Workloads": ["dev"]})
     make_user(iam, "alice", login_profile=True)

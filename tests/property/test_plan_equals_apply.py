@@ -1,9 +1,10 @@
 """Plan == apply, over generated account states (hypothesis).
 
 For each generated account — targets with any mix of dependents and MFA device kinds, a device
-left unassigned by a crashed run (named after its user, or of another name and tagged with the removal's intent), an unrelated orphan, pending enrolments (of a target and of a
-bystander), missing and protected targets, a bystander — and each generated purge request (delete, or disable with or without removing
-permissions and with keys deleted or deactivated):
+left unassigned by a crashed run (named after its user, or of another name and tagged with the
+removal's intent), an unrelated orphan, pending enrolments (of a target and of a bystander), missing
+and protected targets, a bystander — and each generated purge request (delete, or disable with or
+without removing permissions and with keys deleted or deactivated):
 - check mode changes nothing and its per-user action list is exactly what the real run applies;
 - the end state is the expected one, computed here from the state before;
 - a second run reports changed: false.
