@@ -20,7 +20,7 @@ description:
     playbooks' C(aws_target_caller_account)) allows the same with an inventory that has no C(aws_accounts), such as an AWX
     inventory of localhost alone."
   - RV(target) tells whether the host is one the run acts on; the playbooks end the other hosts (localhost, when the run
-    acts on C(aws_accounts)) with C(meta: end_host).
+    acts on C(aws_accounts)) with C(meta) V(end_host).
   - For a target, it also refuses malformed account variables of the host, turns list variables into lists (RV(lists)),
     and checks folders (RV(folders)).
 options:
@@ -44,7 +44,7 @@ options:
     description:
       - Variable name to C({path, private, create}). Each path is checked as the modules check theirs (absolute after C(~)
         is expanded; not a symbolic link or a file; with C(private), not writable by others) and never changed when it
-        exists; with C(create), a missing one is created 0700 (also in check mode: give C(create) only for a folder the
+        exists; with C(create), a missing one is created 0700 (also in check mode, so give C(create) only for a folder the
         playbook writes to in check mode). The absolute paths come back in RV(folders).
     type: dict
     default: {}
