@@ -137,6 +137,7 @@ options:
     type: dict
     aliases: ['resource_tags']
 requirements:
+  - python >= 3.8
   - pyotp (only with O(generate_codes=true))
 notes:
   - "IAM permissions: V(present) needs C(iam:ListVirtualMFADevices), C(iam:ListMFADevices), C(iam:ListMFADeviceTags),

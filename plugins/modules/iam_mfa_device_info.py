@@ -39,6 +39,8 @@ options:
     default: Any
 notes:
   - "IAM permissions: C(iam:ListVirtualMFADevices), C(iam:ListMFADeviceTags), and C(iam:ListMFADevices) with O(user_names)."
+requirements:
+  - python >= 3.8
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -67,6 +67,8 @@ options:
 notes:
   - "IAM permissions: C(iam:ListVirtualMFADevices), C(iam:ListMFADeviceTags) and C(iam:DeleteVirtualMFADevice)."
   - The playbook C(iamguard.aws.orphan_cleanup) calls this module once per account of an inventory.
+requirements:
+  - python >= 3.8
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

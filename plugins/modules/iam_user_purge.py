@@ -152,6 +152,7 @@ notes:
     C(iam:GetCredentialReport). GenerateCredentialReport changes no IAM resource and is called in check mode too."
   - ListSSHPublicKeys answers C(InvalidAction) in some partitions; the module then takes the user to have no SSH keys and warns.
 requirements:
+  - python >= 3.8
   - boto3 >= 1.39.0
   - botocore >= 1.39.0 (ListServiceSpecificCredentials for all users, the account-wide source; with an older one it fails clearly)
 extends_documentation_fragment:
