@@ -19,7 +19,6 @@ import os
 import threading
 import time
 
-from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.iamguard.aws.plugins.module_utils import validation
 from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, iso_date, read
@@ -552,7 +551,8 @@ def device_options(params, task_no_log):
             raise validation.InvalidInput("generate_codes", True, "the new device's secret must be kept somewhere: set seed_path, "
                                           "qr_code_png_path or return_secret, or nobody could ever produce a code for it")
         if not has_pyotp():
-            raise IamGuardError(missing_required_lib("pyotp", reason="generate_codes") + " Nothing was changed.")
+            raise IamGuardError("generate_codes needs the Python library pyotp on the host that runs the module (pip install pyotp, "
+                                "or requirements.txt of this collection); nothing was changed.")
     return options
 
 

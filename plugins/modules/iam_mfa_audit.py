@@ -65,7 +65,7 @@ options:
   report_dir:
     description:
       - An absolute path (C(~) is expanded; a relative path is refused). A missing folder, and each missing parent, is created
-        with mode 0700 (also in check mode, since the audit writes its reports then); an existing folder's mode is never changed. A
+        with mode 0700 (also in check mode, where the audit writes its reports too); an existing folder's mode is never changed. A
         symbolic link or a file is refused before any AWS call, with a message naming this option.
       - The folder to write the report set to, as files named C(mfa-audit-<account id>-<UTC time YYYYmmddTHHMMSSZ>)
         with the extensions C(.md), C(.json) and C(.csv), each readable only by its owner (mode 0600).

@@ -59,6 +59,7 @@ options:
   user_name:
     description:
       - The IAM user the device is enabled for (V(present)) or whose devices are removed (V(absent)).
+      - At least one of O(user_name), O(name) and O(serial_number) is required.
     type: str
   name:
     description:
@@ -78,15 +79,17 @@ options:
     description:
       - First of two consecutive 6-digit codes from the authenticator that holds the device's secret.
       - Used to enable an existing, unassigned virtual device (the second run of a two-step enrolment).
+      - Required together with O(authentication_code_2); mutually exclusive with O(generate_codes).
     type: str
   authentication_code_2:
     description:
-      - The code that follows O(authentication_code_1).
+      - The code that follows O(authentication_code_1), required together with it.
     type: str
   generate_codes:
     description:
       - Compute both codes from the seed of the device this run creates and enable it for O(user_name) at once
-        (unattended enrolment of service or break-glass users).
+        (unattended enrolment of service or break-glass users). Requires O(user_name); mutually exclusive with
+        O(authentication_code_1) and O(authentication_code_2).
       - The seed must still go somewhere (O(seed_path), O(qr_code_png_path) or O(return_secret)); without one the task is
         refused before any AWS call, whatever devices the user already has.
       - Needs the Python library C(pyotp) where the module runs; without it the task fails before any AWS call.
@@ -135,8 +138,6 @@ options:
     aliases: ['resource_tags']
 requirements:
   - python >= 3.8
-  - boto3 >= 1.34.0
-  - botocore >= 1.34.0
   - pyotp (only with O(generate_codes=true))
 notes:
   - "IAM permissions: V(present) needs C(iam:ListVirtualMFADevices), C(iam:ListMFADevices), C(iam:ListMFADeviceTags),
@@ -144,9 +145,6 @@ notes:
     replacement and rollback) and C(sts:GetCallerIdentity). V(absent) needs C(iam:ListVirtualMFADevices), C(iam:ListMFADevices),
     C(iam:ListMFADeviceTags), C(iam:TagMFADevice), C(iam:DeactivateMFADevice), C(iam:DeleteVirtualMFADevice), and
     C(sts:GetCallerIdentity) with O(serial_number)."
-  - When a policy denies these calls without C(aws:MultiFactorAuthPresent), the module fails with a message that says so;
-    run the task with the O(access_key), O(secret_key) and O(session_token) of an STS session obtained with MFA
-    (for example from M(amazon.aws.sts_session_token)).
   - If a step after CreateVirtualMFADevice fails in the same run, whatever the error, the new device and then the secret
     files written for it are deleted again, so no orphan is left behind.
   - If EnableMFADevice fails (or its answer is lost), the module first asks IAM (ListMFADevices) whether the device got
@@ -155,6 +153,8 @@ notes:
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - iamguard.aws.permissions.mfa_session
 """
 
 EXAMPLES = r"""
@@ -283,6 +283,8 @@ def main():
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         required_one_of=[("user_name", "name", "serial_number")],
+        required_together=[("authentication_code_1", "authentication_code_2")],
+        required_if=[("generate_codes", True, ("user_name",))],
         mutually_exclusive=[("generate_codes", "authentication_code_1"), ("generate_codes", "authentication_code_2")],
         supports_check_mode=True,
     )

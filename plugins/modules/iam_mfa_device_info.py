@@ -37,15 +37,14 @@ options:
     type: str
     choices: [Any, Assigned, Unassigned]
     default: Any
-requirements:
-  - python >= 3.8
-  - boto3 >= 1.34.0
-  - botocore >= 1.34.0
 notes:
   - "IAM permissions: C(iam:ListVirtualMFADevices), C(iam:ListMFADeviceTags), and C(iam:ListMFADevices) with O(user_names)."
+requirements:
+  - python >= 3.8
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.boto3
 """
 
 EXAMPLES = r"""

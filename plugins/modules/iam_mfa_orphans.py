@@ -64,17 +64,16 @@ options:
         hours in which people enrol, or use O(name_patterns) and O(path_patterns).
     type: bool
     default: true
-requirements:
-  - python >= 3.8
-  - boto3 >= 1.34.0
-  - botocore >= 1.34.0
 notes:
   - "IAM permissions: C(iam:ListVirtualMFADevices), C(iam:ListMFADeviceTags) and C(iam:DeleteVirtualMFADevice)."
   - The playbook C(iamguard.aws.orphan_cleanup) calls this module once per account of an inventory.
+requirements:
+  - python >= 3.8
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - iamguard.aws.permissions.mfa_session
 """
 
 EXAMPLES = r"""

@@ -73,20 +73,17 @@ options:
         leftover without any manifest; check mode cannot see it.
     type: path
 notes:
-  - "IAM permissions of the caller: C(sts:GetCallerIdentity), C(organizations:DescribeOrganization),
-    C(iam:ListOrganizationsFeatures), C(sts:AssumeRoot) (task policies C(IAMAuditRootUserCredentials) in check mode,
-    C(IAMDeleteRootUserCredentials) otherwise). The root session calls C(iam:GetLoginProfile), C(iam:ListAccessKeys),
-    C(iam:GetAccessKeyLastUsed), C(iam:ListSigningCertificates), C(iam:ListMFADevices), C(iam:DeleteLoginProfile),
-    C(iam:DeleteAccessKey), C(iam:DeleteSigningCertificate), C(iam:DeactivateMFADevice) and C(iam:DeleteVirtualMFADevice),
-    which the task policies allow."
-  - The management account's own root user cannot be managed this way.
+  - "Task policy: C(IAMAuditRootUserCredentials) in check mode, C(IAMDeleteRootUserCredentials) otherwise. The root session
+    calls C(iam:GetLoginProfile), C(iam:ListAccessKeys), C(iam:GetAccessKeyLastUsed), C(iam:ListSigningCertificates),
+    C(iam:ListMFADevices), C(iam:DeleteLoginProfile), C(iam:DeleteAccessKey), C(iam:DeleteSigningCertificate),
+    C(iam:DeactivateMFADevice) and C(iam:DeleteVirtualMFADevice), which the task policies allow."
 requirements:
   - python >= 3.9
-  - boto3 >= 1.35.61
-  - botocore >= 1.35.61 (sts AssumeRoot and iam ListOrganizationsFeatures; with an older one the task fails clearly)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - iamguard.aws.permissions.root_session
 """
 
 EXAMPLES = r"""

@@ -37,17 +37,15 @@ options:
     type: str
     required: true
 notes:
-  - "IAM permissions of the caller: C(sts:GetCallerIdentity), C(organizations:DescribeOrganization),
-    C(iam:ListOrganizationsFeatures), C(sts:AssumeRoot) (with the task policy C(IAMAuditRootUserCredentials)). The root
-    session then calls C(iam:GetLoginProfile), C(iam:ListAccessKeys), C(iam:GetAccessKeyLastUsed),
-    C(iam:ListSigningCertificates) and C(iam:ListMFADevices), which the task policy allows."
+  - "Task policy: C(IAMAuditRootUserCredentials). The root session calls C(iam:GetLoginProfile), C(iam:ListAccessKeys),
+    C(iam:GetAccessKeyLastUsed), C(iam:ListSigningCertificates) and C(iam:ListMFADevices), which the task policy allows."
 requirements:
   - python >= 3.9
-  - boto3 >= 1.35.61
-  - botocore >= 1.35.61 (sts AssumeRoot and iam ListOrganizationsFeatures; with an older one the task fails clearly)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - iamguard.aws.permissions.root_session
 """
 
 EXAMPLES = r"""

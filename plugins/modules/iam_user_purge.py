@@ -150,10 +150,6 @@ notes:
     C(iam:RemoveUserFromGroup), C(iam:DeleteUser). For the account-wide source (O(inventory_source)) also
     C(iam:GetAccountSummary), C(iam:GetAccountAuthorizationDetails), C(iam:GenerateCredentialReport) and
     C(iam:GetCredentialReport). GenerateCredentialReport changes no IAM resource and is called in check mode too."
-  - When IAM answers C(AccessDenied) to DeactivateMFADevice or DeleteVirtualMFADevice and the task signs with long-term access
-    keys (no session token - such keys never carry MFA), that user's error adds the fix - run the task with the O(access_key),
-    O(secret_key) and O(session_token) of an STS session obtained with MFA. IAM's answer never says that MFA is the reason,
-    and a session token may or may not carry MFA, so with a session token the error is IAM's alone.
   - ListSSHPublicKeys answers C(InvalidAction) in some partitions; the module then takes the user to have no SSH keys and warns.
 requirements:
   - python >= 3.8
@@ -162,6 +158,8 @@ requirements:
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - iamguard.aws.permissions.mfa_session
 """
 
 EXAMPLES = r"""

@@ -20,7 +20,7 @@ description:
     playbooks' C(aws_target_caller_account)) allows the same with an inventory that has no C(aws_accounts), such as an AWX
     inventory of localhost alone."
   - RV(target) tells whether the host is one the run acts on; the playbooks end the other hosts (localhost, when the run
-    acts on C(aws_accounts)) with the C(end_host) meta task.
+    acts on C(aws_accounts)) with C(meta) V(end_host).
   - For a target, it also refuses malformed account variables of the host, turns list variables into lists (RV(lists)),
     and checks folders (RV(folders)).
 options:

@@ -40,21 +40,37 @@ def test_requirements_install_this_checkout_and_pin_amazon_aws():
 
 
 def test_ansible_builder_creates_the_build_context(ansible_base_env, tmp_path):
+    """scripts/build-ee.sh refuses a missing or stale tarball (ansible-builder alone only warns), then creates the context."""
     project = tmp_path / "project"
-    project.mkdir()
-    (project / "execution-environment.yml").write_bytes(open(os.path.join(REPO, "execution-environment.yml"), "rb").read())
+    (project / "scripts").mkdir(parents=True)
+    for path in ("execution-environment.yml", "galaxy.yml", "scripts/build-ee.sh"):
+        (project / path).write_bytes(open(os.path.join(REPO, path), "rb").read())
+    context = tmp_path / "context"
+    create = ["bash", str(project / "scripts" / "build-ee.sh"), "create", "-c", str(context), "--output-filename", "Containerfile"]
+
+    missing = _run(create, ansible_base_env, tmp_path)
+    assert missing.returncode == 1 and not context.exists(), missing.stdout + missing.stderr
+    assert "iamguard-aws-0.1.0.tar.gz is missing" in missing.stderr
+    assert "ansible-galaxy collection build --force --output-path .build/dist" in missing.stderr and "distlib" in missing.stderr
+
     built = _run([_tool(ansible_base_env, "ansible-galaxy"), "collection", "build", REPO, "--output-path", str(project / ".build" / "dist")],
                  ansible_base_env, tmp_path)
     assert built.returncode == 0, built.stderr
-    context = tmp_path / "context"
-    created = _run([_tool(ansible_base_env, "ansible-builder"), "create", "-f", str(project / "execution-environment.yml"),
-                    "-c", str(context), "--output-filename", "Containerfile"], ansible_base_env, tmp_path)
+    tarball = project / ".build" / "dist" / "iamguard-aws-0.1.0.tar.gz"
+    os.utime(project / "galaxy.yml", (tarball.stat().st_mtime + 5,) * 2)
+    stale = _run(create, ansible_base_env, tmp_path)
+    assert stale.returncode == 1 and "is older than galaxy.yml" in stale.stderr and not context.exists(), stale.stderr
+    os.utime(project / "galaxy.yml", (tarball.stat().st_mtime - 5,) * 2)
+
+    created = _run(create, ansible_base_env, tmp_path)
     assert created.returncode == 0, created.stdout + created.stderr
 
     containerfile = (context / "Containerfile").read_text(encoding="utf-8")
     assert "ansible-core>=2.17,<2.20" in containerfile
     assert ("RUN ansible-galaxy collection install --offline --no-deps -p /usr/share/ansible/collections "
             "/build/iamguard/iamguard-aws-*.tar.gz") in containerfile
+    # ansible-builder build run without the script: the image build stops at once, saying why.
+    assert 'RUN ls /build/iamguard/iamguard-aws-*.tar.gz >/dev/null 2>&1 || { echo "No iamguard.aws tarball' in containerfile
     assert "ENV ANSIBLE_INVENTORY_UNPARSED_FAILED=true ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=true" in containerfile
     (tarball,) = glob.glob(str(context / "_build" / "iamguard" / "iamguard-aws-*.tar.gz"))
     galaxy = yaml.safe_load((context / "_build" / "requirements.yml").read_text(encoding="utf-8"))

@@ -320,8 +320,10 @@ def test_mfa_enforcing_policy_names_the_fix(sim, iam, run_module):
     assert creds["SessionToken"] not in allowed.stdout
 
 
-def test_invalid_input_changes_nothing(sim, iam, run_module):
+def test_invalid_input_changes_nothing(sim, iam, run_module, tmp_path):
     iam.create_user(UserName="olga")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("", encoding="utf-8")
     before = virtual_devices(iam)
     cases = [
         ({"user_name": "bad name!", "generate_codes": True, "return_secret": True}, "user_name"),
@@ -331,7 +333,8 @@ def test_invalid_input_changes_nothing(sim, iam, run_module):
         ({"user_name": "olga", "authentication_code_1": "123456", "authentication_code_2": "123456"}, "authentication_code_2"),
         ({"serial_number": "x", "state": "absent"}, "serial_number"),
         ({"serial_number": serial("olga"), "state": "present", "user_name": "olga"}, "serial_number"),
-        ({"user_name": "olga", "seed_path": "/nonexistent-folder/olga.seed"}, "does not exist"),
+        # A missing folder is created 0700 (so a missing one is no refusal); one under a file never can be.
+        ({"user_name": "olga", "seed_path": str(a_file / "no-such-folder" / "olga.seed")}, "seed_path"),
     ]
     assert_each_refused(run_module, MODULE, cases)
     assert virtual_devices(iam) == before
@@ -530,7 +533,7 @@ def test_absent_refuses_enrolment_options_and_bad_output_paths_before_any_call(s
 
 
 def test_generate_codes_without_pyotp_fails_before_any_call(sim, iam, run_module, tmp_path):
-    """Issue 12 #5: the optional library is checked first, with Ansible's missing-library message."""
+    """Issue 12 #5: the optional library is checked first; issue 19: the message says what to install where."""
     iam.create_user(UserName="yuri")
     blocker = tmp_path / "no-pyotp" / "pyotp"
     blocker.mkdir(parents=True)
@@ -539,7 +542,9 @@ def test_generate_codes_without_pyotp_fails_before_any_call(sim, iam, run_module
     sim.reset_counters()
     result = run_module(MODULE, {"user_name": "yuri", "generate_codes": True, "seed_path": str(tmp_path / "yuri.seed")},
                         env={"PYTHONPATH": pythonpath})
-    assert result["failed"] is True and "Failed to import the required Python library (pyotp)" in result["msg"], result
+    assert result["failed"] is True and result["msg"].startswith(
+        "generate_codes needs the Python library pyotp on the host that runs the module (pip install pyotp"), result
+    assert result["msg"].endswith("nothing was changed."), result
     assert not [key for key in sim.counters() if key.startswith("iam:")], sim.counters()
     assert serial("yuri") not in virtual_devices(iam)
 
