@@ -10,8 +10,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
+from ansible_collections.iamguard.aws.plugins.module_utils import calls, errors, paging, session
 
-from ansible_collections.iamguard.aws.plugins.module_utils import client as client_utils
 
 S4_MESSAGE = "To complete this action, please ensure that you are authenticated with an MFA device that is enabled for this user."
 # What IAM really answers when a policy demands MFA: nothing in it names MFA.
@@ -41,12 +41,12 @@ def test_paginate_reads_every_page(iam, stub):
 
 
 def iam_paginate(client):
-    return client_utils.paginate(client, "list_virtual_mfa_devices", "VirtualMFADevices", AssignmentStatus="Any")
+    return paging.paginate(client, "list_virtual_mfa_devices", "VirtualMFADevices", AssignmentStatus="Any")
 
 
 def test_paginate_page_without_result_key_is_empty(iam, stub):
     stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": False}, {"UserName": "alice", "MaxItems": 1000})
-    assert client_utils.paginate(iam, "list_mfa_devices", "MFADevices", UserName="alice") == []
+    assert paging.paginate(iam, "list_mfa_devices", "MFADevices", UserName="alice") == []
 
 
 def test_paginate_follows_markers_without_a_botocore_paginator(iam, stub):
@@ -63,13 +63,13 @@ def test_paginate_follows_markers_without_a_botocore_paginator(iam, stub):
         "list_service_specific_credentials", {"ServiceSpecificCredentials": [second], "IsTruncated": False},
         {"UserName": "alice", "Marker": "m1", "MaxItems": 1000},
     )
-    items = client_utils.paginate(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", UserName="alice")
+    items = paging.paginate(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", UserName="alice")
     assert [item["ServiceSpecificCredentialId"] for item in items] == ["ACCAEXAMPLEEXAMPLE01", "ACCAEXAMPLEEXAMPLE02"]
 
 
 def test_paginate_without_paginator_single_page(iam, stub):
     stub.add_response("list_service_specific_credentials", {"ServiceSpecificCredentials": []}, {"UserName": "alice", "MaxItems": 1000})
-    assert client_utils.paginate(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", UserName="alice") == []
+    assert paging.paginate(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", UserName="alice") == []
 
 
 @pytest.mark.parametrize(
@@ -84,26 +84,26 @@ def test_paginate_without_paginator_single_page(iam, stub):
 )
 def test_error_classification(client_error, code, missing, conflict):
     error = client_error(code, "whatever")
-    assert client_utils.error_code(error) == code
-    assert client_utils.is_missing(error) is missing
-    assert client_utils.is_conflict(error) is conflict
-    assert client_utils.is_mfa_gated_denial(error) is False
+    assert errors.error_code(error) == code
+    assert errors.is_missing(error) is missing
+    assert errors.is_conflict(error) is conflict
+    assert errors.is_mfa_gated_denial(error) is False
 
 
 def test_non_client_error_has_no_code():
     error = EndpointConnectionError(endpoint_url="https://iam.amazonaws.com/")
-    assert client_utils.error_code(error) is None
-    assert not client_utils.is_missing(error)
-    assert not client_utils.is_conflict(error)
-    assert not client_utils.is_mfa_gated_denial(error)
-    assert "iam.amazonaws.com" in client_utils.error_message(error)
+    assert errors.error_code(error) is None
+    assert not errors.is_missing(error)
+    assert not errors.is_conflict(error)
+    assert not errors.is_mfa_gated_denial(error)
+    assert "iam.amazonaws.com" in errors.error_message(error)
 
 
 @pytest.mark.parametrize("code", ["AccessDenied", "AccessDeniedException"])
 @pytest.mark.parametrize("operation", ["DeactivateMFADevice", "DeleteVirtualMFADevice", "EnableMFADevice", "ResyncMFADevice"])
 @pytest.mark.parametrize("message", [REAL_EXPLICIT_DENY, REAL_NO_ALLOW, ""])
 def test_mfa_gated_denial_rests_on_the_call_not_the_words(client_error, code, operation, message):
-    assert client_utils.is_mfa_gated_denial(client_error(code, message, operation))
+    assert errors.is_mfa_gated_denial(client_error(code, message, operation))
 
 
 @pytest.mark.parametrize(
@@ -115,12 +115,12 @@ def test_mfa_gated_denial_rests_on_the_call_not_the_words(client_error, code, op
     ],
 )
 def test_not_mfa_gated_denial(client_error, code, message, operation):
-    assert not client_utils.is_mfa_gated_denial(client_error(code, message, operation))
+    assert not errors.is_mfa_gated_denial(client_error(code, message, operation))
 
 
 def test_mfa_hint_when_the_session_lacks_mfa(client_error):
-    error = client_utils.explain(client_error("AccessDenied", REAL_EXPLICIT_DENY, "DeactivateMFADevice"), "DeactivateMFADevice alice")
-    hinted = client_utils.with_mfa_hint(error, lambda: True)
+    error = calls.explain(client_error("AccessDenied", REAL_EXPLICIT_DENY, "DeactivateMFADevice"), "DeactivateMFADevice alice")
+    hinted = errors.with_mfa_hint(error, lambda: True)
     assert hinted.exception is error.exception
     assert hinted.message.startswith(error.message)
     for fix in ("long-term access keys", "get-session-token", "session_token", "sts_session_token"):
@@ -129,38 +129,38 @@ def test_mfa_hint_when_the_session_lacks_mfa(client_error):
 
 
 def test_no_mfa_hint_for_a_session_that_may_carry_mfa(client_error):
-    error = client_utils.explain(client_error("AccessDenied", REAL_EXPLICIT_DENY, "DeactivateMFADevice"), "DeactivateMFADevice alice")
-    assert client_utils.with_mfa_hint(error, lambda: False) is error
+    error = calls.explain(client_error("AccessDenied", REAL_EXPLICIT_DENY, "DeactivateMFADevice"), "DeactivateMFADevice alice")
+    assert errors.with_mfa_hint(error, lambda: False) is error
 
 
 def test_no_mfa_hint_and_no_session_question_for_other_calls(client_error):
-    error = client_utils.explain(client_error("AccessDenied", REAL_EXPLICIT_DENY, "DeleteUser"), "DeleteUser alice")
+    error = calls.explain(client_error("AccessDenied", REAL_EXPLICIT_DENY, "DeleteUser"), "DeleteUser alice")
 
     def lacks_mfa():
         raise AssertionError("the session is only looked at for MFA-gated calls")
 
-    assert client_utils.with_mfa_hint(error, lacks_mfa) is error
+    assert errors.with_mfa_hint(error, lacks_mfa) is error
 
 
 def test_explain_settling_entity_says_it_was_retried(client_error):
     error = client_error("EntityTemporarilyUnmodifiable", "Login Profile for User alice cannot be modified while login profile is being created.")
-    explained = client_utils.explain(error, "DeleteLoginProfile alice")
+    explained = calls.explain(error, "DeleteLoginProfile alice")
     assert explained.exception is error
     assert explained.message.startswith("DeleteLoginProfile alice failed")
-    assert "EntityTemporarilyUnmodifiable" in explained.message and "%d attempts" % client_utils.RETRY_ATTEMPTS in explained.message
+    assert "EntityTemporarilyUnmodifiable" in explained.message and "%d attempts" % calls.RETRY_ATTEMPTS in explained.message
     assert "run the task again" in explained.message
 
 
 def test_explain_other_client_error_keeps_code_and_message(client_error):
     error = client_error("DeleteConflict", "Cannot delete entity, must remove tokens from principal first.")
-    explained = client_utils.explain(error, "DeleteUser alice")
+    explained = calls.explain(error, "DeleteUser alice")
     assert explained.message == "DeleteUser alice failed: DeleteConflict: Cannot delete entity, must remove tokens from principal first."
     assert explained.exception is error
 
 
 def test_explain_botocore_error():
     error = EndpointConnectionError(endpoint_url="https://iam.amazonaws.com/")
-    explained = client_utils.explain(error, "ListUsers")
+    explained = calls.explain(error, "ListUsers")
     assert explained.message.startswith("ListUsers failed: ")
     assert "iam.amazonaws.com" in explained.message
     assert explained.exception is error
@@ -171,28 +171,28 @@ def test_call_returns_the_response(iam, stub):
         "Path": "/", "UserName": "alice", "UserId": "AIDAEXAMPLEEXAMPLE01", "Arn": "arn:aws:iam::123456789012:user/alice", "CreateDate": "2024-01-02T03:04:05Z",
     }
     stub.add_response("get_user", {"User": user}, {"UserName": "alice"})
-    response = client_utils.call(iam, "get_user", "GetUser alice", UserName="alice")
+    response = calls.call(iam, "get_user", "GetUser alice", UserName="alice")
     assert response["User"]["UserId"] == "AIDAEXAMPLEEXAMPLE01"
 
 
 def test_call_missing_ok_returns_none_on_no_such_entity(iam, stub):
     stub.add_client_error("delete_virtual_mfa_device", "NoSuchEntity", "gone", 404, expected_params={"SerialNumber": SERIAL_1})
-    assert client_utils.call(iam, "delete_virtual_mfa_device", "DeleteVirtualMFADevice", missing_ok=True, SerialNumber=SERIAL_1) is None
+    assert calls.call(iam, "delete_virtual_mfa_device", "DeleteVirtualMFADevice", missing_ok=True, SerialNumber=SERIAL_1) is None
 
 
 def test_call_missing_not_ok_raises(iam, stub):
     stub.add_client_error("delete_virtual_mfa_device", "NoSuchEntity", "gone", 404, expected_params={"SerialNumber": SERIAL_1})
-    with pytest.raises(client_utils.IamGuardError) as caught:
-        client_utils.call(iam, "delete_virtual_mfa_device", "DeleteVirtualMFADevice x", SerialNumber=SERIAL_1)
+    with pytest.raises(errors.IamGuardError) as caught:
+        calls.call(iam, "delete_virtual_mfa_device", "DeleteVirtualMFADevice x", SerialNumber=SERIAL_1)
     assert isinstance(caught.value.exception, ClientError)
     assert caught.value.message == "DeleteVirtualMFADevice x failed: NoSuchEntity: gone"
 
 
 def test_call_missing_ok_still_raises_other_errors(iam, stub):
     stub.add_client_error("deactivate_mfa_device", "AccessDenied", S4_MESSAGE, 403, expected_params={"UserName": "alice", "SerialNumber": SERIAL_1})
-    with pytest.raises(client_utils.IamGuardError) as caught:
-        client_utils.call(iam, "deactivate_mfa_device", "DeactivateMFADevice", missing_ok=True, UserName="alice", SerialNumber=SERIAL_1)
-    assert client_utils.error_code(caught.value.exception) == "AccessDenied"
+    with pytest.raises(errors.IamGuardError) as caught:
+        calls.call(iam, "deactivate_mfa_device", "DeactivateMFADevice", missing_ok=True, UserName="alice", SerialNumber=SERIAL_1)
+    assert errors.error_code(caught.value.exception) == "AccessDenied"
     assert caught.value.message == "DeactivateMFADevice failed: AccessDenied: " + S4_MESSAGE  # IAM's text once, no guessed hint
 
 
@@ -203,30 +203,30 @@ def test_read_all_pages(iam, stub):
         {"MFADevices": [{"UserName": "alice", "SerialNumber": SERIAL_1, "EnableDate": "2024-01-02T03:04:05Z"}], "IsTruncated": False},
         {"UserName": "alice", "Marker": "m", "MaxItems": 1000},
     )
-    devices = client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", UserName="alice")
+    devices = paging.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", UserName="alice")
     assert [device["SerialNumber"] for device in devices] == [SERIAL_1]
 
 
 def test_read_missing_ok_returns_none(iam, stub):
     stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404,
                           expected_params={"UserName": "ghost", "MaxItems": 1000})
-    assert client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", missing_ok=True, UserName="ghost") is None
+    assert paging.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", missing_ok=True, UserName="ghost") is None
 
 
 def test_read_missing_not_ok_raises(iam, stub):
     stub.add_client_error("list_mfa_devices", "NoSuchEntity", "The user with name ghost cannot be found.", 404,
                           expected_params={"UserName": "ghost", "MaxItems": 1000})
-    with pytest.raises(client_utils.IamGuardError) as caught:
-        client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices for ghost", UserName="ghost")
+    with pytest.raises(errors.IamGuardError) as caught:
+        paging.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices for ghost", UserName="ghost")
     assert caught.value.message.startswith("ListMFADevices for ghost failed: NoSuchEntity")
 
 
 def test_read_error_on_a_later_page_raises(iam, stub):
     stub.add_response("list_mfa_devices", {"MFADevices": [], "IsTruncated": True, "Marker": "m"}, {"UserName": "alice", "MaxItems": 1000})
     stub.add_client_error("list_mfa_devices", "AccessDenied", "no", 403, expected_params={"UserName": "alice", "Marker": "m", "MaxItems": 1000})
-    with pytest.raises(client_utils.IamGuardError) as caught:
-        client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", missing_ok=True, UserName="alice")
-    assert client_utils.error_code(caught.value.exception) == "AccessDenied"
+    with pytest.raises(errors.IamGuardError) as caught:
+        paging.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", missing_ok=True, UserName="alice")
+    assert errors.error_code(caught.value.exception) == "AccessDenied"
 
 
 # --- the retry policy ------------------------------------------------------------------
@@ -235,7 +235,7 @@ def test_read_error_on_a_later_page_raises(iam, stub):
 @pytest.fixture
 def no_backoff(monkeypatch):
     """Retries without the waits, so a test of 20 attempts takes no time."""
-    monkeypatch.setattr(client_utils, "RETRY_DELAY", 0)
+    monkeypatch.setattr(calls, "RETRY_DELAY", 0)
 
 
 @pytest.mark.parametrize(
@@ -256,7 +256,7 @@ def no_backoff(monkeypatch):
     ],
 )
 def test_retry_reason_of_answers(client_error, code, status, reason):
-    assert client_utils.retry_reason(client_error(code, "x", status=status)) == reason
+    assert errors.retry_reason(client_error(code, "x", status=status)) == reason
 
 
 @pytest.mark.parametrize("error", [
@@ -265,11 +265,11 @@ def test_retry_reason_of_answers(client_error, code, status, reason):
     ReadTimeoutError(endpoint_url="https://iam.amazonaws.com/"),
 ])
 def test_retry_reason_of_lost_connections(error):
-    assert client_utils.retry_reason(error) == "connection"
+    assert errors.retry_reason(error) == "connection"
 
 
 def test_retry_reason_of_other_errors():
-    assert client_utils.retry_reason(ValueError("bug")) is None
+    assert errors.retry_reason(ValueError("bug")) is None
 
 
 @pytest.mark.parametrize("code, status", [("Throttling", 400), ("EntityTemporarilyUnmodifiable", 409), ("ConcurrentModification", 409),
@@ -278,21 +278,21 @@ def test_call_retries_transient_answers_until_success(iam, stub, no_backoff, cod
     for dummy in range(3):
         stub.add_client_error("delete_login_profile", code, "injected", status, expected_params={"UserName": "alice"})
     stub.add_response("delete_login_profile", {}, {"UserName": "alice"})
-    assert client_utils.call(iam, "delete_login_profile", "DeleteLoginProfile alice", UserName="alice") == {}
+    assert calls.call(iam, "delete_login_profile", "DeleteLoginProfile alice", UserName="alice") == {}
 
 
 def test_call_retries_are_bounded(iam, stub, no_backoff):  # pylint: disable=unused-argument
-    for dummy in range(client_utils.RETRY_ATTEMPTS):
+    for dummy in range(calls.RETRY_ATTEMPTS):
         stub.add_client_error("delete_login_profile", "EntityTemporarilyUnmodifiable", "being created", 409, expected_params={"UserName": "alice"})
-    with pytest.raises(client_utils.IamGuardError) as caught:
-        client_utils.call(iam, "delete_login_profile", "DeleteLoginProfile alice", UserName="alice")
-    assert "after %d attempts" % client_utils.RETRY_ATTEMPTS in caught.value.message
+    with pytest.raises(errors.IamGuardError) as caught:
+        calls.call(iam, "delete_login_profile", "DeleteLoginProfile alice", UserName="alice")
+    assert "after %d attempts" % calls.RETRY_ATTEMPTS in caught.value.message
 
 
 def test_call_does_not_retry_a_final_answer(iam, stub, no_backoff):  # pylint: disable=unused-argument
     stub.add_client_error("delete_user", "DeleteConflict", "must remove tokens", 409, expected_params={"UserName": "alice"})
-    with pytest.raises(client_utils.IamGuardError):
-        client_utils.call(iam, "delete_user", "DeleteUser alice", UserName="alice")
+    with pytest.raises(errors.IamGuardError):
+        calls.call(iam, "delete_user", "DeleteUser alice", UserName="alice")
 
 
 def test_read_retries_the_whole_paginated_read(iam, stub, no_backoff):  # pylint: disable=unused-argument
@@ -302,7 +302,7 @@ def test_read_retries_the_whole_paginated_read(iam, stub, no_backoff):  # pylint
     stub.add_client_error("list_mfa_devices", "ServiceUnavailable", "injected", 503, expected_params={"UserName": "alice", "Marker": "m", "MaxItems": 1000})
     stub.add_response("list_mfa_devices", {"MFADevices": [first], "IsTruncated": True, "Marker": "m"}, {"UserName": "alice", "MaxItems": 1000})
     stub.add_response("list_mfa_devices", {"MFADevices": [second], "IsTruncated": False}, {"UserName": "alice", "Marker": "m", "MaxItems": 1000})
-    devices = client_utils.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", UserName="alice")
+    devices = paging.read(iam, "list_mfa_devices", "MFADevices", "ListMFADevices", UserName="alice")
     assert [device["SerialNumber"] for device in devices] == [SERIAL_1, SERIAL_2]  # no page twice
 
 
@@ -322,7 +322,7 @@ class _LostAnswerClient:
 
 def test_removal_whose_answer_was_lost_is_done(client_error, no_backoff):  # pylint: disable=unused-argument
     client = _LostAnswerClient(client_error)
-    answer = client_utils.call(client, "delete_ssh_public_key", "DeleteSSHPublicKey", missing_ok=True, UserName="alice", SSHPublicKeyId="APKA1")
+    answer = calls.call(client, "delete_ssh_public_key", "DeleteSSHPublicKey", missing_ok=True, UserName="alice", SSHPublicKeyId="APKA1")
     assert answer is None and client.calls == 2
 
 
@@ -332,7 +332,7 @@ class _FakeModule:
                             "endpoint_url": None, "validate_certs": True, "aws_ca_bundle": None, "aws_config": None}, **params)
 
 
-@pytest.mark.parametrize("factory, service", [(client_utils.iam_client, "iam"), (client_utils.sts_client, "sts")])
+@pytest.mark.parametrize("factory, service", [(session.iam_client, "iam"), (session.sts_client, "sts")])
 def test_clients_leave_retries_to_the_collection(factory, service):
     client = factory(_FakeModule(access_key="AKIAEXAMPLE", secret_key="s", aws_config={"connect_timeout": 7}))
     assert client.meta.service_model.service_name == service
@@ -349,29 +349,29 @@ def test_clients_of_one_module_run_share_one_session(monkeypatch):
         sessions.append(kwargs)
         return real_session(**kwargs)
 
-    monkeypatch.setattr(client_utils.boto3.session, "Session", counting_session)
+    monkeypatch.setattr(session.boto3.session, "Session", counting_session)
     module = _FakeModule(access_key="AKIAEXAMPLE", secret_key="s", endpoint_url="http://127.0.0.1:1")
-    iam, sts = client_utils.iam_client(module), client_utils.sts_client(module)
+    iam, sts = session.iam_client(module), session.sts_client(module)
     assert len(sessions) == 1
     assert iam.meta.endpoint_url == sts.meta.endpoint_url == "http://127.0.0.1:1"  # as amazon.aws's module.client aims both
     assert iam._request_signer._credentials.access_key == "AKIAEXAMPLE"  # pylint: disable=protected-access
-    client_utils.iam_client(_FakeModule())
+    session.iam_client(_FakeModule())
     assert len(sessions) == 2  # another run, its own session
 
 
 def test_a_connection_option_error_is_an_iam_guard_error():
-    with pytest.raises(client_utils.IamGuardError, match="Connecting to AWS IAM failed"):
-        client_utils.iam_client(_FakeModule(endpoint_url="not a url"))
+    with pytest.raises(errors.IamGuardError, match="Connecting to AWS IAM failed"):
+        session.iam_client(_FakeModule(endpoint_url="not a url"))
 
 
-@pytest.mark.parametrize("factory, operation", [(client_utils.iam_client, "list_users"), (client_utils.sts_client, "get_caller_identity")])
+@pytest.mark.parametrize("factory, operation", [(session.iam_client, "list_users"), (session.sts_client, "get_caller_identity")])
 def test_clients_pace_every_attempt(factory, operation):
     client = factory(_FakeModule(access_key="AKIAEXAMPLE", secret_key="s"))
     stubber = Stubber(client)
     stubber.add_client_error(operation, "Throttling", "Rate exceeded", 400)
     stubber.activate()
     tickets = []
-    client.meta.events.register("after-call.*.*", lambda context, **kwargs: tickets.append(context.get(client_utils.RATE_CONTEXT_KEY)))
+    client.meta.events.register("after-call.*.*", lambda context, **kwargs: tickets.append(context.get(session.RATE_CONTEXT_KEY)))
     with pytest.raises(ClientError):
         getattr(client, operation)()
     assert tickets == [1]  # the stubbed answer too went through the client's SendRate
@@ -380,8 +380,8 @@ def test_clients_pace_every_attempt(factory, operation):
 def test_long_term_keys_lack_mfa(monkeypatch):
     for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    assert client_utils.credentials_lack_mfa(_FakeModule(access_key="AKIAEXAMPLE", secret_key="s")) is True
-    assert client_utils.credentials_lack_mfa(_FakeModule(access_key="ASIAEXAMPLE", secret_key="s", session_token="token")) is False
+    assert session.credentials_lack_mfa(_FakeModule(access_key="AKIAEXAMPLE", secret_key="s")) is True
+    assert session.credentials_lack_mfa(_FakeModule(access_key="ASIAEXAMPLE", secret_key="s", session_token="token")) is False
 
 
 def test_unknown_credentials_do_not_claim_a_lack_of_mfa(monkeypatch):
@@ -389,7 +389,7 @@ def test_unknown_credentials_do_not_claim_a_lack_of_mfa(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-    assert client_utils.credentials_lack_mfa(_FakeModule(profile="no-such-profile")) is False
+    assert session.credentials_lack_mfa(_FakeModule(profile="no-such-profile")) is False
 
 
 # --- an SDK older than the calls ---------------------------------------------------
@@ -403,15 +403,15 @@ def _without_parameter(monkeypatch, client, operation, parameter):
 
 def test_an_sdk_without_all_users_fails_clearly_before_the_call(iam, stub, monkeypatch):  # pylint: disable=unused-argument
     _without_parameter(monkeypatch, iam, "ListServiceSpecificCredentials", "AllUsers")
-    with pytest.raises(client_utils.IamGuardError) as caught:  # the Stubber has no answer: a call sent would fail otherwise
-        client_utils.read(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", "ListServiceSpecificCredentials for all users",
+    with pytest.raises(errors.IamGuardError) as caught:  # the Stubber has no answer: a call sent would fail otherwise
+        paging.read(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", "ListServiceSpecificCredentials for all users",
                           AllUsers=True)
     message = caught.value.message
     assert message.startswith("ListServiceSpecificCredentials for all users needs botocore >= 1.39.0: the installed botocore ")
     assert "does not know its parameter AllUsers, so it was not made" in message and "pip install 'boto3>=1.39.0' 'botocore>=1.39.0'" in message
     # the per-user form of the same call is older and goes on
     stub.add_response("list_service_specific_credentials", {"ServiceSpecificCredentials": []}, {"UserName": "alice", "MaxItems": 1000})
-    assert client_utils.read(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", "List", UserName="alice") == []
+    assert paging.read(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", "List", UserName="alice") == []
 
 
 @pytest.mark.parametrize("service, operation, api", [("sts", "assume_root", "AssumeRoot"),
@@ -419,8 +419,8 @@ def test_an_sdk_without_all_users_fails_clearly_before_the_call(iam, stub, monke
 def test_an_sdk_without_the_operation_fails_clearly(monkeypatch, service, operation, api):
     client = boto3.client(service, region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
     monkeypatch.delitem(client.meta.method_to_api_mapping, operation)
-    with pytest.raises(client_utils.IamGuardError) as caught:
-        client_utils.call(client, operation, api)
+    with pytest.raises(errors.IamGuardError) as caught:
+        calls.call(client, operation, api)
     assert caught.value.message.startswith("%s needs botocore >= 1.35.61: the installed botocore " % api)
     assert "does not know the call, so it was not made" in caught.value.message
 
@@ -429,10 +429,10 @@ def test_the_installed_sdk_knows_every_newer_call():
     # What requirements.txt declares is what the pinned SDK of the tests has.
     for service in ("iam", "sts"):
         client = boto3.client(service, region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
-        for operation in client_utils.NEWER_SDK_CALLS:
+        for operation in calls.NEWER_SDK_CALLS:
             if operation in client.meta.method_to_api_mapping:
-                client_utils.require_sdk(client, operation, {"AllUsers": True} if operation == "list_service_specific_credentials" else {}, "x")
+                calls.require_sdk(client, operation, {"AllUsers": True} if operation == "list_service_specific_credentials" else {}, "x")
     with open(os.path.join(REPO, "requirements.txt"), encoding="utf-8") as handle:
         declared = handle.read()
-    assert "boto3>=%s" % client_utils.MINIMUM_SDK in declared and "botocore>=%s" % client_utils.MINIMUM_SDK in declared
-    assert client_utils.MINIMUM_SDK == max(client_utils.NEWER_SDK_CALLS.values(), key=lambda v: tuple(map(int, v.split("."))))
+    assert "boto3>=%s" % calls.MINIMUM_SDK in declared and "botocore>=%s" % calls.MINIMUM_SDK in declared
+    assert calls.MINIMUM_SDK == max(calls.NEWER_SDK_CALLS.values(), key=lambda v: tuple(map(int, v.split("."))))

@@ -18,9 +18,13 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from ansible_collections.iamguard.aws.plugins.module_utils import files, mfa, validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
-from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action, apply
+from ansible_collections.iamguard.aws.plugins.module_utils import (
+    device_options, devices as mfa_devices, enrolment as mfa_enrolment, files, tags as mfa_tags, validation,
+)
+from ansible_collections.iamguard.aws.plugins.module_utils.apply import apply
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.plans import mfa as mfa_plans
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.action import Action
 
 ACCOUNT = "123456789012"
 DATE = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
@@ -80,8 +84,8 @@ def stub_tags(stub, serial_number, tags=None):
 
 def pending_tags(user_name="alice", created_at="2005-03-18T01:43:31Z"):
     """The tags step 1 of a two-step enrolment leaves (created 30 minutes before NOW), seed bound."""
-    return {mfa.TAG_CREATED_AT: created_at, mfa.TAG_ENROLMENT: mfa.TWO_STEP, mfa.TAG_ENROLMENT_USER: user_name,
-            mfa.TAG_SEED_SHA256: mfa.digest(SEED), mfa.TAG_QR_SHA256: mfa.digest(PNG)}
+    return {mfa_tags.TAG_CREATED_AT: created_at, mfa_tags.TAG_ENROLMENT: mfa_tags.TWO_STEP, mfa_tags.TAG_ENROLMENT_USER: user_name,
+            mfa_tags.TAG_SEED_SHA256: mfa_tags.digest(SEED), mfa_tags.TAG_QR_SHA256: mfa_tags.digest(PNG)}
 
 
 def stub_no_user(stub, name):
@@ -89,11 +93,11 @@ def stub_no_user(stub, name):
                           expected_params={"UserName": name, "MaxItems": 1000})
 
 
-def bookkeeping(user_name="alice", kind=mfa.TWO_STEP, created_at="2005-03-18T01:58:31Z"):
+def bookkeeping(user_name="alice", kind=mfa_tags.TWO_STEP, created_at="2005-03-18T01:58:31Z"):
     """This collection's creation tags (created at NOW) as a Tags parameter, merged with ``extra`` by the caller."""
-    tags = {mfa.TAG_CREATED_AT: created_at, mfa.TAG_ENROLMENT: kind}
+    tags = {mfa_tags.TAG_CREATED_AT: created_at, mfa_tags.TAG_ENROLMENT: kind}
     if user_name:
-        tags[mfa.TAG_ENROLMENT_USER] = user_name
+        tags[mfa_tags.TAG_ENROLMENT_USER] = user_name
     return tags
 
 
@@ -107,7 +111,7 @@ def stub_create(stub, name, path="/", tags=None, serial_number=None):
     params = {"VirtualMFADeviceName": name, "Path": path, "Tags": tag_list(tags if tags is not None else bookkeeping(name))}
     device = {"SerialNumber": created, "Base32StringSeed": SEED.encode("ascii"), "QRCodePNG": PNG}
     stub.add_response("create_virtual_mfa_device", {"VirtualMFADevice": device}, params)
-    binding = [{"Key": mfa.TAG_SEED_SHA256, "Value": mfa.digest(SEED)}, {"Key": mfa.TAG_QR_SHA256, "Value": mfa.digest(PNG)}]
+    binding = [{"Key": mfa_tags.TAG_SEED_SHA256, "Value": mfa_tags.digest(SEED)}, {"Key": mfa_tags.TAG_QR_SHA256, "Value": mfa_tags.digest(PNG)}]
     stub.add_response("tag_mfa_device", {}, {"SerialNumber": created, "Tags": binding})
 
 
@@ -124,7 +128,7 @@ def _mode(path):
 @pytest.fixture(name="clock")
 def fixture_clock(monkeypatch):
     """time.time() frozen at NOW, so generated codes are the RFC 6238 ones."""
-    monkeypatch.setattr(mfa.time, "time", lambda: float(NOW))
+    monkeypatch.setattr(mfa_tags.time, "time", lambda: float(NOW))
 
 
 # --- typing and describing ------------------------------------------------------------
@@ -133,17 +137,17 @@ def fixture_clock(monkeypatch):
 @pytest.mark.parametrize(
     "serial_number, virtual_serials, expected",
     [
-        (serial("alice"), {serial("alice")}, mfa.VIRTUAL),
-        (serial("alice"), set(), mfa.HARDWARE),  # an mfa/ ARN proves nothing: console-registered hardware gets one too
-        (serial("alice"), {serial("bob")}, mfa.HARDWARE),
-        (VENDOR, set(), mfa.HARDWARE),
-        (PASSKEY, set(), mfa.PASSKEY),
-        (PASSKEY, {serial("alice")}, mfa.PASSKEY),
-        (serial("alice"), {serial("alice"): {}}, mfa.VIRTUAL),  # by_serial dicts work as well as sets
+        (serial("alice"), {serial("alice")}, mfa_tags.VIRTUAL),
+        (serial("alice"), set(), mfa_tags.HARDWARE),  # an mfa/ ARN proves nothing: console-registered hardware gets one too
+        (serial("alice"), {serial("bob")}, mfa_tags.HARDWARE),
+        (VENDOR, set(), mfa_tags.HARDWARE),
+        (PASSKEY, set(), mfa_tags.PASSKEY),
+        (PASSKEY, {serial("alice")}, mfa_tags.PASSKEY),
+        (serial("alice"), {serial("alice"): {}}, mfa_tags.VIRTUAL),  # by_serial dicts work as well as sets
     ],
 )
 def test_device_type(serial_number, virtual_serials, expected):
-    assert mfa.device_type(serial_number, virtual_serials) == expected
+    assert mfa_devices.device_type(serial_number, virtual_serials) == expected
 
 
 @pytest.mark.parametrize(
@@ -160,23 +164,23 @@ def test_device_type(serial_number, virtual_serials, expected):
     ],
 )
 def test_is_root_device(raw, expected):
-    assert mfa.is_root_device(raw) is expected
+    assert mfa_devices.is_root_device(raw) is expected
 
 
 def test_describe_virtual_assigned():
-    assert mfa.describe_virtual(assigned(serial("alice"), "alice")) == {
+    assert mfa_devices.describe_virtual(assigned(serial("alice"), "alice")) == {
         "serial_number": serial("alice"), "type": "virtual", "user_name": "alice", "enable_date": ISO, "assigned": True, "root": False,
     }
 
 
 def test_describe_virtual_orphan():
-    assert mfa.describe_virtual(orphan(serial("test"))) == {
+    assert mfa_devices.describe_virtual(orphan(serial("test"))) == {
         "serial_number": serial("test"), "type": "virtual", "user_name": None, "enable_date": None, "assigned": False, "root": False,
     }
 
 
 def test_describe_virtual_root_hides_user_name():
-    described = mfa.describe_virtual(ROOT_RAW)
+    described = mfa_devices.describe_virtual(ROOT_RAW)
     assert described["root"] is True
     assert described["assigned"] is True
     assert described["user_name"] is None
@@ -184,7 +188,7 @@ def test_describe_virtual_root_hides_user_name():
 
 def test_describe_user_device():
     raw = {"UserName": "alice", "SerialNumber": PASSKEY, "EnableDate": DATE}
-    assert mfa.describe_user_device(raw, "alice", mfa.PASSKEY) == {
+    assert mfa_devices.describe_user_device(raw, "alice", mfa_tags.PASSKEY) == {
         "serial_number": PASSKEY, "type": "passkey", "user_name": "alice", "enable_date": ISO, "assigned": True, "root": False,
     }
 
@@ -205,7 +209,7 @@ def test_virtual_devices_read_once_across_uses(iam, stub):
     )
     stub_tags(stub, serial("alice", "/team/"))
     stub_tags(stub, serial("test"))
-    virtual = mfa.VirtualDevices(iam)
+    virtual = mfa_devices.VirtualDevices(iam)
     assert set(virtual.by_serial) == {serial("alice"), ROOT_SERIAL, serial("test"), serial("alice", "/team/")}
     assert virtual.get(serial("alice"))["user_name"] == "alice"
     assert virtual.get(serial("nobody")) is None
@@ -221,16 +225,16 @@ def test_virtual_devices_read_once_across_uses(iam, stub):
 def test_orphans_never_include_root_or_assigned(iam, stub):
     stub_virtual(stub, assigned(serial("alice"), "alice"), ROOT_RAW, orphan(serial("zed")))
     stub_tags(stub, serial("zed"))
-    assert [d["serial_number"] for d in mfa.VirtualDevices(iam).orphans()] == [serial("zed")]
+    assert [d["serial_number"] for d in mfa_devices.VirtualDevices(iam).orphans()] == [serial("zed")]
 
 
 def test_pending_enrolments_are_reported_apart_from_orphans_with_their_age(iam, stub, clock):  # pylint: disable=unused-argument
     stub_virtual(stub, orphan(serial("alice")), orphan(serial("console")), orphan(serial("unbound")), orphan(serial("svc")))
     stub_tags(stub, serial("alice"), pending_tags())
     stub_tags(stub, serial("console"))
-    stub_tags(stub, serial("svc"), dict(pending_tags("svc"), **{mfa.TAG_ENROLMENT: mfa.UNATTENDED}))  # a failed unattended one
+    stub_tags(stub, serial("svc"), dict(pending_tags("svc"), **{mfa_tags.TAG_ENROLMENT: mfa_tags.UNATTENDED}))  # a failed unattended one
     stub_tags(stub, serial("unbound"), bookkeeping("unbound"))  # step 1 stopped before it got the secret: nobody can use it
-    virtual = mfa.VirtualDevices(iam)
+    virtual = mfa_devices.VirtualDevices(iam)
     pending = virtual.pending_enrolments()
     assert [(d["serial_number"], d["created_at"], d["age_minutes"], d["pending_enrolment"]) for d in pending] == [
         (serial("alice"), "2005-03-18T01:43:31Z", 15, True)]
@@ -240,21 +244,21 @@ def test_pending_enrolments_are_reported_apart_from_orphans_with_their_age(iam, 
 
 
 def test_enrolment_tags_round_trip_a_user_name_with_a_comma():
-    assert mfa.tag_user("a,b@c") == "a:b@c"
-    assert mfa.enrolment_user({mfa.TAG_ENROLMENT_USER: "a:b@c"}) == "a,b@c"
-    assert mfa.enrolment_user({}) is None
+    assert mfa_tags.tag_user("a,b@c") == "a:b@c"
+    assert mfa_tags.enrolment_user({mfa_tags.TAG_ENROLMENT_USER: "a:b@c"}) == "a,b@c"
+    assert mfa_tags.enrolment_user({}) is None
 
 
 @pytest.mark.parametrize("created_at", ["yesterday", "", None])
 def test_enrolment_facts_of_a_bad_time_tag_are_unknown(created_at):
-    facts = mfa.enrolment_facts({mfa.TAG_CREATED_AT: created_at} if created_at is not None else {}, now=NOW)
+    facts = mfa_tags.enrolment_facts({mfa_tags.TAG_CREATED_AT: created_at} if created_at is not None else {}, now=NOW)
     assert facts == {"created_at": None, "age_minutes": None, "pending_enrolment": False, "removing_from": None}
 
 
 def test_unassigned_root_device_is_not_an_orphan(iam, stub):
     stub_virtual(stub, orphan(ROOT_SERIAL), orphan(serial("zed")))
     stub_tags(stub, serial("zed"))
-    virtual = mfa.VirtualDevices(iam)
+    virtual = mfa_devices.VirtualDevices(iam)
     assert [d["serial_number"] for d in virtual.orphans()] == [serial("zed")]
     assert virtual.get(ROOT_SERIAL)["root"] is True
 
@@ -263,7 +267,7 @@ def test_unassigned_of_a_user_is_matched_by_device_name_in_any_case_and_path(iam
     stub_virtual(stub, assigned(serial("bob"), "bob"), orphan(serial("Bob", "/team/")), orphan(serial("bobby")), orphan(ROOT_SERIAL))
     stub_tags(stub, serial("bobby"))
     stub_tags(stub, serial("Bob", "/team/"))
-    virtual = mfa.VirtualDevices(iam)
+    virtual = mfa_devices.VirtualDevices(iam)
     assert [d["serial_number"] for d in virtual.unassigned_of("bob")] == [serial("Bob", "/team/")]
     assert virtual.unassigned_of("carol") == []
 
@@ -272,14 +276,14 @@ def test_unassigned_of_a_user_includes_devices_tagged_as_its_enrolment(iam, stub
     stub_virtual(stub, orphan(serial("phone", "/team/")), orphan(serial("other")))
     stub_tags(stub, serial("other"), pending_tags("carol"))
     stub_tags(stub, serial("phone", "/team/"), pending_tags("Bob:Jr"))
-    assert [d["serial_number"] for d in mfa.VirtualDevices(iam).unassigned_of("bob,jr")] == [serial("phone", "/team/")]
+    assert [d["serial_number"] for d in mfa_devices.VirtualDevices(iam).unassigned_of("bob,jr")] == [serial("phone", "/team/")]
 
 
 def test_virtual_devices_read_error_is_iamguard_error(iam, stub):
     stub.add_client_error("list_virtual_mfa_devices", "AccessDenied", "not authorized to perform: iam:ListVirtualMFADevices", 403,
                           expected_params={"AssignmentStatus": "Any", "MaxItems": 1000})
     with pytest.raises(IamGuardError) as caught:
-        mfa.VirtualDevices(iam).orphans()
+        mfa_devices.VirtualDevices(iam).orphans()
     assert "ListVirtualMFADevices" in caught.value.message
 
 
@@ -335,7 +339,7 @@ def _in_threads(count, work):
 
 def test_virtual_devices_read_once_from_many_threads(iam):
     client = _SlowListClient(iam)
-    virtual = mfa.VirtualDevices(client)
+    virtual = mfa_devices.VirtualDevices(client)
 
     def use():
         virtual.get(serial("alice"))
@@ -351,7 +355,7 @@ def test_virtual_devices_read_once_from_many_threads(iam):
 def test_user_devices_typed(iam, stub):
     stub_user_devices(stub, "alice", serial("alice"), HARDWARE_ARN, PASSKEY, VENDOR)
     stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")))  # once: the others were enabled long before it
-    devices = mfa.user_devices(iam, "alice", mfa.VirtualDevices(iam))
+    devices = mfa_devices.user_devices(iam, "alice", mfa_devices.VirtualDevices(iam))
     assert [(d["serial_number"], d["type"], d["user_name"]) for d in devices] == [
         (serial("alice"), "virtual", "alice"),
         (HARDWARE_ARN, "hardware", "alice"),
@@ -362,34 +366,34 @@ def test_user_devices_typed(iam, stub):
 
 def test_device_enabled_after_the_virtual_read_is_typed_virtual_after_one_reread(iam, stub):
     # The batch read the list before bob's device was enrolled: a miss re-reads it, once per serial.
-    virtual = mfa.VirtualDevices(iam)
+    virtual = mfa_devices.VirtualDevices(iam)
     stub_virtual(stub, assigned(serial("alice"), "alice"))
-    assert virtual.type_of(serial("alice")) == mfa.VIRTUAL
+    assert virtual.type_of(serial("alice")) == mfa_tags.VIRTUAL
     just_now = datetime.now(timezone.utc)
     listed = [{"UserName": "bob", "SerialNumber": s, "EnableDate": just_now} for s in (serial("bob"), VENDOR)]
     stub.add_response("list_mfa_devices", {"MFADevices": listed, "IsTruncated": False}, {"UserName": "bob", "MaxItems": 1000})
     stub_virtual(stub, assigned(serial("alice"), "alice"), assigned(serial("bob"), "bob"))
     stub_virtual(stub, assigned(serial("alice"), "alice"), assigned(serial("bob"), "bob"))
-    assert [d["type"] for d in mfa.user_devices(iam, "bob", virtual)] == [mfa.VIRTUAL, mfa.HARDWARE]
-    assert virtual.type_of(VENDOR) == mfa.HARDWARE  # already re-read for this serial: no more calls
-    assert virtual.type_of(PASSKEY) == mfa.PASSKEY  # never virtual: no re-read
+    assert [d["type"] for d in mfa_devices.user_devices(iam, "bob", virtual)] == [mfa_tags.VIRTUAL, mfa_tags.HARDWARE]
+    assert virtual.type_of(VENDOR) == mfa_tags.HARDWARE  # already re-read for this serial: no more calls
+    assert virtual.type_of(PASSKEY) == mfa_tags.PASSKEY  # never virtual: no re-read
 
 
 def test_reread_on_miss_happens_once_from_many_threads(iam):
     client = _SlowListClient(iam)
-    virtual = mfa.VirtualDevices(client)
-    assert _in_threads(8, lambda: virtual.type_of(VENDOR)) == [mfa.HARDWARE] * 8
+    virtual = mfa_devices.VirtualDevices(client)
+    assert _in_threads(8, lambda: virtual.type_of(VENDOR)) == [mfa_tags.HARDWARE] * 8
     assert client.reads == 2
 
 
 def test_user_devices_without_devices_skips_the_account_wide_list(iam, stub):
     stub_user_devices(stub, "alice")
-    assert mfa.user_devices(iam, "alice", mfa.VirtualDevices(iam)) == []
+    assert mfa_devices.user_devices(iam, "alice", mfa_devices.VirtualDevices(iam)) == []
 
 
 def test_user_devices_of_missing_user_is_none(iam, stub):
     stub_no_user(stub, "ghost")
-    assert mfa.user_devices(iam, "ghost", mfa.VirtualDevices(iam)) is None
+    assert mfa_devices.user_devices(iam, "ghost", mfa_devices.VirtualDevices(iam)) is None
 
 
 # --- removal plans ------------------------------------------------------------------------
@@ -402,7 +406,7 @@ def _device(serial_number, kind, user_name="alice", is_assigned=True, root=False
 
 def test_removal_virtual_assigned_records_the_intent_first():
     intent = [{"Key": "iamguard:removing-from", "Value": "alice"}, {"Key": "iamguard:removing-since", "Value": "2005-03-18T01:58:31Z"}]
-    assert mfa.plan_device_removal(_device(serial("alice"), "virtual"), now=NOW) == [
+    assert mfa_plans.plan_device_removal(_device(serial("alice"), "virtual"), now=NOW) == [
         Action("tag_mfa_device", serial("alice"), {"SerialNumber": serial("alice"), "Tags": intent}),
         Action("deactivate_mfa_device", serial("alice"), {"UserName": "alice", "SerialNumber": serial("alice")}),
         Action("delete_virtual_mfa_device", serial("alice"), {"SerialNumber": serial("alice")}),
@@ -410,41 +414,41 @@ def test_removal_virtual_assigned_records_the_intent_first():
 
 
 def test_removal_virtual_unassigned():
-    assert mfa.plan_device_removal(_device(serial("test"), "virtual", None, False)) == [
+    assert mfa_plans.plan_device_removal(_device(serial("test"), "virtual", None, False)) == [
         Action("delete_virtual_mfa_device", serial("test"), {"SerialNumber": serial("test")}),
     ]
 
 
 @pytest.mark.parametrize("serial_number, kind", [(HARDWARE_ARN, "hardware"), (VENDOR, "hardware"), (PASSKEY, "passkey")])
 def test_removal_not_virtual_is_deactivate_only(serial_number, kind):
-    assert mfa.plan_device_removal(_device(serial_number, kind)) == [
+    assert mfa_plans.plan_device_removal(_device(serial_number, kind)) == [
         Action("deactivate_mfa_device", serial_number, {"UserName": "alice", "SerialNumber": serial_number}),
     ]
 
 
 @pytest.mark.parametrize("is_assigned", [True, False])
 def test_removal_root_is_nothing(is_assigned):
-    assert mfa.plan_device_removal(_device(ROOT_SERIAL, "virtual", None, is_assigned, root=True)) == []
+    assert mfa_plans.plan_device_removal(_device(ROOT_SERIAL, "virtual", None, is_assigned, root=True)) == []
 
 
 def test_devices_removal_keeps_device_order():
     devices = [_device(PASSKEY, "passkey"), _device(serial("alice"), "virtual"), _device(ROOT_SERIAL, "virtual", None, True, True)]
-    assert [(a.action, a.target) for a in mfa.plan_devices_removal(devices)] == [
+    assert [(a.action, a.target) for a in mfa_plans.plan_devices_removal(devices)] == [
         ("deactivate_mfa_device", PASSKEY),
         ("tag_mfa_device", serial("alice")),
         ("deactivate_mfa_device", serial("alice")),
         ("delete_virtual_mfa_device", serial("alice")),
     ]
-    assert mfa.plan_devices_removal([]) == []
+    assert mfa_plans.plan_devices_removal([]) == []
 
 
 def test_device_after():
     virtual = _device(serial("alice"), "virtual")
     passkey = _device(PASSKEY, "passkey")
     root = _device(ROOT_SERIAL, "virtual", None, True, True)
-    assert mfa.device_after(virtual, mfa.plan_device_removal(virtual)) is None
-    assert mfa.device_after(passkey, mfa.plan_device_removal(passkey)) == dict(passkey, assigned=False, user_name=None, enable_date=None)
-    assert mfa.device_after(root, mfa.plan_device_removal(root)) == root
+    assert mfa_plans.device_after(virtual, mfa_plans.plan_device_removal(virtual)) is None
+    assert mfa_plans.device_after(passkey, mfa_plans.plan_device_removal(passkey)) == dict(passkey, assigned=False, user_name=None, enable_date=None)
+    assert mfa_plans.device_after(root, mfa_plans.plan_device_removal(root)) == root
 
 
 # --- enrolment plan (pure) -----------------------------------------------------------------
@@ -463,70 +467,70 @@ def _request(**overrides):
 ENABLE = Action("enable_mfa_device", serial("alice"), {"UserName": "alice", "SerialNumber": serial("alice")})
 CREATE = Action("create_virtual_mfa_device", serial("alice"), {"VirtualMFADeviceName": "alice", "Path": "/", "Tags": tag_list(bookkeeping())})
 CREATE_UNATTENDED = Action("create_virtual_mfa_device", serial("alice"),
-                           {"VirtualMFADeviceName": "alice", "Path": "/", "Tags": tag_list(bookkeeping(kind=mfa.UNATTENDED))})
+                           {"VirtualMFADeviceName": "alice", "Path": "/", "Tags": tag_list(bookkeeping(kind=mfa_tags.UNATTENDED))})
 TAG = Action("tag_mfa_device", serial("alice"), {"SerialNumber": serial("alice")})
 DELETE = Action("delete_virtual_mfa_device", serial("alice"), {"SerialNumber": serial("alice")})
 WRITE_SEED = Action("write_seed", "/secrets/alice.seed")
 WRITE_QR = Action("write_qr_code_png", "/secrets/alice.png")
-ORPHAN = mfa.describe_virtual(orphan(serial("alice")))
-ENABLED_FOR_ALICE = mfa.describe_virtual(assigned(serial("alice"), "alice"))
-ENABLED_FOR_BOB = mfa.describe_virtual(assigned(serial("alice"), "bob"))
+ORPHAN = mfa_devices.describe_virtual(orphan(serial("alice")))
+ENABLED_FOR_ALICE = mfa_devices.describe_virtual(assigned(serial("alice"), "alice"))
+ENABLED_FOR_BOB = mfa_devices.describe_virtual(assigned(serial("alice"), "bob"))
 
 
 @pytest.mark.parametrize("overrides", [{}, {"generate_codes": True}, {"codes_given": True}, {"user_name": None}])
 def test_enrolment_already_enabled_for_this_user_is_nothing(overrides):
-    assert mfa.plan_enrolment(_request(**overrides), ENABLED_FOR_ALICE, secret_on_hand=False) == []
+    assert mfa_plans.plan_enrolment(_request(**overrides), ENABLED_FOR_ALICE, secret_on_hand=False) == []
 
 
 def test_enrolment_enabled_for_another_user_is_refused():
     with pytest.raises(IamGuardError) as caught:
-        mfa.plan_enrolment(_request(), ENABLED_FOR_BOB, secret_on_hand=False)
+        mfa_plans.plan_enrolment(_request(), ENABLED_FOR_BOB, secret_on_hand=False)
     assert "already enabled for user bob, not alice" in caught.value.message
     assert serial("alice") in caught.value.message
 
 
 def test_enrolment_root_device_is_refused():
     with pytest.raises(IamGuardError, match="root user's MFA device"):
-        mfa.plan_enrolment(_request(name="root-account-mfa-device"), mfa.describe_virtual(ROOT_RAW), secret_on_hand=False)
+        mfa_plans.plan_enrolment(_request(name="root-account-mfa-device"), mfa_devices.describe_virtual(ROOT_RAW), secret_on_hand=False)
 
 
 @pytest.mark.parametrize("secret_on_hand", [False, True])
 def test_enrolment_codes_enable_the_existing_device_only(secret_on_hand):
-    assert mfa.plan_enrolment(_request(codes_given=True), ORPHAN, secret_on_hand) == [ENABLE]
+    assert mfa_plans.plan_enrolment(_request(codes_given=True), ORPHAN, secret_on_hand) == [ENABLE]
 
 
 def test_enrolment_codes_without_user_are_refused():
     with pytest.raises(IamGuardError, match="no user_name"):
-        mfa.plan_enrolment(_request(codes_given=True, user_name=None), ORPHAN, secret_on_hand=False)
+        mfa_plans.plan_enrolment(_request(codes_given=True, user_name=None), ORPHAN, secret_on_hand=False)
 
 
 def test_enrolment_codes_without_device_are_refused():
     with pytest.raises(IamGuardError) as caught:
-        mfa.plan_enrolment(_request(codes_given=True), None, secret_on_hand=False)
+        mfa_plans.plan_enrolment(_request(codes_given=True), None, secret_on_hand=False)
     assert "no virtual MFA device /alice exists yet" in caught.value.message
     assert "run once without codes" in caught.value.message
 
 
 def test_enrolment_rerun_of_step_one_with_secret_on_hand_is_nothing():
-    assert mfa.plan_enrolment(_request(), ORPHAN, secret_on_hand=True) == []
+    assert mfa_plans.plan_enrolment(_request(), ORPHAN, secret_on_hand=True) == []
 
 
 def test_enrolment_orphan_replaced_with_generated_codes():
     request = _request(generate_codes=True, destinations=[("write_qr_code_png", "/secrets/alice.png"), ("write_seed", "/secrets/alice.seed")])
-    assert mfa.plan_enrolment(request, ORPHAN, secret_on_hand=False) == [DELETE, CREATE_UNATTENDED, TAG, WRITE_QR, WRITE_SEED, ENABLE]
+    assert mfa_plans.plan_enrolment(request, ORPHAN, secret_on_hand=False) == [DELETE, CREATE_UNATTENDED, TAG, WRITE_QR, WRITE_SEED, ENABLE]
 
 
 def test_enrolment_orphan_replaced_when_generating_even_with_secret_on_hand():
-    assert mfa.plan_enrolment(_request(generate_codes=True), ORPHAN, secret_on_hand=True) == [DELETE, CREATE_UNATTENDED, TAG, WRITE_SEED, ENABLE]
+    assert mfa_plans.plan_enrolment(_request(generate_codes=True), ORPHAN, secret_on_hand=True) == [DELETE, CREATE_UNATTENDED, TAG, WRITE_SEED, ENABLE]
 
 
 def test_enrolment_orphan_replaced_without_codes_leaves_it_unassigned():
-    assert mfa.plan_enrolment(_request(), ORPHAN, secret_on_hand=False) == [DELETE, CREATE, TAG, WRITE_SEED]
+    assert mfa_plans.plan_enrolment(_request(), ORPHAN, secret_on_hand=False) == [DELETE, CREATE, TAG, WRITE_SEED]
 
 
 def test_enrolment_orphan_without_replace_is_refused():
     with pytest.raises(IamGuardError) as caught:
-        mfa.plan_enrolment(_request(replace_orphan=False), ORPHAN, secret_on_hand=False)
+        mfa_plans.plan_enrolment(_request(replace_orphan=False), ORPHAN, secret_on_hand=False)
     assert "replace_orphan=true" in caught.value.message
     assert serial("alice") in caught.value.message
 
@@ -534,21 +538,21 @@ def test_enrolment_orphan_without_replace_is_refused():
 @pytest.mark.parametrize("existing", [None, ORPHAN])
 def test_enrolment_without_destination_is_refused(existing):
     with pytest.raises(IamGuardError) as caught:
-        mfa.plan_enrolment(_request(destinations=[]), existing, secret_on_hand=False)
+        mfa_plans.plan_enrolment(_request(destinations=[]), existing, secret_on_hand=False)
     assert "qr_code_png_path" in caught.value.message
     assert "seed_path" in caught.value.message
     assert "return_secret" in caught.value.message
 
 
 def test_enrolment_new_device_returning_secret():
-    assert mfa.plan_enrolment(_request(destinations=[], return_secret=True), None, secret_on_hand=False) == [CREATE, TAG]
+    assert mfa_plans.plan_enrolment(_request(destinations=[], return_secret=True), None, secret_on_hand=False) == [CREATE, TAG]
 
 
 def test_enrolment_new_device_with_tags_path_and_codes():
     request = _request(name="phone", path="/team/", serial=serial("phone", "/team/"), tags={"z": "1", "a": "2"}, generate_codes=True)
-    assert mfa.plan_enrolment(request, None, secret_on_hand=False) == [
+    assert mfa_plans.plan_enrolment(request, None, secret_on_hand=False) == [
         Action("create_virtual_mfa_device", serial("phone", "/team/"),
-               {"VirtualMFADeviceName": "phone", "Path": "/team/", "Tags": tag_list(dict(bookkeeping(kind=mfa.UNATTENDED), a="2", z="1"))}),
+               {"VirtualMFADeviceName": "phone", "Path": "/team/", "Tags": tag_list(dict(bookkeeping(kind=mfa_tags.UNATTENDED), a="2", z="1"))}),
         Action("tag_mfa_device", serial("phone", "/team/"), {"SerialNumber": serial("phone", "/team/")}),
         WRITE_SEED,
         Action("enable_mfa_device", serial("phone", "/team/"), {"UserName": "alice", "SerialNumber": serial("phone", "/team/")}),
@@ -557,13 +561,13 @@ def test_enrolment_new_device_with_tags_path_and_codes():
 
 def test_enrolment_tags_name_the_user_with_its_comma_made_a_colon():
     request = _request(user_name="a,b", name="a,b", serial=serial("a,b"))
-    tags = dict((tag["Key"], tag["Value"]) for tag in mfa.plan_enrolment(request, None, secret_on_hand=False)[0].params["Tags"])
-    assert tags[mfa.TAG_ENROLMENT_USER] == "a:b"
+    tags = dict((tag["Key"], tag["Value"]) for tag in mfa_plans.plan_enrolment(request, None, secret_on_hand=False)[0].params["Tags"])
+    assert tags[mfa_tags.TAG_ENROLMENT_USER] == "a:b"
 
 
 def test_enrolment_plan_never_holds_a_secret():
     request = _request(generate_codes=True, destinations=[("write_qr_code_png", "/s/q.png"), ("write_seed", "/s/s.txt")], return_secret=True)
-    for action in mfa.plan_enrolment(request, ORPHAN, secret_on_hand=False):
+    for action in mfa_plans.plan_enrolment(request, ORPHAN, secret_on_hand=False):
         assert not {"AuthenticationCode1", "AuthenticationCode2", "Base32StringSeed", "QRCodePNG"} & set(action.params)
 
 
@@ -571,19 +575,19 @@ def test_enrolment_plan_never_holds_a_secret():
 
 
 def test_consecutive_codes_are_rfc6238_codes_of_steps_t_minus_1_and_t():
-    assert mfa.consecutive_codes(SEED, now=NOW) == CODES
+    assert mfa_enrolment.consecutive_codes(SEED, now=NOW) == CODES
 
 
 def test_consecutive_codes_default_to_now(clock):  # pylint: disable=unused-argument
-    assert mfa.consecutive_codes(SEED) == CODES
+    assert mfa_enrolment.consecutive_codes(SEED) == CODES
 
 
 def test_consecutive_codes_step_boundary():
     # 59 s is the last second of step 1; its codes are those of steps 0 and 1.
-    first, second = mfa.consecutive_codes(SEED, now=59)
+    first, second = mfa_enrolment.consecutive_codes(SEED, now=59)
     assert second == "287082"
-    assert (first, second) == mfa.consecutive_codes(SEED, now=30)
-    assert mfa.consecutive_codes(SEED, now=60)[0] == second
+    assert (first, second) == mfa_enrolment.consecutive_codes(SEED, now=30)
+    assert mfa_enrolment.consecutive_codes(SEED, now=60)[0] == second
 
 
 # --- Enrolment: apply-time handlers and rollback --------------------------------------------
@@ -633,11 +637,11 @@ class _FakeIam:
 
 def _new_device_plan(tmp_path, generate_codes=True):
     destinations = [("write_qr_code_png", str(tmp_path / "alice.png")), ("write_seed", str(tmp_path / "alice.seed"))]
-    return mfa.plan_enrolment(_request(generate_codes=generate_codes, destinations=destinations), None, secret_on_hand=False)
+    return mfa_plans.plan_enrolment(_request(generate_codes=generate_codes, destinations=destinations), None, secret_on_hand=False)
 
 
 def test_enrolment_handlers_cover_local_steps():
-    assert set(mfa.Enrolment(files.write_private_file).handlers) == {
+    assert set(mfa_enrolment.Enrolment(files.write_private_file).handlers) == {
         "create_virtual_mfa_device", "tag_mfa_device", "write_qr_code_png", "write_seed", "enable_mfa_device"}
 
 
@@ -647,12 +651,12 @@ ENABLE_CALL = ("enable_mfa_device", {"UserName": "alice", "SerialNumber": serial
 
 def test_enrolment_creates_binds_writes_and_enables(tmp_path, clock):  # pylint: disable=unused-argument
     client = _FakeIam()
-    enrolment = mfa.Enrolment(files.write_private_file)
+    enrolment = mfa_enrolment.Enrolment(files.write_private_file)
     apply(client, _new_device_plan(tmp_path), enrolment.handlers)
     assert client.calls == [
-        ("create_virtual_mfa_device", {"VirtualMFADeviceName": "alice", "Path": "/", "Tags": tag_list(bookkeeping(kind=mfa.UNATTENDED))}),
-        ("tag_mfa_device", {"SerialNumber": serial("alice"), "Tags": [{"Key": mfa.TAG_SEED_SHA256, "Value": mfa.digest(SEED)},
-                                                                      {"Key": mfa.TAG_QR_SHA256, "Value": mfa.digest(PNG)}]}),
+        ("create_virtual_mfa_device", {"VirtualMFADeviceName": "alice", "Path": "/", "Tags": tag_list(bookkeeping(kind=mfa_tags.UNATTENDED))}),
+        ("tag_mfa_device", {"SerialNumber": serial("alice"), "Tags": [{"Key": mfa_tags.TAG_SEED_SHA256, "Value": mfa_tags.digest(SEED)},
+                                                                      {"Key": mfa_tags.TAG_QR_SHA256, "Value": mfa_tags.digest(PNG)}]}),
         ENABLE_CALL,
     ]
     assert (tmp_path / "alice.png").read_bytes() == PNG
@@ -663,12 +667,12 @@ def test_enrolment_creates_binds_writes_and_enables(tmp_path, clock):  # pylint:
 
 
 def test_enrolment_secret_is_none_before_create():
-    assert mfa.Enrolment(files.write_private_file).secret() is None
+    assert mfa_enrolment.Enrolment(files.write_private_file).secret() is None
 
 
 def test_enrolment_rollback_after_failed_enable(tmp_path, clock, client_error):  # pylint: disable=unused-argument
     client = _FakeIam(fail={"enable_mfa_device": client_error("InvalidAuthenticationCode", "Authentication code for device is not valid.")})
-    enrolment = mfa.Enrolment(files.write_private_file)
+    enrolment = mfa_enrolment.Enrolment(files.write_private_file)
     with pytest.raises(IamGuardError) as caught:
         apply(client, _new_device_plan(tmp_path), enrolment.handlers)
     # Generated codes: the message stays IAM's, not the "your codes" advice.
@@ -685,7 +689,7 @@ def test_enrolment_rollback_after_failed_enable(tmp_path, clock, client_error): 
 def test_enrolment_lost_enable_answer_with_the_device_enabled_is_success(tmp_path, clock, client_error, code):  # pylint: disable=unused-argument
     # IAM enabled the device but the answer was lost: the retry meets EntityAlreadyExists, or another error once retries ran out.
     client = _FakeIam(fail={"enable_mfa_device": client_error(code, "lost")}, enable_takes_effect=True)
-    enrolment = mfa.Enrolment(files.write_private_file)
+    enrolment = mfa_enrolment.Enrolment(files.write_private_file)
     apply(client, _new_device_plan(tmp_path), enrolment.handlers)
     assert client.operations()[-2:] == ["enable_mfa_device", "list_mfa_devices"]
     assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
@@ -694,7 +698,7 @@ def test_enrolment_lost_enable_answer_with_the_device_enabled_is_success(tmp_pat
 
 def test_enrolment_lost_enable_answer_on_an_unexpected_exception_is_success(tmp_path, clock):  # pylint: disable=unused-argument
     client = _FakeIam(fail={"enable_mfa_device": ConnectionResetError("reset after the server acted")}, enable_takes_effect=True)
-    enrolment = mfa.Enrolment(files.write_private_file)
+    enrolment = mfa_enrolment.Enrolment(files.write_private_file)
     apply(client, _new_device_plan(tmp_path), enrolment.handlers)
     assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
 
@@ -702,7 +706,7 @@ def test_enrolment_lost_enable_answer_on_an_unexpected_exception_is_success(tmp_
 def test_enrolment_device_that_may_be_live_keeps_device_and_secret(tmp_path, clock, client_error):  # pylint: disable=unused-argument
     # The enable failed and the check cannot be read: the device may be enabled, so nothing is rolled back.
     client = _FakeIam(fail={"enable_mfa_device": ConnectionResetError("lost"), "list_mfa_devices": client_error("AccessDenied", "denied")})
-    enrolment = mfa.Enrolment(files.write_private_file)
+    enrolment = mfa_enrolment.Enrolment(files.write_private_file)
     with pytest.raises(ConnectionResetError):
         apply(client, _new_device_plan(tmp_path), enrolment.handlers)
     note = enrolment.rollback(client)
@@ -714,7 +718,7 @@ def test_enrolment_device_that_may_be_live_keeps_device_and_secret(tmp_path, clo
 
 def test_enrolment_rollback_keeps_the_secret_when_the_device_cannot_be_deleted(tmp_path, client_error):
     client = _FakeIam(fail={"delete_virtual_mfa_device": client_error("DeleteConflict", "MFA device is in use. Deactivate it first.")})
-    enrolment = mfa.Enrolment(files.write_private_file)
+    enrolment = mfa_enrolment.Enrolment(files.write_private_file)
     apply(client, _new_device_plan(tmp_path, generate_codes=False), enrolment.handlers)
     with pytest.raises(IamGuardError, match="DeleteConflict"):
         enrolment.rollback(client)
@@ -723,7 +727,7 @@ def test_enrolment_rollback_keeps_the_secret_when_the_device_cannot_be_deleted(t
 
 def test_enrolment_rollback_tolerates_device_already_gone(tmp_path, client_error):
     client = _FakeIam(fail={"delete_virtual_mfa_device": client_error("NoSuchEntity", "gone")})
-    enrolment = mfa.Enrolment(files.write_private_file)
+    enrolment = mfa_enrolment.Enrolment(files.write_private_file)
     apply(client, _new_device_plan(tmp_path, generate_codes=False), enrolment.handlers)
     assert serial("alice") in enrolment.rollback(client)
     assert os.listdir(str(tmp_path)) == []
@@ -731,14 +735,14 @@ def test_enrolment_rollback_tolerates_device_already_gone(tmp_path, client_error
 
 def test_enrolment_rollback_without_create_touches_nothing():
     client = _FakeIam()
-    assert mfa.Enrolment(files.write_private_file).rollback(client) == ""
+    assert mfa_enrolment.Enrolment(files.write_private_file).rollback(client) == ""
     assert client.calls == []
 
 
 def test_enrolment_wrong_user_codes_get_clear_message(client_error):
     rejected = client_error("InvalidAuthenticationCode", "Authentication code for device is not valid.")
     client = _FakeIam(fail={"enable_mfa_device": rejected})
-    enrolment = mfa.Enrolment(files.write_private_file, codes=("111111", "222222"))
+    enrolment = mfa_enrolment.Enrolment(files.write_private_file, codes=("111111", "222222"))
     with pytest.raises(IamGuardError) as caught:
         apply(client, [ENABLE], enrolment.handlers)
     message = caught.value.message
@@ -755,7 +759,7 @@ def test_enrolment_wrong_user_codes_get_clear_message(client_error):
 
 def test_enrolment_user_codes_other_error_is_not_blamed_on_codes(client_error):
     client = _FakeIam(fail={"enable_mfa_device": client_error("AccessDenied", "not authorized to perform: iam:EnableMFADevice")})
-    enrolment = mfa.Enrolment(files.write_private_file, codes=("111111", "222222"))
+    enrolment = mfa_enrolment.Enrolment(files.write_private_file, codes=("111111", "222222"))
     with pytest.raises(IamGuardError) as caught:
         apply(client, [ENABLE], enrolment.handlers)
     assert "rejected the two codes" not in caught.value.message
@@ -777,7 +781,7 @@ def _params(**overrides):
 
 def test_device_options_good():
     params = _params(authentication_code_1="081804", authentication_code_2="050471")
-    options = mfa.device_options(params, task_no_log=False)
+    options = device_options.device_options(params, task_no_log=False)
     assert options["codes"] == CODES
     assert "authentication_code_1" not in options and "authentication_code_2" not in options
     assert params["authentication_code_1"] == "081804"  # the module's params are not changed
@@ -785,7 +789,7 @@ def test_device_options_good():
 
 
 def test_device_options_without_codes():
-    assert mfa.device_options(_params(), task_no_log=False)["codes"] is None
+    assert device_options.device_options(_params(), task_no_log=False)["codes"] is None
 
 
 @pytest.mark.parametrize(
@@ -816,7 +820,7 @@ def test_device_options_without_codes():
 )
 def test_device_options_bad(overrides, option):
     with pytest.raises(validation.InvalidInput) as caught:
-        mfa.device_options(_params(**overrides), task_no_log=False)
+        device_options.device_options(_params(**overrides), task_no_log=False)
     assert caught.value.option == option
     for key in ("authentication_code_1", "authentication_code_2"):
         if overrides.get(key):
@@ -824,11 +828,11 @@ def test_device_options_bad(overrides, option):
 
 
 def test_device_options_return_secret_with_no_log():
-    assert mfa.device_options(_params(return_secret=True), task_no_log=True)["return_secret"] is True
+    assert device_options.device_options(_params(return_secret=True), task_no_log=True)["return_secret"] is True
 
 
 def test_device_options_absent_allows_serial():
-    options = mfa.device_options(_params(state="absent", serial_number=PASSKEY, user_name=None), False)
+    options = device_options.device_options(_params(state="absent", serial_number=PASSKEY, user_name=None), False)
     assert options["serial_number"] == PASSKEY
 
 
@@ -837,20 +841,20 @@ def test_device_options_refuse_a_fifo_at_an_output_path(tmp_path, force):
     fifo = tmp_path / "alice.seed"
     os.mkfifo(str(fifo))
     with pytest.raises(IamGuardError, match="seed_path: .* is not a regular file"):
-        mfa.device_options(_params(seed_path=str(fifo), force=force), task_no_log=False)
+        device_options.device_options(_params(seed_path=str(fifo), force=force), task_no_log=False)
 
 
 def test_device_options_refuse_a_device_node_at_an_output_path():
     with pytest.raises(IamGuardError, match="qr_code_png_path: /dev/null is not a regular file"):
-        mfa.device_options(_params(qr_code_png_path="/dev/null", force=True), task_no_log=False)
+        device_options.device_options(_params(qr_code_png_path="/dev/null", force=True), task_no_log=False)
 
 
 def test_device_options_without_pyotp_refuse_generate_codes_before_any_call(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "pyotp", None)  # import pyotp now raises ImportError
     with pytest.raises(IamGuardError) as caught:
-        mfa.device_options(_params(generate_codes=True, seed_path=str(tmp_path / "s")), task_no_log=False)
+        device_options.device_options(_params(generate_codes=True, seed_path=str(tmp_path / "s")), task_no_log=False)
     assert "Failed to import the required Python library (pyotp)" in caught.value.message
-    assert mfa.device_options(_params(seed_path=str(tmp_path / "s")), task_no_log=False)["generate_codes"] is False
+    assert device_options.device_options(_params(seed_path=str(tmp_path / "s")), task_no_log=False)["generate_codes"] is False
 
 
 # --- ensure_present end to end over Stubber ---------------------------------------------------
@@ -873,14 +877,14 @@ def _no_identity():
 def _present(tmp_path, no_log=False, **overrides):
     params = {"qr_code_png_path": str(tmp_path / "alice.png"), "seed_path": str(tmp_path / "alice.seed")}
     params.update(overrides)
-    return mfa.device_options(_params(**params), task_no_log=no_log)
+    return device_options.device_options(_params(**params), task_no_log=no_log)
 
 
 def test_present_new_device_check_mode_makes_no_change(iam, stub, tmp_path, clock):  # pylint: disable=unused-argument
     stub_user_devices(stub, "alice")
     stub_virtual(stub)
     identity, calls = _identity_once()
-    result = mfa.ensure_present(iam, _present(tmp_path, generate_codes=True), True, identity)
+    result = mfa_enrolment.ensure_present(iam, _present(tmp_path, generate_codes=True), True, identity)
     assert calls == [1]
     assert result["changed"] is True
     assert result["actions"] == [
@@ -900,10 +904,10 @@ def test_present_new_device_check_mode_makes_no_change(iam, stub, tmp_path, cloc
 def test_present_new_device_apply_generates_codes(iam, stub, tmp_path, clock):  # pylint: disable=unused-argument
     stub_user_devices(stub, "alice")
     stub_virtual(stub)
-    stub_create(stub, "alice", tags=bookkeeping(kind=mfa.UNATTENDED))
+    stub_create(stub, "alice", tags=bookkeeping(kind=mfa_tags.UNATTENDED))
     stub_enable(stub, "alice", serial("alice"))
     stub_user_devices(stub, "alice", serial("alice"))
-    result = mfa.ensure_present(iam, _present(tmp_path, generate_codes=True), False, lambda: IDENTITY)
+    result = mfa_enrolment.ensure_present(iam, _present(tmp_path, generate_codes=True), False, lambda: IDENTITY)
     assert result["changed"] is True
     assert result["device"]["assigned"] is True
     assert result["device"]["enable_date"] == ISO
@@ -917,8 +921,9 @@ def test_present_step_one_creates_and_returns_secret(iam, stub, clock):  # pylin
     stub_user_devices(stub, "bob")
     stub_virtual(stub, orphan(serial("other")))
     stub_create(stub, "phone", "/team/", tags=dict(bookkeeping("bob"), a="2", z="1"))
-    options = mfa.device_options(_params(user_name="bob", name="phone", path="/team/", tags={"z": "1", "a": "2"}, return_secret=True), task_no_log=True)
-    result = mfa.ensure_present(iam, options, False, lambda: IDENTITY)
+    options = device_options.device_options(
+        _params(user_name="bob", name="phone", path="/team/", tags={"z": "1", "a": "2"}, return_secret=True), task_no_log=True)
+    result = mfa_enrolment.ensure_present(iam, options, False, lambda: IDENTITY)
     assert result["actions"] == [{"action": "create_virtual_mfa_device", "target": serial("phone", "/team/")},
                                  {"action": "tag_mfa_device", "target": serial("phone", "/team/")}]
     assert result["device"]["assigned"] is False
@@ -930,7 +935,7 @@ def test_present_orphan_replaced_check_mode(iam, stub, tmp_path):
     stub_user_devices(stub, "alice")
     stub_virtual(stub, orphan(serial("alice")))
     stub_tags(stub, serial("alice"))
-    result = mfa.ensure_present(iam, _present(tmp_path, seed_path=None), True, _no_identity)
+    result = mfa_enrolment.ensure_present(iam, _present(tmp_path, seed_path=None), True, _no_identity)
     assert result["replaced_orphan"] is True
     assert [a["action"] for a in result["actions"]] == ["delete_virtual_mfa_device", "create_virtual_mfa_device", "tag_mfa_device",
                                                         "write_qr_code_png"]
@@ -944,7 +949,7 @@ def test_present_orphan_replaced_apply(iam, stub, tmp_path, clock):  # pylint: d
     stub_tags(stub, serial("alice"))
     stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("alice")})
     stub_create(stub, "alice")
-    result = mfa.ensure_present(iam, _present(tmp_path, seed_path=None), False, _no_identity)
+    result = mfa_enrolment.ensure_present(iam, _present(tmp_path, seed_path=None), False, _no_identity)
     assert result["changed"] is True
     assert (tmp_path / "alice.png").read_bytes() == PNG
     assert not (tmp_path / "alice.seed").exists()
@@ -955,7 +960,7 @@ def test_present_orphan_without_replace_is_refused(iam, stub, tmp_path):
     stub_virtual(stub, orphan(serial("alice")))
     stub_tags(stub, serial("alice"))
     with pytest.raises(IamGuardError, match="replace_orphan=true"):
-        mfa.ensure_present(iam, _present(tmp_path, replace_orphan=False), False, _no_identity)
+        mfa_enrolment.ensure_present(iam, _present(tmp_path, replace_orphan=False), False, _no_identity)
 
 
 def test_present_rerun_of_step_one_changes_nothing(iam, stub, tmp_path):
@@ -965,7 +970,7 @@ def test_present_rerun_of_step_one_changes_nothing(iam, stub, tmp_path):
         stub_user_devices(stub, "alice")
         stub_virtual(stub, orphan(serial("alice")))
         stub_tags(stub, serial("alice"), pending_tags())
-        result = mfa.ensure_present(iam, _present(tmp_path, force=force), False, _no_identity)
+        result = mfa_enrolment.ensure_present(iam, _present(tmp_path, force=force), False, _no_identity)
         assert result["changed"] is False
         assert result["actions"] == []
     assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
@@ -982,7 +987,7 @@ def test_present_stale_secret_file_is_refused_without_force(iam, stub, tmp_path,
     stub_virtual(stub, orphan(serial("alice")))
     stub_tags(stub, serial("alice"), tags)
     with pytest.raises(IamGuardError) as caught:
-        mfa.ensure_present(iam, _present(tmp_path, qr_code_png_path=None), False, _no_identity)
+        mfa_enrolment.ensure_present(iam, _present(tmp_path, qr_code_png_path=None), False, _no_identity)
     assert str(tmp_path / "alice.seed") in caught.value.message and "force=true" in caught.value.message
     assert (tmp_path / "alice.seed").read_text() == STALE_SEED + "\n"
 
@@ -995,7 +1000,7 @@ def test_present_stale_secret_file_with_force_replaces_device_and_file(iam, stub
     stub_tags(stub, serial("alice"), pending_tags())
     stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("alice")})
     stub_create(stub, "alice")
-    result = mfa.ensure_present(iam, _present(tmp_path, force=True), False, _no_identity)
+    result = mfa_enrolment.ensure_present(iam, _present(tmp_path, force=True), False, _no_identity)
     assert result["replaced_orphan"] is True
     assert [a["action"] for a in result["actions"]] == [
         "delete_virtual_mfa_device", "create_virtual_mfa_device", "tag_mfa_device", "write_qr_code_png", "write_seed"]
@@ -1009,7 +1014,7 @@ def test_present_step_two_enables_with_given_codes(iam, stub, tmp_path):
     stub_enable(stub, "alice", serial("alice"), ("111111", "222222"))
     stub_user_devices(stub, "alice", serial("alice"))
     options = _present(tmp_path, authentication_code_1="111111", authentication_code_2="222222")
-    result = mfa.ensure_present(iam, options, False, _no_identity)
+    result = mfa_enrolment.ensure_present(iam, options, False, _no_identity)
     assert result["actions"] == [{"action": "enable_mfa_device", "target": serial("alice")}]
     assert result["replaced_orphan"] is False
     assert result["device"]["assigned"] is True
@@ -1023,7 +1028,7 @@ def test_present_step_two_check_mode(iam, stub, tmp_path):
     stub_virtual(stub, orphan(serial("alice")))
     stub_tags(stub, serial("alice"))
     options = _present(tmp_path, authentication_code_1="111111", authentication_code_2="222222")
-    result = mfa.ensure_present(iam, options, True, _no_identity)
+    result = mfa_enrolment.ensure_present(iam, options, True, _no_identity)
     assert result["changed"] is True
     assert result["diff"]["after"] == {"serial_number": serial("alice"), "type": "virtual", "user_name": "alice", "assigned": True}
 
@@ -1039,7 +1044,7 @@ def test_present_wrong_codes_leave_the_device(iam, stub, tmp_path):
     stub_user_devices(stub, "alice")
     options = _present(tmp_path, authentication_code_1="111111", authentication_code_2="222222")
     with pytest.raises(IamGuardError) as caught:
-        mfa.ensure_present(iam, options, False, _no_identity)
+        mfa_enrolment.ensure_present(iam, options, False, _no_identity)
     assert "IAM rejected the two codes for virtual MFA device %s (user alice)" % serial("alice") in caught.value.message
     assert "deleted again" not in caught.value.message
     assert isinstance(caught.value.exception, ClientError)
@@ -1048,7 +1053,7 @@ def test_present_wrong_codes_leave_the_device(iam, stub, tmp_path):
 def test_present_failed_enable_rolls_back(iam, stub, tmp_path, clock):  # pylint: disable=unused-argument
     stub_user_devices(stub, "alice")
     stub_virtual(stub)
-    stub_create(stub, "alice", tags=bookkeeping(kind=mfa.UNATTENDED))
+    stub_create(stub, "alice", tags=bookkeeping(kind=mfa_tags.UNATTENDED))
     stub.add_client_error(
         "enable_mfa_device", "InvalidAuthenticationCode", "Authentication code for device is not valid.", 400,
         expected_params={"UserName": "alice", "SerialNumber": serial("alice"), "AuthenticationCode1": CODES[0], "AuthenticationCode2": CODES[1]},
@@ -1056,7 +1061,7 @@ def test_present_failed_enable_rolls_back(iam, stub, tmp_path, clock):  # pylint
     stub_user_devices(stub, "alice")
     stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("alice")})
     with pytest.raises(IamGuardError) as caught:
-        mfa.ensure_present(iam, _present(tmp_path, generate_codes=True), False, lambda: IDENTITY)
+        mfa_enrolment.ensure_present(iam, _present(tmp_path, generate_codes=True), False, lambda: IDENTITY)
     assert "The device %s created by this run was deleted again" % serial("alice") in caught.value.message
     assert isinstance(caught.value.exception, ClientError)
     assert os.listdir(str(tmp_path)) == []
@@ -1066,11 +1071,11 @@ def test_present_lost_enable_answer_is_success_and_keeps_the_secret(iam, stub, t
     # IAM enabled the device, the answer was lost, the retry met EntityAlreadyExists: the device is this user's, so all is done.
     stub_user_devices(stub, "alice")
     stub_virtual(stub)
-    stub_create(stub, "alice", tags=bookkeeping(kind=mfa.UNATTENDED))
+    stub_create(stub, "alice", tags=bookkeeping(kind=mfa_tags.UNATTENDED))
     stub.add_client_error("enable_mfa_device", "EntityAlreadyExists", "MFA device is already in use.", 409)
     stub_user_devices(stub, "alice", serial("alice"))  # the check: enabled for alice
     stub_user_devices(stub, "alice", serial("alice"))  # its enable date, for the result
-    result = mfa.ensure_present(iam, _present(tmp_path, generate_codes=True), False, lambda: IDENTITY)
+    result = mfa_enrolment.ensure_present(iam, _present(tmp_path, generate_codes=True), False, lambda: IDENTITY)
     assert result["changed"] is True
     assert result["device"]["assigned"] is True and result["device"]["enable_date"] == ISO
     assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
@@ -1080,11 +1085,11 @@ def test_present_lost_enable_answer_is_success_and_keeps_the_secret(iam, stub, t
 def test_present_enable_of_unknown_outcome_keeps_device_and_secret(iam, stub, tmp_path, clock):  # pylint: disable=unused-argument
     stub_user_devices(stub, "alice")
     stub_virtual(stub)
-    stub_create(stub, "alice", tags=bookkeeping(kind=mfa.UNATTENDED))
+    stub_create(stub, "alice", tags=bookkeeping(kind=mfa_tags.UNATTENDED))
     stub.add_client_error("enable_mfa_device", "EntityAlreadyExists", "MFA device is already in use.", 409)
     stub.add_client_error("list_mfa_devices", "AccessDenied", "not authorized to perform: iam:ListMFADevices", 403)
     with pytest.raises(IamGuardError) as caught:
-        mfa.ensure_present(iam, _present(tmp_path, generate_codes=True), False, lambda: IDENTITY)
+        mfa_enrolment.ensure_present(iam, _present(tmp_path, generate_codes=True), False, lambda: IDENTITY)
     assert "could not be read back, so the device and its secret files were kept" in caught.value.message
     assert (tmp_path / "alice.seed").read_text() == SEED + "\n"
 
@@ -1099,9 +1104,9 @@ def test_present_unexpected_exception_rolls_back(iam, stub, tmp_path, monkeypatc
     def broken_writer(*args):
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(mfa, "write_private_file", broken_writer)
+    monkeypatch.setattr(mfa_enrolment, "write_private_file", broken_writer)
     with pytest.raises(IamGuardError) as caught:
-        mfa.ensure_present(iam, _present(tmp_path), False, lambda: IDENTITY)
+        mfa_enrolment.ensure_present(iam, _present(tmp_path), False, lambda: IDENTITY)
     assert "unexpected error (RuntimeError: unexpected)" in caught.value.message
     assert "The device %s created by this run was deleted again" % serial("alice") in caught.value.message
 
@@ -1120,7 +1125,7 @@ def test_present_failed_secret_write_rolls_back(iam, tmp_path, monkeypatch, cloc
     monkeypatch.setattr(files.os, "fsync", disk_full)
     with stub:
         with pytest.raises(IamGuardError, match="No space left on device"):
-            mfa.ensure_present(iam, _present(tmp_path), False, lambda: IDENTITY)
+            mfa_enrolment.ensure_present(iam, _present(tmp_path), False, lambda: IDENTITY)
     monkeypatch.undo()
     assert os.listdir(str(tmp_path)) == []
     stub.assert_no_pending_responses()
@@ -1129,13 +1134,13 @@ def test_present_failed_secret_write_rolls_back(iam, tmp_path, monkeypatch, cloc
 def test_present_user_missing(iam, stub, tmp_path):
     stub_no_user(stub, "ghost")
     with pytest.raises(IamGuardError, match="IAM user ghost does not exist"):
-        mfa.ensure_present(iam, _present(tmp_path, user_name="ghost"), False, _no_identity)
+        mfa_enrolment.ensure_present(iam, _present(tmp_path, user_name="ghost"), False, _no_identity)
 
 
 def test_present_already_enabled_is_unchanged(iam, stub, tmp_path):
     stub_user_devices(stub, "alice", serial("alice"))
     stub_virtual(stub, assigned(serial("alice"), "alice"))
-    result = mfa.ensure_present(iam, _present(tmp_path, generate_codes=True), False, _no_identity)
+    result = mfa_enrolment.ensure_present(iam, _present(tmp_path, generate_codes=True), False, _no_identity)
     assert result["changed"] is False
     assert result["actions"] == []
     assert result["device"]["enable_date"] == ISO
@@ -1146,7 +1151,7 @@ def test_present_enabled_for_another_user_is_refused(iam, stub, tmp_path):
     stub_user_devices(stub, "alice")
     stub_virtual(stub, assigned(serial("alice"), "bob"))
     with pytest.raises(IamGuardError, match="already enabled for user bob, not alice"):
-        mfa.ensure_present(iam, _present(tmp_path), True, _no_identity)
+        mfa_enrolment.ensure_present(iam, _present(tmp_path), True, _no_identity)
 
 
 def test_present_existing_destination_without_force_refused_before_any_change(iam, stub, tmp_path):
@@ -1154,14 +1159,14 @@ def test_present_existing_destination_without_force_refused_before_any_change(ia
     stub_user_devices(stub, "alice")
     stub_virtual(stub)
     with pytest.raises(IamGuardError, match="already exists; set force=true"):
-        mfa.ensure_present(iam, _present(tmp_path, qr_code_png_path=None), False, lambda: IDENTITY)
+        mfa_enrolment.ensure_present(iam, _present(tmp_path, qr_code_png_path=None), False, lambda: IDENTITY)
     assert (tmp_path / "alice.seed").read_text() == "an older seed\n"
 
 
 def test_present_root_device_by_name_refused(iam, stub, tmp_path):
     stub_virtual(stub, ROOT_RAW)
     with pytest.raises(IamGuardError, match="root user's MFA device"):
-        mfa.ensure_present(iam, _present(tmp_path, user_name=None, name="root-account-mfa-device"), True, _no_identity)
+        mfa_enrolment.ensure_present(iam, _present(tmp_path, user_name=None, name="root-account-mfa-device"), True, _no_identity)
 
 
 # --- device_inventory -------------------------------------------------------------------------
@@ -1169,7 +1174,7 @@ def test_present_root_device_by_name_refused(iam, stub, tmp_path):
 
 def test_inventory_validates_names_before_any_call(iam, stub):  # pylint: disable=unused-argument
     with pytest.raises(validation.InvalidInput) as caught:
-        mfa.device_inventory(iam, ["alice", "bad name"], "Any")
+        mfa_devices.device_inventory(iam, ["alice", "bad name"], "Any")
     assert caught.value.option == "user_names"
 
 
@@ -1184,7 +1189,7 @@ def _stub_inventory(stub):
 
 def test_inventory_reads_the_virtual_list_once(iam, stub, clock):  # pylint: disable=unused-argument
     _stub_inventory(stub)
-    result = mfa.device_inventory(iam, ["alice", "ghost", "carol"], "Any")
+    result = mfa_devices.device_inventory(iam, ["alice", "ghost", "carol"], "Any")
     assert result["changed"] is False
     assert [d["serial_number"] for d in result["virtual_devices"]] == sorted([serial("alice"), serial("dave"), serial("test"), ROOT_SERIAL])
     assert [d["serial_number"] for d in result["orphans"]] == [serial("test")]
@@ -1205,6 +1210,6 @@ def test_inventory_reads_the_virtual_list_once(iam, stub, clock):  # pylint: dis
 def test_inventory_assignment_filter(iam, stub, status, expected):
     stub_virtual(stub, assigned(serial("alice"), "alice"), orphan(serial("test")), ROOT_RAW)
     stub_tags(stub, serial("test"))
-    result = mfa.device_inventory(iam, [], status)
+    result = mfa_devices.device_inventory(iam, [], status)
     assert sorted(d["serial_number"] for d in result["virtual_devices"]) == sorted(expected)
     assert result["summary"]["virtual"] == 3

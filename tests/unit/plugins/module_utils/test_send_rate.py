@@ -9,8 +9,8 @@ import random
 
 import boto3
 from botocore.stub import Stubber
+from ansible_collections.iamguard.aws.plugins.module_utils import paging, session
 
-from ansible_collections.iamguard.aws.plugins.module_utils import client as client_utils
 
 
 class FakeTime:
@@ -48,7 +48,7 @@ class ServerBucket:
 
 def send_rate():
     time_ = FakeTime()
-    return time_, client_utils.SendRate(clock=time_.clock, sleep=time_.sleep)
+    return time_, session.SendRate(clock=time_.clock, sleep=time_.sleep)
 
 
 def answer(rate, throttled, count=1):
@@ -68,8 +68,8 @@ def test_a_throttle_cuts_to_under_the_rate_iam_accepted():
         answer(rate, False)
         time_.now += 0.1  # 30 accepted in 3 s: 10 calls/s
     answer(rate, True)
-    assert time_.now >= client_utils.RATE_MEASURE
-    assert abs(rate.rate - client_utils.RATE_CUT * 30 / 3.0) < 1e-9
+    assert time_.now >= session.RATE_MEASURE
+    assert abs(rate.rate - session.RATE_CUT * 30 / 3.0) < 1e-9
     started = time_.now
     for dummy in range(90):
         rate.acquire()
@@ -98,7 +98,7 @@ def test_the_rate_recovers_by_a_share_per_second():
     cut = rate.rate
     time_.now += 10
     rate.acquire()
-    assert abs(rate.rate - cut * (1 + client_utils.RATE_RECOVERY * 10)) < 1e-9
+    assert abs(rate.rate - cut * (1 + session.RATE_RECOVERY * 10)) < 1e-9
 
 
 def test_never_below_the_floor():
@@ -106,7 +106,7 @@ def test_never_below_the_floor():
     answer(rate, True, 19)
     time_.now = 100.0
     answer(rate, True)  # nothing accepted at all
-    assert rate.rate == client_utils.RATE_FLOOR
+    assert rate.rate == session.RATE_FLOOR
 
 
 def test_paced_against_iam_throttle_few_refusals_rate_kept_busy():
@@ -156,7 +156,7 @@ def test_a_cut_that_helped_is_kept():
         time_.now += 0.01
     cut = rate.rate
     assert cut is not None
-    for dummy in range(client_utils.RATE_SAMPLE):
+    for dummy in range(session.RATE_SAMPLE):
         answer(rate, False)
     assert rate.rate >= cut and rate._previous is None  # pylint: disable=protected-access
 
@@ -164,7 +164,7 @@ def test_a_cut_that_helped_is_kept():
 def test_a_client_shares_one_send_rate_across_its_calls():
     client = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     time_, rate = send_rate()
-    client_utils.rate_limited(client, rate)
+    session.rate_limited(client, rate)
     stubber = Stubber(client)
     for dummy in range(20):
         stubber.add_response("list_users", {"Users": []})
@@ -174,6 +174,6 @@ def test_a_client_shares_one_send_rate_across_its_calls():
     for dummy in range(20):
         client.list_users()
     time_.now = 4.0
-    assert client_utils.read(client, "list_users", "Users", "ListUsers") == []  # retried after the throttle
-    assert abs(rate.rate - client_utils.RATE_CUT * 20 / 4.0) < 1e-9
+    assert paging.read(client, "list_users", "Users", "ListUsers") == []  # retried after the throttle
+    assert abs(rate.rate - session.RATE_CUT * 20 / 4.0) < 1e-9
     stubber.assert_no_pending_responses()
