@@ -10,7 +10,7 @@ from botocore.stub import ANY
 
 from ansible_collections.iamguard.aws.plugins.module_utils import device_options, mfa_removal, tags as mfa_tags, validation
 from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
-from tests.unit.plugins.module_utils.test_mfa import (
+from tests.unit.plugins.module_utils.mfa_stubs import (
     ACCOUNT, HARDWARE_ARN, IDENTITY, PASSKEY, ROOT_RAW, ROOT_SERIAL, VENDOR, _params, assigned, orphan, pending_tags,
     serial, stub_no_user, stub_tags, stub_user_devices, stub_virtual)
 
