@@ -87,7 +87,6 @@ def require_sdk(client, operation, params, doing):
     )
 
 
-
 def explain(exception, doing):
     """An IamGuardError that says what failed and why, quoting IAM's answer once."""
     code = error_code(exception)

@@ -65,7 +65,6 @@ def describe_user_device(raw, user_name, kind):
     }
 
 
-
 class VirtualDevices:
     """The account's virtual devices, read once per run on first use, again on a miss.
 
@@ -185,12 +184,10 @@ def user_devices(client, user_name, virtual):
     return [describe_user_device(device, user_name, virtual.type_of(device["SerialNumber"], device.get("EnableDate"))) for device in raw]
 
 
-
 def enabled_for(client, user_name, serial):
     """The ListMFADevices entry of ``serial`` for ``user_name``, or None when it is not enabled for that user."""
     raw = read(client, "list_mfa_devices", "MFADevices", "ListMFADevices for %s" % user_name, missing_ok=True, UserName=user_name)
     return next((device for device in raw or [] if device["SerialNumber"] == serial), None)
-
 
 
 def diff_view(device):

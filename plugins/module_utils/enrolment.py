@@ -43,7 +43,6 @@ def has_pyotp():
     return True
 
 
-
 class Enrolment:
     """Apply-time state of one enrolment: the secret lives only in this object.
 
@@ -142,7 +141,6 @@ class Enrolment:
             if os.path.lexists(path):
                 os.unlink(path)
         return "The device %s created by this run was deleted again, so no orphan is left." % self.created
-
 
 
 SECRET_DESTINATIONS = (("write_qr_code_png", "qr_code_png_path"), ("write_seed", "seed_path"))

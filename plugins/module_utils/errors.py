@@ -38,7 +38,6 @@ MFA_SESSION_FIX = (
 )
 
 
-
 class IamGuardError(Exception):
     """A failure described in a sentence a person can act on.
 
@@ -49,7 +48,6 @@ class IamGuardError(Exception):
         super().__init__(message)
         self.message = message
         self.exception = exception
-
 
 
 def error_code(exception):
@@ -84,7 +82,6 @@ def with_mfa_hint(error, lacks_mfa):
     return error
 
 
-
 def retry_reason(exception):
     """Why another attempt of the same call can succeed, or None when it cannot."""
     if isinstance(exception, (BotocoreConnectionError, HTTPClientError)):
@@ -105,4 +102,3 @@ def _http_status(exception):
     if isinstance(exception, ClientError):
         return exception.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
     return 0
-

@@ -54,7 +54,6 @@ FINDINGS = {
 SERIAL_VIRTUAL_MARKERS = (":mfa/", ":sms-mfa/")
 
 
-
 def finding(finding_id, user_name=None, serial_number=None, **detail):
     control, severity, title = FINDINGS[finding_id]
     return {

@@ -58,7 +58,6 @@ def iso_date(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-
 def read(client, operation, result_key, doing, missing_ok=False, **params):
     """A paginated read, retried as a whole, whose failures become IamGuardError.
 

@@ -96,7 +96,6 @@ def credentials_lack_mfa(module):
     return credentials is not None and not credentials.get_frozen_credentials().token
 
 
-
 # --- client-side rate --------------------------------------------------------------
 
 # IAM throttles each account to a rate and counts refused attempts against it, so a

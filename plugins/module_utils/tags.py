@@ -46,7 +46,6 @@ def device_name(serial):
     return serial.rsplit("/", 1)[-1]
 
 
-
 def tag_user(user_name):
     """A user name as a tag value: tag values allow no comma, user names no colon."""
     return user_name.replace(",", ":")

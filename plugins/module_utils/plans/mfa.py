@@ -57,7 +57,6 @@ def device_after(device, actions):
     return device
 
 
-
 def new_serial(identity, path, name):
     """The serial IAM gives a new virtual device: arn:<partition>:iam::<account>:mfa<path><name>."""
     return "arn:%s:iam::%s:mfa%s%s" % (identity["Partition"], identity["Account"], path, name)

@@ -122,7 +122,7 @@ def findings(facts):
     found.extend(finding(ROOT_VIRTUAL_MFA, serial_number=device["serial_number"])
                  for device in facts[MFA_DEVICES] if device["type"] == VIRTUAL)
     found.extend(finding(ROOT_ACCESS_KEY, access_key_id=key["access_key_id"], active=key["status"] == "Active",
-                               last_used=key["last_used_date"])
+                         last_used=key["last_used_date"])
                  for key in facts[ACCESS_KEYS])
     return found
 

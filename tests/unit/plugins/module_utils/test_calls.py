@@ -126,7 +126,7 @@ def test_an_sdk_without_all_users_fails_clearly_before_the_call(iam, stub, monke
     _without_parameter(monkeypatch, iam, "ListServiceSpecificCredentials", "AllUsers")
     with pytest.raises(errors.IamGuardError) as caught:  # the Stubber has no answer: a call sent would fail otherwise
         paging.read(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", "ListServiceSpecificCredentials for all users",
-                          AllUsers=True)
+                    AllUsers=True)
     message = caught.value.message
     assert message.startswith("ListServiceSpecificCredentials for all users needs botocore >= 1.39.0: the installed botocore ")
     assert "does not know its parameter AllUsers, so it was not made" in message and "pip install 'boto3>=1.39.0' 'botocore>=1.39.0'" in message

@@ -23,7 +23,7 @@ def _identity():
 
 def intent(user_name, serial_number):
     return ("tag_mfa_device", {"SerialNumber": serial_number, "Tags": [{"Key": mfa_tags.TAG_REMOVING_FROM, "Value": user_name},
-                                                                      {"Key": mfa_tags.TAG_REMOVING_SINCE, "Value": ANY}]})
+                                                                       {"Key": mfa_tags.TAG_REMOVING_SINCE, "Value": ANY}]})
 
 
 # --- ensure_absent end to end ------------------------------------------------------------------
@@ -228,5 +228,3 @@ def test_absent_device_of_another_user_refused(iam, stub):
     stub_virtual(stub, assigned(serial("bob"), "bob"))
     with pytest.raises(IamGuardError, match="enabled for user bob, not alice; nothing was changed"):
         mfa_removal.ensure_absent(iam, _absent(serial_number=serial("bob")), False, _identity)
-
-
