@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.iamguard.aws.plugins.module_utils import files, preflight, validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 
 ARGUMENT_SPEC = dict(
     caller_account=dict(type="raw", default=False),

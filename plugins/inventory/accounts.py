@@ -155,7 +155,8 @@ except ImportError:  # ansible-core < 2.19 templates every inventory string
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
 from ansible_collections.iamguard.aws.plugins.module_utils import organizations
-from ansible_collections.iamguard.aws.plugins.module_utils.client import BOTOCORE_RETRIES, IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.session import BOTOCORE_RETRIES
 
 # The variable of group all where a failure of this source is recorded (the playbooks' pre-flight reads it).
 ERRORS_VARIABLE = "iamguard_inventory_errors"

@@ -5,7 +5,7 @@
 
 Its cost grows with pages, not users: the credential report (per user: password, MFA
 active or not, access keys and their use), ListUsers and ListVirtualMFADevices, each
-read with the largest page size (client.paginate). The report can be up to 4 hours old
+read with the largest page size (paging.paginate). The report can be up to 4 hours old
 (IAM builds one at most that often), so the live lists correct it: users deleted since
 are dropped, users created since are read one by one, and a user the virtual-device list
 shows with a device has MFA. ListMFADevices runs only for the users no account-wide
@@ -21,56 +21,15 @@ import os
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.iamguard.aws.plugins.module_utils import audit_report, credential_report, mfa, validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import call, iso_date, read
-
-
-CONSOLE_USER_WITHOUT_MFA = "console_user_without_mfa"
-USER_WITHOUT_MFA = "user_without_mfa"
-ROOT_WITHOUT_MFA = "root_without_mfa"
-ROOT_VIRTUAL_MFA = "root_virtual_mfa"
-ROOT_ACCESS_KEY = "root_access_key"
-ORPHANED_VIRTUAL_MFA_DEVICE = "orphaned_virtual_mfa_device"
-VIRTUAL_MFA_WHERE_HARDWARE_REQUIRED = "virtual_mfa_where_hardware_required"
-UNUSED_ACCESS_KEY = "unused_access_key"
-ACCESS_KEY_WITHOUT_MFA = "access_key_without_mfa"
-
-# id: (control, severity, title). CIS numbers change between versions, so each names its version.
-FINDINGS = {
-    CONSOLE_USER_WITHOUT_MFA: (
-        "Security Hub IAM.5; CIS AWS Foundations v3.0 1.10",
-        "medium",
-        "User with a console password has no MFA device",
-    ),
-    USER_WITHOUT_MFA: ("Security Hub IAM.19", "medium", "User has no MFA device"),
-    ROOT_WITHOUT_MFA: ("Security Hub IAM.9; CIS AWS Foundations v3.0 1.5", "critical", "Root user has no MFA device"),
-    ROOT_VIRTUAL_MFA: (
-        "Security Hub IAM.6; CIS AWS Foundations v3.0 1.6",
-        "critical",
-        "Root user's MFA device is virtual, not hardware",
-    ),
-    ROOT_ACCESS_KEY: ("Security Hub IAM.4; CIS AWS Foundations v3.0 1.4", "critical", "Root user has an access key"),
-    ORPHANED_VIRTUAL_MFA_DEVICE: (
-        "none (iamguard: cancelled enrolments)",
-        "low",
-        "Virtual MFA device enabled for nobody blocks the next enrolment of that name",
-    ),
-    VIRTUAL_MFA_WHERE_HARDWARE_REQUIRED: (
-        "iamguard require_hardware_for",
-        "high",
-        "User's only MFA is virtual where hardware or a passkey is required",
-    ),
-    UNUSED_ACCESS_KEY: (
-        "Security Hub IAM.22; CIS AWS Foundations v3.0 1.12",
-        "medium",
-        "Active access key unused for more than the allowed days",
-    ),
-    ACCESS_KEY_WITHOUT_MFA: ("informational", "informational", "User with an active access key has no MFA device"),
-}
-
-# How a device is typed from its serial alone, as serial-only scanners (e.g. Prowler) do; stated so differences can be reported.
-SERIAL_VIRTUAL_MARKERS = (":mfa/", ":sms-mfa/")
-
+from ansible_collections.iamguard.aws.plugins.module_utils import audit_report, credential_report, validation
+from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
+from ansible_collections.iamguard.aws.plugins.module_utils.devices import VirtualDevices, user_devices
+from ansible_collections.iamguard.aws.plugins.module_utils.findings import (
+    ACCESS_KEY_WITHOUT_MFA, CONSOLE_USER_WITHOUT_MFA, FINDINGS, ORPHANED_VIRTUAL_MFA_DEVICE, ROOT_ACCESS_KEY, ROOT_VIRTUAL_MFA, ROOT_WITHOUT_MFA,
+    UNUSED_ACCESS_KEY, USER_WITHOUT_MFA, VIRTUAL_MFA_WHERE_HARDWARE_REQUIRED, finding, type_by_serial,
+)
+from ansible_collections.iamguard.aws.plugins.module_utils.paging import iso_date, read
+from ansible_collections.iamguard.aws.plugins.module_utils.tags import HARDWARE, PASSKEY, VIRTUAL
 
 # --- options -----------------------------------------------------------------------
 
@@ -95,19 +54,6 @@ def audit_options(params):
 
 
 # --- rules (pure) -------------------------------------------------------------------
-
-
-def finding(finding_id, user_name=None, serial_number=None, **detail):
-    control, severity, title = FINDINGS[finding_id]
-    return {
-        "id": finding_id,
-        "control": control,
-        "severity": severity,
-        "title": title,
-        "user_name": user_name,
-        "serial_number": serial_number,
-        "detail": detail,
-    }
 
 
 def requires_hardware(user_name, patterns):
@@ -163,7 +109,7 @@ def user_findings(row, devices, options, now):
         if active_keys:
             findings.append(finding(ACCESS_KEY_WITHOUT_MFA, name, active_access_keys=active_keys))
     pattern = requires_hardware(name, options["require_hardware_for"])
-    if pattern and devices and all(device["type"] == mfa.VIRTUAL for device in devices):
+    if pattern and devices and all(device["type"] == VIRTUAL for device in devices):
         serials = [device["serial_number"] for device in devices]
         findings.append(finding(VIRTUAL_MFA_WHERE_HARDWARE_REQUIRED, name, serials[0], pattern=pattern, devices=serials))
     findings.extend(unused_key_findings(name, keys, options["unused_access_key_days"], now))
@@ -178,15 +124,6 @@ def orphan_finding(device):
         age_minutes=device.get("age_minutes"),
         created_at=device.get("created_at"),
     )
-
-
-def type_by_serial(serial):
-    """The type a serial's shape alone suggests (virtual, passkey or hardware)."""
-    if any(marker in serial for marker in SERIAL_VIRTUAL_MARKERS):
-        return mfa.VIRTUAL
-    if ":u2f/" in serial:
-        return mfa.PASSKEY
-    return mfa.HARDWARE
 
 
 def type_differences(devices):
@@ -218,7 +155,7 @@ def counts(findings):
 
 def device_mix(devices):
     counted = Counter(device["type"] for device in devices)
-    return {kind: counted[kind] for kind in (mfa.VIRTUAL, mfa.HARDWARE, mfa.PASSKEY)}
+    return {kind: counted[kind] for kind in (VIRTUAL, HARDWARE, PASSKEY)}
 
 
 def summary_lines(result):
@@ -239,7 +176,7 @@ def device_mix_text(mix, users_listed):
     """What device_mix counts, said as such: every virtual device, but tokens and passkeys of the listed users only."""
     return ("MFA devices: %d virtual (every one in the account); %d hardware and %d passkey among the %d users whose devices were "
             "listed (a hardware token or passkey beside a virtual device is listed only under require_hardware_for)."
-            % (mix[mfa.VIRTUAL], mix[mfa.HARDWARE], mix[mfa.PASSKEY], users_listed))
+            % (mix[VIRTUAL], mix[HARDWARE], mix[PASSKEY], users_listed))
 
 
 # --- facts (AWS reads) --------------------------------------------------------------
@@ -301,7 +238,7 @@ def audit(client, options, now=None):
     credential_report.check_age(generated, now, options["max_report_age_hours"])
     report_rows = credential_report.parse(answer["Content"])
     current = {user["UserName"].lower(): user for user in read(client, "list_users", "Users", "ListUsers")}
-    virtual = mfa.VirtualDevices(client)
+    virtual = VirtualDevices(client)
     described = virtual.described()
     root_device = next((device for device in described if device["root"] and device["assigned"]), None)
     # What the live lists know of each user's devices; everyone else keeps the report's mfa_active.
@@ -316,12 +253,12 @@ def audit(client, options, now=None):
     rows = [row for row in report_rows if row["user"] == credential_report.ROOT_USER or row["user"].lower() in reported]
     users_listed = 0  # whose every device is known (ListMFADevices), not only a virtual one
     for name in users_to_list(rows, devices_by_user, options["require_hardware_for"]):
-        listed = mfa.user_devices(client, name, virtual)
+        listed = user_devices(client, name, virtual)
         if listed is not None:  # None: deleted since ListUsers
             devices_by_user[name.lower()] = listed
             users_listed += 1
     for key in sorted(set(current) - reported):
-        listed = mfa.user_devices(client, current[key]["UserName"], virtual)
+        listed = user_devices(client, current[key]["UserName"], virtual)
         row = live_row(client, current[key], listed) if listed is not None else None
         if row:
             devices_by_user[key] = listed
@@ -329,16 +266,16 @@ def audit(client, options, now=None):
             users_listed += 1
     rows = [row if row["user"].lower() not in devices_by_user else dict(row, mfa_active=flag_text(devices_by_user[row["user"].lower()]))
             for row in rows]
-    user_devices = [device for devices in devices_by_user.values() for device in devices]
+    all_user_devices = [device for devices in devices_by_user.values() for device in devices]
     findings = evaluate(rows, devices_by_user, root_device, virtual.orphans(), options, now)
     result = {
         "changed": False,
         "account_id": account_of(rows),
         "findings": findings,
         "counts": counts(findings),
-        "device_mix": device_mix(user_devices + ([root_device] if root_device else [])),
+        "device_mix": device_mix(all_user_devices + ([root_device] if root_device else [])),
         "device_mix_users_listed": users_listed,
-        "type_differences": type_differences(user_devices),
+        "type_differences": type_differences(all_user_devices),
         "credential_report": {"generated_time": iso_date(generated), "age_hours": credential_report.age_hours(generated, now)},
         "users_audited": sum(1 for row in rows if row["user"] != credential_report.ROOT_USER),
     }

@@ -12,12 +12,14 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, is_conflict, with_mfa_hint
+from ansible_collections.iamguard.aws.plugins.module_utils.apply import apply
+from ansible_collections.iamguard.aws.plugins.module_utils.devices import VirtualDevices
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError, is_conflict, with_mfa_hint
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
 from ansible_collections.iamguard.aws.plugins.module_utils.guards import guard
 from ansible_collections.iamguard.aws.plugins.module_utils.manifest import manifest_document, manifest_path, manifest_serials, to_json
-from ansible_collections.iamguard.aws.plugins.module_utils.mfa import VirtualDevices, plan_devices_removal
-from ansible_collections.iamguard.aws.plugins.module_utils.plan import apply, report
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.action import report
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.mfa import plan_devices_removal
 from ansible_collections.iamguard.aws.plugins.module_utils.plans.user import facts_after, plan_user, summarize
 from ansible_collections.iamguard.aws.plugins.module_utils.sources import per_user
 from ansible_collections.iamguard.aws.plugins.module_utils.sources.per_user import gone_user_facts, leftover_devices

@@ -17,7 +17,8 @@ import io
 import time
 from datetime import datetime, timezone
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, error_code
+from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError, error_code
 
 ROOT_USER = "<root_account>"
 FIRST_POLL_SECONDS = 0.5  # a small account's report is ready within a second or two

@@ -23,7 +23,7 @@ import re
 import stat
 import tempfile
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 
 
 def absolute_path(path, option):

@@ -15,7 +15,7 @@ import re
 import secrets
 import time
 
-from ansible_collections.iamguard.aws.plugins.module_utils.plan import report
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.action import report
 
 
 def manifest_document(facts, actions, caller):

@@ -17,9 +17,13 @@ from __future__ import annotations
 import re
 
 from ansible_collections.iamguard.aws.plugins.module_utils import validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, is_conflict, is_missing, read
-from ansible_collections.iamguard.aws.plugins.module_utils.mfa import TAG_CREATED_AT, VirtualDevices, enrolment_facts
-from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action, apply, report
+from ansible_collections.iamguard.aws.plugins.module_utils.apply import apply
+from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
+from ansible_collections.iamguard.aws.plugins.module_utils.devices import VirtualDevices
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError, is_conflict, is_missing
+from ansible_collections.iamguard.aws.plugins.module_utils.paging import read
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.action import Action, report
+from ansible_collections.iamguard.aws.plugins.module_utils.tags import TAG_CREATED_AT, enrolment_facts
 
 # Why a device is deleted, kept or skipped (the "reason" of each listed device).
 ORPHAN = "orphan"  # matches the patterns, old enough

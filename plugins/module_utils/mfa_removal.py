@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 
 from ansible_collections.iamguard.aws.plugins.module_utils import validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
-from ansible_collections.iamguard.aws.plugins.module_utils.mfa import (
-    VirtualDevices, device_after, diff_view, plan_device_removal, same_user, user_devices)
-from ansible_collections.iamguard.aws.plugins.module_utils.plan import apply, report
+from ansible_collections.iamguard.aws.plugins.module_utils.apply import apply
+from ansible_collections.iamguard.aws.plugins.module_utils.devices import VirtualDevices, diff_view, user_devices
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.action import report
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.mfa import device_after, plan_device_removal
+from ansible_collections.iamguard.aws.plugins.module_utils.tags import same_user
 
 # arn:<partition>:iam::<account>:<kind>/<rest>; the account part is checked apart, to name it in the refusal.
 SERIAL_ARN = re.compile(r"arn:([^:]+):iam::([^:]*):([a-z0-9-]+)/(.+)")

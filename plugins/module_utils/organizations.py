@@ -29,9 +29,9 @@ try:
 except ImportError:  # the inventory plugin checks for boto3/botocore first
     BotocoreConnectionError = HTTPClientError = Exception
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import (
-    ACCESS_DENIED_CODES, IamGuardError, call, error_code, error_message, read,
-)
+from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import ACCESS_DENIED_CODES, IamGuardError, error_code, error_message
+from ansible_collections.iamguard.aws.plugins.module_utils.paging import read
 from ansible_collections.iamguard.aws.plugins.module_utils.validation import InvalidInput
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"

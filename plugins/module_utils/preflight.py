@@ -17,7 +17,7 @@ import os
 import re
 
 from ansible_collections.iamguard.aws.plugins.module_utils import validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 
 GROUP = "aws_accounts"
 CALLER_OPTION = "aws_target_caller_account"

@@ -11,7 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.common.warnings import warn
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, credentials_lack_mfa, with_mfa_hint
+from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError, with_mfa_hint
+from ansible_collections.iamguard.aws.plugins.module_utils.session import credentials_lack_mfa
 
 
 def run(module, work):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 
 # Whole-string matches (fullmatch), ASCII only: IAM's \w is [A-Za-z0-9_].
 USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)

@@ -198,9 +198,9 @@ summary:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.iamguard.aws.plugins.module_utils.audit import audit_and_report
-from ansible_collections.iamguard.aws.plugins.module_utils.client import iam_client
 from ansible_collections.iamguard.aws.plugins.module_utils.files import prepare_folder
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
+from ansible_collections.iamguard.aws.plugins.module_utils.session import iam_client
 
 
 def main():

@@ -256,11 +256,12 @@ secret:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import iam_client, sts_client
+from ansible_collections.iamguard.aws.plugins.module_utils.device_options import device_options
+from ansible_collections.iamguard.aws.plugins.module_utils.enrolment import ensure_present
 from ansible_collections.iamguard.aws.plugins.module_utils.files import prepare_file
-from ansible_collections.iamguard.aws.plugins.module_utils.mfa import device_options, ensure_present
 from ansible_collections.iamguard.aws.plugins.module_utils.mfa_removal import ensure_absent
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity, run
+from ansible_collections.iamguard.aws.plugins.module_utils.session import iam_client, sts_client
 
 
 def main():

@@ -140,9 +140,9 @@ summary:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import iam_client
-from ansible_collections.iamguard.aws.plugins.module_utils.mfa import device_inventory
+from ansible_collections.iamguard.aws.plugins.module_utils.devices import device_inventory
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
+from ansible_collections.iamguard.aws.plugins.module_utils.session import iam_client
 
 
 def main():

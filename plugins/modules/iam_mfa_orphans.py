@@ -126,9 +126,9 @@ summary:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import iam_client
 from ansible_collections.iamguard.aws.plugins.module_utils.mfa_orphans import sweep
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
+from ansible_collections.iamguard.aws.plugins.module_utils.session import iam_client
 
 
 def main():

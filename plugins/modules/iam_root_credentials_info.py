@@ -120,8 +120,8 @@ counts:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials import audit_root
-from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_session import module_clients
+from ansible_collections.iamguard.aws.plugins.module_utils.root.credentials import audit_root
+from ansible_collections.iamguard.aws.plugins.module_utils.root.session import module_clients
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
 
 

@@ -281,9 +281,9 @@ users:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import credentials_lack_mfa, iam_client, sts_client
 from ansible_collections.iamguard.aws.plugins.module_utils.files import prepare_folder
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity_ahead, run
+from ansible_collections.iamguard.aws.plugins.module_utils.session import credentials_lack_mfa, iam_client, sts_client
 from ansible_collections.iamguard.aws.plugins.module_utils.users import purge, purge_options
 
 

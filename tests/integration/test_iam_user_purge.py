@@ -255,6 +255,11 @@ def test_diff_shows_before_and_after_without_secrets(sim, iam, run_module):
 
 def test_invalid_input_changes_nothing(sim, iam, run_module, tmp_path):
     make_user(iam, "ivan", access_keys=1)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("", encoding="utf-8")
+    open_folder = tmp_path / "open"
+    open_folder.mkdir()
+    open_folder.chmod(0o777)
     before = account_snapshot(iam)
     cases = [
         ({"user_names": ["*"]}, "user_names"),
@@ -267,7 +272,9 @@ def test_invalid_input_changes_nothing(sim, iam, run_module, tmp_path):
         ({"user_names": ["ivan"], "access_key_action": "deactivate"}, "access_key_action"),
         ({"user_names": ["ivan"], "access_keys": "deactivate"}, "access_keys"),  # the old name: refused, not ignored
         ({"user_names": "ivan,x"}, "YAML list"),
-        ({"user_names": ["ivan"], "manifest_dir": str(tmp_path / "missing")}, "manifest_dir"),
+        # A missing folder is created 0700, so it is no refusal; one under a file never can be, and others may not write to one.
+        ({"user_names": ["ivan"], "manifest_dir": str(a_file / "manifests")}, "manifest_dir"),
+        ({"user_names": ["ivan"], "manifest_dir": str(open_folder)}, "manifest_dir"),
         ({"user_names": ["ivan"], "state": "gone"}, "state"),
     ]
     assert_each_refused(run_module, MODULE, cases)

@@ -19,7 +19,8 @@ import tempfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.iamguard.aws.plugins.module_utils.mfa import device_options, ensure_present
+from ansible_collections.iamguard.aws.plugins.module_utils.device_options import device_options
+from ansible_collections.iamguard.aws.plugins.module_utils.enrolment import ensure_present
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity
 from ansible_collections.iamguard.aws.plugins.module_utils.users import purge, purge_options
 from tests.simulator.seed import account_snapshot, make_orphan, make_user

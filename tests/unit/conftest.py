@@ -42,7 +42,7 @@ def _link_collection():
 
 
 def _check_import():
-    client = importlib.import_module("ansible_collections.iamguard.aws.plugins.module_utils.client")
+    client = importlib.import_module("ansible_collections.iamguard.aws.plugins.module_utils.errors")
     where = os.path.realpath(client.__file__)
     if not where.startswith(REPO + os.sep):
         raise RuntimeError("iamguard.aws was imported from %s, not from the checkout %s." % (where, REPO))

@@ -8,8 +8,8 @@ No client here: check mode reports this list and apply runs the very same one.
 
 from __future__ import annotations
 
-from ansible_collections.iamguard.aws.plugins.module_utils.mfa import plan_devices_removal
-from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.action import Action
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.mfa import plan_devices_removal
 
 
 def plan_user(facts, state, access_key_action="delete", remove_permissions=None):

@@ -25,8 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from ansible_collections.iamguard.aws.plugins.module_utils import credential_report
-from ansible_collections.iamguard.aws.plugins.module_utils.client import call, read
-from ansible_collections.iamguard.aws.plugins.module_utils.mfa import user_devices
+from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
+from ansible_collections.iamguard.aws.plugins.module_utils.devices import user_devices
+from ansible_collections.iamguard.aws.plugins.module_utils.paging import read
 from ansible_collections.iamguard.aws.plugins.module_utils.sources import per_user
 
 

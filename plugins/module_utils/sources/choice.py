@@ -10,7 +10,7 @@ about six per target, so they pay for a batch, never for a handful of users in a
 
 from __future__ import annotations
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 from ansible_collections.iamguard.aws.plugins.module_utils.sources import per_user
 from ansible_collections.iamguard.aws.plugins.module_utils.sources.account import account_reads_pay, account_users, read_snapshot
 

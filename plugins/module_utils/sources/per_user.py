@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, error_code, iso_date, read
-from ansible_collections.iamguard.aws.plugins.module_utils.mfa import user_devices
+from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
+from ansible_collections.iamguard.aws.plugins.module_utils.devices import user_devices
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError, error_code
+from ansible_collections.iamguard.aws.plugins.module_utils.paging import iso_date, read
 
 
 def index_users_by_id(client):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.iamguard.aws.plugins.module_utils import audit, credential_report, validation
+from ansible_collections.iamguard.aws.plugins.module_utils import audit, credential_report, findings, validation
 
 ACCOUNT = "123456789012"
 NOW = datetime(2026, 11, 25, 9, 0, 0, tzinfo=timezone.utc)
@@ -43,8 +43,8 @@ def ids(findings):
 
 
 def test_every_finding_id_has_control_severity_and_title():
-    assert len(audit.FINDINGS) == 9
-    for finding_id, (control, severity, title) in audit.FINDINGS.items():
+    assert len(findings.FINDINGS) == 9
+    for finding_id, (control, severity, title) in findings.FINDINGS.items():
         assert control and title
         assert severity in ("critical", "high", "medium", "low", "informational")
         # CIS numbers move between versions: one is only ever cited with its version
@@ -144,7 +144,7 @@ def test_evaluate_order_and_counts():
     found = audit.evaluate(rows, {"amy": [device("v", user_name="Amy")]}, None, orphans, OPTIONS, NOW)
     assert [item["id"] for item in found] == ["root_without_mfa", "console_user_without_mfa", "user_without_mfa", "orphaned_virtual_mfa_device"]
     counts = audit.counts(found)
-    assert set(counts) == set(audit.FINDINGS)
+    assert set(counts) == set(findings.FINDINGS)
     assert counts["user_without_mfa"] == 1 and counts["unused_access_key"] == 0
 
 
@@ -158,7 +158,7 @@ def test_typing_by_serial_differences():
     assert audit.type_differences(devices) == [
         {"user_name": "bob", "serial_number": "arn:aws:iam::1:mfa/token-bob", "type": "hardware", "type_by_serial": "virtual"}
     ]
-    assert audit.type_by_serial("arn:aws:iam::1:sms-mfa/x") == "virtual"
+    assert findings.type_by_serial("arn:aws:iam::1:sms-mfa/x") == "virtual"
 
 
 def test_device_mix():

@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 import pytest
 
 from ansible_collections.iamguard.aws.plugins.module_utils import audit, audit_report
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.findings import FINDINGS, finding
 
 AT = datetime(2026, 11, 25, 9, 1, 2, tzinfo=timezone.utc)
 MIX = "MFA devices: (the device mix sentence)"
@@ -22,10 +23,10 @@ MIX = "MFA devices: (the device mix sentence)"
 
 def result():
     findings = [
-        audit.finding("root_virtual_mfa", serial_number="arn:aws:iam::123456789012:mfa/root-account-mfa-device"),
-        audit.finding("console_user_without_mfa", "=cmd|x"),
-        audit.finding("user_without_mfa", "=cmd|x", console_access=True),
-        audit.finding("unused_access_key", "svc", access_key=1, days_unused=99, last_used=None, last_rotated="2026-01-01T00:00:00+00:00"),
+        finding("root_virtual_mfa", serial_number="arn:aws:iam::123456789012:mfa/root-account-mfa-device"),
+        finding("console_user_without_mfa", "=cmd|x"),
+        finding("user_without_mfa", "=cmd|x", console_access=True),
+        finding("unused_access_key", "svc", access_key=1, days_unused=99, last_used=None, last_rotated="2026-01-01T00:00:00+00:00"),
         audit.orphan_finding({"serial_number": "arn:aws:iam::123456789012:mfa/gone"}),
     ]
     return {"account_id": "123456789012", "users_audited": 3, "findings": findings, "counts": audit.counts(findings),
@@ -40,13 +41,13 @@ def test_file_names_carry_account_and_utc_time():
 
 
 def test_markdown_summary_first_then_findings_by_control():
-    text = audit_report.markdown(result(), audit.FINDINGS, MIX)
+    text = audit_report.markdown(result(), FINDINGS, MIX)
     lines = text.splitlines()
     assert lines[0] == "# MFA audit of AWS account 123456789012"
     summary, by_control = text.index("## Summary"), text.index("## Findings by control")
     assert summary < by_control
     # every finding id in the summary table, zeros included
-    for finding_id in audit.FINDINGS:
+    for finding_id in FINDINGS:
         assert "| %s |" % finding_id in text[summary:by_control]
     assert "| root_without_mfa | Security Hub IAM.9; CIS AWS Foundations v3.0 1.5 | critical | 0 |" in lines
     sections = [line for line in lines if line.startswith("### ")]
@@ -65,7 +66,7 @@ def test_markdown_summary_first_then_findings_by_control():
 
 def test_markdown_without_findings():
     empty = dict(result(), findings=[], counts=audit.counts([]), type_differences=[])
-    assert "No findings." in audit_report.markdown(empty, audit.FINDINGS, MIX)
+    assert "No findings." in audit_report.markdown(empty, FINDINGS, MIX)
 
 
 def test_csv_one_row_per_finding_formula_safe():
@@ -86,7 +87,7 @@ def test_json_holds_the_result_without_module_keys():
 
 
 def test_write_reports_0600_each_format(tmp_path):
-    paths = audit_report.write_reports(str(tmp_path), result(), ["markdown", "json", "csv"], AT, audit.FINDINGS, MIX)
+    paths = audit_report.write_reports(str(tmp_path), result(), ["markdown", "json", "csv"], AT, FINDINGS, MIX)
     assert sorted(paths) == ["csv", "json", "markdown"]
     for fmt, path in paths.items():
         assert os.path.basename(path) == audit_report.file_name("123456789012", AT, fmt)
@@ -95,20 +96,20 @@ def test_write_reports_0600_each_format(tmp_path):
 
 
 def test_write_reports_only_the_formats_asked(tmp_path):
-    paths = audit_report.write_reports(str(tmp_path), result(), ["json"], AT, audit.FINDINGS, MIX)
+    paths = audit_report.write_reports(str(tmp_path), result(), ["json"], AT, FINDINGS, MIX)
     assert list(paths) == ["json"] and os.listdir(tmp_path) == [os.path.basename(paths["json"])]
 
 
 def test_existing_report_is_never_overwritten(tmp_path):
-    audit_report.write_reports(str(tmp_path), result(), ["csv"], AT, audit.FINDINGS, MIX)
+    audit_report.write_reports(str(tmp_path), result(), ["csv"], AT, FINDINGS, MIX)
     with pytest.raises(IamGuardError, match="report_dir.*already exists"):
-        audit_report.write_reports(str(tmp_path), result(), ["csv"], AT, audit.FINDINGS, MIX)
+        audit_report.write_reports(str(tmp_path), result(), ["csv"], AT, FINDINGS, MIX)
 
 
 def test_no_secret_reaches_a_report(tmp_path):
     # Only the result's reported keys are written: anything else a caller put in the result stays out.
     leaky = dict(result(), secret="JBSWY3DPEHPK3PXP", warnings=["AKIAEXAMPLESECRET"])
-    paths = audit_report.write_reports(str(tmp_path), leaky, audit_report.FORMATS, AT, audit.FINDINGS, MIX)
+    paths = audit_report.write_reports(str(tmp_path), leaky, audit_report.FORMATS, AT, FINDINGS, MIX)
     for path in paths.values():
         with open(path, encoding="utf-8") as handle:
             text = handle.read()

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.iamguard.aws.plugins.module_utils import credential_report
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 
 GENERATED = datetime(2026, 11, 25, 8, 0, 0, tzinfo=timezone.utc)
 HEADER = (

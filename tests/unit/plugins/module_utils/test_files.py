@@ -11,7 +11,7 @@ import stat
 import pytest
 
 from ansible_collections.iamguard.aws.plugins.module_utils import files
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 
 OPTION = "seed_path"
 

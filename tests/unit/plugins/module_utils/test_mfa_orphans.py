@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from ansible_collections.iamguard.aws.plugins.module_utils import mfa, mfa_orphans, validation
+from ansible_collections.iamguard.aws.plugins.module_utils import mfa_orphans, tags as mfa_tags, validation
 from tests.unit.plugins.module_utils.iam_doubles import FakeIam, client_error_of, mfa_serial
 
 ROOT = mfa_serial("root-account-mfa-device")
@@ -26,7 +26,7 @@ def options(**overrides):
 
 
 def created(minutes_ago):
-    return {mfa.TAG_CREATED_AT: mfa.tag_time(time.time() - 60 * minutes_ago)}
+    return {mfa_tags.TAG_CREATED_AT: mfa_tags.tag_time(time.time() - 60 * minutes_ago)}
 
 
 @pytest.mark.parametrize("name_patterns, path_patterns, chosen", [
@@ -66,8 +66,8 @@ def _account(fake):
     fake.virtual[ROOT] = None  # root's, even unassigned, is never an orphan
     fake.tags[serial("old")] = created(120)
     fake.tags[serial("young")] = created(5)
-    fake.tags[serial("pending")] = dict(created(600), **{mfa.TAG_ENROLMENT: mfa.TWO_STEP, mfa.TAG_SEED_SHA256: "x"})
-    fake.tags[serial("halfway")] = dict(created(1), **{mfa.TAG_REMOVING_FROM: "gone-user"})
+    fake.tags[serial("pending")] = dict(created(600), **{mfa_tags.TAG_ENROLMENT: mfa_tags.TWO_STEP, mfa_tags.TAG_SEED_SHA256: "x"})
+    fake.tags[serial("halfway")] = dict(created(1), **{mfa_tags.TAG_REMOVING_FROM: "gone-user"})
 
 
 def test_check_mode_plans_and_apply_deletes_alone():
@@ -121,7 +121,7 @@ class RacingIam(FakeIam):
         self.tags[serial_number] = created(0)
 
     def pending(self, serial_number):
-        self.tags[serial_number] = dict(self.tags.get(serial_number, {}), **{mfa.TAG_ENROLMENT: mfa.TWO_STEP, mfa.TAG_SEED_SHA256: "x"})
+        self.tags[serial_number] = dict(self.tags.get(serial_number, {}), **{mfa_tags.TAG_ENROLMENT: mfa_tags.TWO_STEP, mfa_tags.TAG_SEED_SHA256: "x"})
 
     def tagged(self, serial_number):
         self.tags[serial_number] = dict(self.tags.get(serial_number, {}), owner="ops")

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from botocore.stub import ANY
 
-from ansible_collections.iamguard.aws.plugins.module_utils import mfa, mfa_removal, validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
-from tests.unit.plugins.module_utils.test_mfa import (
+from ansible_collections.iamguard.aws.plugins.module_utils import device_options, mfa_removal, tags as mfa_tags, validation
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
+from tests.unit.plugins.module_utils.mfa_stubs import (
     ACCOUNT, HARDWARE_ARN, IDENTITY, PASSKEY, ROOT_RAW, ROOT_SERIAL, VENDOR, _params, assigned, orphan, pending_tags,
     serial, stub_no_user, stub_tags, stub_user_devices, stub_virtual)
 
@@ -23,14 +23,14 @@ def _identity():
 
 def intent(user_name, serial_number):
     return ("tag_mfa_device", {"SerialNumber": serial_number,
-                               "Tags": [{"Key": mfa.TAG_REMOVING_FROM, "Value": user_name}, {"Key": mfa.TAG_REMOVING_SINCE, "Value": ANY}]})
+                               "Tags": [{"Key": mfa_tags.TAG_REMOVING_FROM, "Value": user_name}, {"Key": mfa_tags.TAG_REMOVING_SINCE, "Value": ANY}]})
 
 
 # --- ensure_absent end to end ------------------------------------------------------------------
 
 
 def _absent(**overrides):
-    return mfa.device_options(_params(state="absent", **overrides), task_no_log=False)
+    return device_options.device_options(_params(state="absent", **overrides), task_no_log=False)
 
 
 ALICE_REMOVAL = [
@@ -125,7 +125,7 @@ def test_absent_serial_of_another_account_is_refused_before_any_iam_call(iam, st
     assert "belongs to account 210987654321" in refused.value.message and "nothing was changed" in refused.value.message
 
 
-@pytest.mark.parametrize("tags", [{}, pending_tags("carol"), {mfa.TAG_REMOVING_FROM: "carol"}])
+@pytest.mark.parametrize("tags", [{}, pending_tags("carol"), {mfa_tags.TAG_REMOVING_FROM: "carol"}])
 def test_absent_unassigned_device_never_the_users_is_refused(iam, stub, tags):
     """Issue 18 #5: user_name bob and the serial (or name) of an unassigned device that was never bob's."""
     for selection in ({"serial_number": serial("phone")}, {"name": "phone"}):
@@ -136,7 +136,7 @@ def test_absent_unassigned_device_never_the_users_is_refused(iam, stub, tags):
         assert "enabled for nobody and was never bob's" in refused.value.message and "Nothing was changed" in refused.value.message
 
 
-@pytest.mark.parametrize("name, tags", [("bob", {}), ("phone", pending_tags("bob")), ("phone", {mfa.TAG_REMOVING_FROM: "bob"})])
+@pytest.mark.parametrize("name, tags", [("bob", {}), ("phone", pending_tags("bob")), ("phone", {mfa_tags.TAG_REMOVING_FROM: "bob"})])
 def test_absent_unassigned_device_of_the_user_is_deleted(iam, stub, name, tags):
     stub_virtual(stub, orphan(serial(name)))
     stub_tags(stub, serial(name), tags)
@@ -149,8 +149,8 @@ def test_absent_reset_finishes_a_device_tagged_as_being_removed_from_the_user(ia
     """A reset stopped after DeactivateMFADevice left 'phone' (not named after dave) unassigned: its tag names dave."""
     stub_user_devices(stub, "dave")
     stub_virtual(stub, orphan(serial("phone")), orphan(serial("other")))
-    stub_tags(stub, serial("other"), {mfa.TAG_REMOVING_FROM: "erin"})  # tags are read in serial order
-    stub_tags(stub, serial("phone"), {mfa.TAG_REMOVING_FROM: "dave", mfa.TAG_REMOVING_SINCE: SINCE})
+    stub_tags(stub, serial("other"), {mfa_tags.TAG_REMOVING_FROM: "erin"})  # tags are read in serial order
+    stub_tags(stub, serial("phone"), {mfa_tags.TAG_REMOVING_FROM: "dave", mfa_tags.TAG_REMOVING_SINCE: SINCE})
     stub.add_response("delete_virtual_mfa_device", {}, {"SerialNumber": serial("phone")})
     result = mfa_removal.ensure_absent(iam, _absent(user_name="dave"), False, _identity)
     assert result["actions"] == [{"action": "delete_virtual_mfa_device", "target": serial("phone")}]

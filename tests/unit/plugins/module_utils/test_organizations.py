@@ -10,9 +10,8 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
-from ansible_collections.iamguard.aws.plugins.module_utils import client as client_utils
-from ansible_collections.iamguard.aws.plugins.module_utils import organizations
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils import calls, organizations
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 from ansible_collections.iamguard.aws.plugins.module_utils.validation import InvalidInput
 
 ROOT = "r-ab12"
@@ -39,7 +38,7 @@ def stub(org):  # pylint: disable=redefined-outer-name
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch):
-    monkeypatch.setattr(client_utils, "RETRY_DELAY", 0)
+    monkeypatch.setattr(calls, "RETRY_DELAY", 0)
 
 
 def account(account_id, name, state="ACTIVE"):
@@ -174,7 +173,7 @@ def test_throttling_is_retried(org, stub):  # pylint: disable=redefined-outer-na
 
 
 def test_an_unreachable_endpoint_says_so(monkeypatch):
-    monkeypatch.setattr(client_utils, "RETRY_ATTEMPTS", 2)
+    monkeypatch.setattr(calls, "RETRY_ATTEMPTS", 2)
     # Nothing listens on port 9 of this host: every attempt is refused at once.
     unreachable = boto3.client("organizations", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
                                aws_access_key_id="x", aws_secret_access_key="x")

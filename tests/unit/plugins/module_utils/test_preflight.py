@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.iamguard.aws.plugins.module_utils import preflight
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 
 ACCOUNTS = {"all": ["dev", "prod"], "aws_accounts": ["dev", "prod"]}
 

@@ -9,7 +9,8 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.iamguard.aws.plugins.module_utils import runner
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, explain
+from ansible_collections.iamguard.aws.plugins.module_utils.calls import explain
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 
 
 class _Exit(Exception):

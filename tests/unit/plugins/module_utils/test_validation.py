@@ -9,7 +9,7 @@ import functools
 import pytest
 
 from ansible_collections.iamguard.aws.plugins.module_utils import validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 
 GOOD_USER_NAMES = ["a", "alice", "A" * 64, "first.last@example.com", "svc_account-1", "x+y=z,w", "123"]
 BAD_USER_NAMES = ["", "A" * 65, "alice smith", "alice*", "*", "al/ice", "alice:1", "al\tice", "alice#", None, 42, ["alice"]]

@@ -4,9 +4,9 @@
 """Root credentials of member accounts: audit and removal through centralized root access.
 
 From the organization's management account (or the IAM delegated administrator):
-checks (the target is a 12-digit id; root_credentials_organization: not the management
+checks (the target is a 12-digit id; root.organization: not the management
 account, the organization has RootCredentialsManagement and RootSessions), then a root
-session in the member account (root_credentials_session), the root's credentials read
+session in the member account (root.session), the root's credentials read
 without UserName (the root principal's own), a pure plan of Actions, and apply.
 
 Check mode and the audit assume root with the audit task policy, which allows
@@ -25,14 +25,18 @@ import os
 import re
 import time
 
-from ansible_collections.iamguard.aws.plugins.module_utils import audit, manifest, mfa, validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, is_conflict, is_missing, iso_date, read
+from ansible_collections.iamguard.aws.plugins.module_utils import manifest, validation
+from ansible_collections.iamguard.aws.plugins.module_utils.apply import apply
+from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError, is_conflict, is_missing
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
-from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action, apply, report
-from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_organization import (
-    assume_root, centralized_root_access, check_target, management_account)
-from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_session import AUDIT_TASK_POLICY, DELETE_TASK_POLICY
+from ansible_collections.iamguard.aws.plugins.module_utils.findings import ROOT_ACCESS_KEY, ROOT_VIRTUAL_MFA, ROOT_WITHOUT_MFA, finding, type_by_serial
+from ansible_collections.iamguard.aws.plugins.module_utils.paging import iso_date, read
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.action import Action, report
+from ansible_collections.iamguard.aws.plugins.module_utils.root.organization import assume_root, centralized_root_access, check_target, management_account
+from ansible_collections.iamguard.aws.plugins.module_utils.root.session import AUDIT_TASK_POLICY, DELETE_TASK_POLICY
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity
+from ansible_collections.iamguard.aws.plugins.module_utils.tags import ROOT_DEVICE_NAME, VIRTUAL
 
 LOGIN_PROFILE = "login_profile"
 ACCESS_KEYS = "access_keys"
@@ -40,7 +44,7 @@ SIGNING_CERTIFICATES = "signing_certificates"
 MFA_DEVICES = "mfa_devices"
 # In the order they are removed: sign-in first, MFA last.
 CREDENTIAL_TYPES = (LOGIN_PROFILE, ACCESS_KEYS, SIGNING_CERTIFICATES, MFA_DEVICES)
-ROOT_FINDING_IDS = (audit.ROOT_WITHOUT_MFA, audit.ROOT_VIRTUAL_MFA, audit.ROOT_ACCESS_KEY)
+ROOT_FINDING_IDS = (ROOT_WITHOUT_MFA, ROOT_VIRTUAL_MFA, ROOT_ACCESS_KEY)
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 MANIFEST_NAME = "root-credentials"  # <account>-root-credentials-<UTC time>.json
@@ -100,7 +104,7 @@ def describe_key(client, key):
 
 def device_type(serial):
     # The serial's shape is all the task policies leave (no ListVirtualMFADevices).
-    return audit.type_by_serial(serial)
+    return type_by_serial(serial)
 
 
 # --- findings and plan (pure) -------------------------------------------------------------
@@ -111,14 +115,14 @@ def has_credentials(facts):
 
 
 def findings(facts):
-    """IAM.9 / IAM.6 / IAM.4 of audit.py. Root with no credentials at all passes IAM.9 and IAM.6, as Security Hub has it."""
+    """IAM.9 / IAM.6 / IAM.4 of findings.py. Root with no credentials at all passes IAM.9 and IAM.6, as Security Hub has it."""
     found = []
     if not facts[MFA_DEVICES] and has_credentials(facts):
-        found.append(audit.finding(audit.ROOT_WITHOUT_MFA))
-    found.extend(audit.finding(audit.ROOT_VIRTUAL_MFA, serial_number=device["serial_number"])
-                 for device in facts[MFA_DEVICES] if device["type"] == mfa.VIRTUAL)
-    found.extend(audit.finding(audit.ROOT_ACCESS_KEY, access_key_id=key["access_key_id"], active=key["status"] == "Active",
-                               last_used=key["last_used_date"])
+        found.append(finding(ROOT_WITHOUT_MFA))
+    found.extend(finding(ROOT_VIRTUAL_MFA, serial_number=device["serial_number"])
+                 for device in facts[MFA_DEVICES] if device["type"] == VIRTUAL)
+    found.extend(finding(ROOT_ACCESS_KEY, access_key_id=key["access_key_id"], active=key["status"] == "Active",
+                         last_used=key["last_used_date"])
                  for key in facts[ACCESS_KEYS])
     return found
 
@@ -146,7 +150,7 @@ def plan_removal(facts, credential_types, leftovers=()):
         for device in facts[MFA_DEVICES]:
             serial = device["serial_number"]
             actions.append(Action("deactivate_mfa_device", serial, {"SerialNumber": serial}))
-            if device["type"] == mfa.VIRTUAL:
+            if device["type"] == VIRTUAL:
                 actions.append(Action("delete_virtual_mfa_device", serial, {"SerialNumber": serial}))
     actions.extend(Action("delete_virtual_mfa_device", serial, {"SerialNumber": serial}) for serial in leftovers)
     return actions
@@ -198,7 +202,7 @@ def unfinished_manifests(folder, account_id):
 def _named_virtual(document):
     """The virtual serials a manifest names and has not recorded as deleted since (DELETED_LEFTOVERS)."""
     devices = (document.get("root_credentials") or {}).get(MFA_DEVICES, [])
-    return {device["serial_number"] for device in devices if device.get("type") == mfa.VIRTUAL} - set(document.get(DELETED_LEFTOVERS, []))
+    return {device["serial_number"] for device in devices if device.get("type") == VIRTUAL} - set(document.get(DELETED_LEFTOVERS, []))
 
 
 def leftover_serials(unfinished, facts):
@@ -243,7 +247,7 @@ def mark_progress(documents, finished, deleted):
 
 def default_device_serial(partition, account_id):
     """Root's virtual device as the console names it by default (arn:...:mfa/root-account-mfa-device)."""
-    return "arn:%s:iam::%s:mfa/%s" % (partition, account_id, mfa.ROOT_DEVICE_NAME)
+    return "arn:%s:iam::%s:mfa/%s" % (partition, account_id, ROOT_DEVICE_NAME)
 
 
 def finish_default_device(root_iam, serial, warnings):

@@ -8,8 +8,9 @@ Each refusal says why and what to do, and that nothing was changed.
 
 from __future__ import annotations
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError, call, error_code, error_message
-from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_session import RootSession
+from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError, error_code, error_message
+from ansible_collections.iamguard.aws.plugins.module_utils.root.session import RootSession
 
 ROOT_SESSIONS = "RootSessions"
 ROOT_CREDENTIALS_MANAGEMENT = "RootCredentialsManagement"

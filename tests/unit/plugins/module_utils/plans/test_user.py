@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.iamguard.aws.plugins.module_utils.plan import Action
 from ansible_collections.iamguard.aws.plugins.module_utils.plans import user as plans_user
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.action import Action
 from tests.unit.plugins.module_utils.iam_doubles import POLICY, PASSKEY, mfa_serial, key_id, ALICE_PURGE, facts_of
 
 

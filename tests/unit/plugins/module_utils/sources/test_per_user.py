@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
-from ansible_collections.iamguard.aws.plugins.module_utils.mfa import VirtualDevices
+from ansible_collections.iamguard.aws.plugins.module_utils.devices import VirtualDevices
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 from ansible_collections.iamguard.aws.plugins.module_utils.sources import per_user
 from tests.unit.plugins.module_utils.iam_doubles import (
     DATE, ISO, POLICY, POLICY_2, PASSKEY, mfa_serial, user_id, raw_user, key_id, ssh_id, cert_id, cred_id, stub_inventory, stub_missing_user, ALICE,

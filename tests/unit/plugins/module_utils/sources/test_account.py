@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 import pytest
 
 from ansible_collections.iamguard.aws.plugins.module_utils import users, validation
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
-from ansible_collections.iamguard.aws.plugins.module_utils.mfa import VirtualDevices
+from ansible_collections.iamguard.aws.plugins.module_utils.devices import VirtualDevices
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 from ansible_collections.iamguard.aws.plugins.module_utils.sources import per_user
 from ansible_collections.iamguard.aws.plugins.module_utils.sources.account import AccountSnapshot, account_reads_pay, reported_last_use
 from ansible_collections.iamguard.aws.plugins.module_utils.sources.choice import MIN_ACCOUNT_TARGETS, choose_source

@@ -15,10 +15,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from ansible_collections.iamguard.aws.plugins.module_utils import root_credentials as rc
-from ansible_collections.iamguard.aws.plugins.module_utils import root_credentials_organization as org
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
-from ansible_collections.iamguard.aws.plugins.module_utils.root_credentials_session import Clients
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.root import credentials as rc, organization as org
+from ansible_collections.iamguard.aws.plugins.module_utils.root.session import Clients
 from ansible_collections.iamguard.aws.plugins.module_utils.validation import InvalidInput
 
 MANAGEMENT = "123456789012"

@@ -1,16 +1,87 @@
 # -*- coding: utf-8 -*-
 # Copyright: iamguard.aws contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""client.SendRate on a fake clock: the pace it keeps against a throttle, and against throttling that is not one."""
+"""session.py: clients from one boto3 session per run, whether the credentials can carry MFA, and the SendRate pace."""
 
 from __future__ import annotations
 
 import random
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from ansible_collections.iamguard.aws.plugins.module_utils import client as client_utils
+from ansible_collections.iamguard.aws.plugins.module_utils import errors, paging, session
+
+
+class _FakeModule:
+    def __init__(self, **params):
+        self.params = dict({"access_key": None, "secret_key": None, "session_token": None, "profile": None, "region": "us-east-1",
+                            "endpoint_url": None, "validate_certs": True, "aws_ca_bundle": None, "aws_config": None}, **params)
+
+
+@pytest.mark.parametrize("factory, service", [(session.iam_client, "iam"), (session.sts_client, "sts")])
+def test_clients_leave_retries_to_the_collection(factory, service):
+    client = factory(_FakeModule(access_key="AKIAEXAMPLE", secret_key="s", aws_config={"connect_timeout": 7}))
+    assert client.meta.service_model.service_name == service
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert client.meta.config.connect_timeout == 7  # the module's aws_config is kept
+    assert client.meta.config.user_agent_extra == "iamguard.aws"
+
+
+def test_clients_of_one_module_run_share_one_session(monkeypatch):
+    sessions = []
+    real_session = boto3.session.Session
+
+    def counting_session(**kwargs):
+        sessions.append(kwargs)
+        return real_session(**kwargs)
+
+    monkeypatch.setattr(session.boto3.session, "Session", counting_session)
+    module = _FakeModule(access_key="AKIAEXAMPLE", secret_key="s", endpoint_url="http://127.0.0.1:1")
+    iam, sts = session.iam_client(module), session.sts_client(module)
+    assert len(sessions) == 1
+    assert iam.meta.endpoint_url == sts.meta.endpoint_url == "http://127.0.0.1:1"  # as amazon.aws's module.client aims both
+    assert iam._request_signer._credentials.access_key == "AKIAEXAMPLE"  # pylint: disable=protected-access
+    session.iam_client(_FakeModule())
+    assert len(sessions) == 2  # another run, its own session
+
+
+def test_a_connection_option_error_is_an_iam_guard_error():
+    with pytest.raises(errors.IamGuardError, match="Connecting to AWS IAM failed"):
+        session.iam_client(_FakeModule(endpoint_url="not a url"))
+
+
+@pytest.mark.parametrize("factory, operation", [(session.iam_client, "list_users"), (session.sts_client, "get_caller_identity")])
+def test_clients_pace_every_attempt(factory, operation):
+    client = factory(_FakeModule(access_key="AKIAEXAMPLE", secret_key="s"))
+    stubber = Stubber(client)
+    stubber.add_client_error(operation, "Throttling", "Rate exceeded", 400)
+    stubber.activate()
+    tickets = []
+    client.meta.events.register("after-call.*.*", lambda context, **kwargs: tickets.append(context.get(session.RATE_CONTEXT_KEY)))
+    with pytest.raises(ClientError):
+        getattr(client, operation)()
+    assert tickets == [1]  # the stubbed answer too went through the client's SendRate
+
+
+def test_long_term_keys_lack_mfa(monkeypatch):
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert session.credentials_lack_mfa(_FakeModule(access_key="AKIAEXAMPLE", secret_key="s")) is True
+    assert session.credentials_lack_mfa(_FakeModule(access_key="ASIAEXAMPLE", secret_key="s", session_token="token")) is False
+
+
+def test_unknown_credentials_do_not_claim_a_lack_of_mfa(monkeypatch):
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    assert session.credentials_lack_mfa(_FakeModule(profile="no-such-profile")) is False
+
+
+# --- SendRate on a fake clock: the pace it keeps against a throttle, and against throttling that is not one
 
 
 class FakeTime:
@@ -48,7 +119,7 @@ class ServerBucket:
 
 def send_rate():
     time_ = FakeTime()
-    return time_, client_utils.SendRate(clock=time_.clock, sleep=time_.sleep)
+    return time_, session.SendRate(clock=time_.clock, sleep=time_.sleep)
 
 
 def answer(rate, throttled, count=1):
@@ -68,8 +139,8 @@ def test_a_throttle_cuts_to_under_the_rate_iam_accepted():
         answer(rate, False)
         time_.now += 0.1  # 30 accepted in 3 s: 10 calls/s
     answer(rate, True)
-    assert time_.now >= client_utils.RATE_MEASURE
-    assert abs(rate.rate - client_utils.RATE_CUT * 30 / 3.0) < 1e-9
+    assert time_.now >= session.RATE_MEASURE
+    assert abs(rate.rate - session.RATE_CUT * 30 / 3.0) < 1e-9
     started = time_.now
     for dummy in range(90):
         rate.acquire()
@@ -98,7 +169,7 @@ def test_the_rate_recovers_by_a_share_per_second():
     cut = rate.rate
     time_.now += 10
     rate.acquire()
-    assert abs(rate.rate - cut * (1 + client_utils.RATE_RECOVERY * 10)) < 1e-9
+    assert abs(rate.rate - cut * (1 + session.RATE_RECOVERY * 10)) < 1e-9
 
 
 def test_never_below_the_floor():
@@ -106,7 +177,7 @@ def test_never_below_the_floor():
     answer(rate, True, 19)
     time_.now = 100.0
     answer(rate, True)  # nothing accepted at all
-    assert rate.rate == client_utils.RATE_FLOOR
+    assert rate.rate == session.RATE_FLOOR
 
 
 def test_paced_against_iam_throttle_few_refusals_rate_kept_busy():
@@ -156,7 +227,7 @@ def test_a_cut_that_helped_is_kept():
         time_.now += 0.01
     cut = rate.rate
     assert cut is not None
-    for dummy in range(client_utils.RATE_SAMPLE):
+    for dummy in range(session.RATE_SAMPLE):
         answer(rate, False)
     assert rate.rate >= cut and rate._previous is None  # pylint: disable=protected-access
 
@@ -164,7 +235,7 @@ def test_a_cut_that_helped_is_kept():
 def test_a_client_shares_one_send_rate_across_its_calls():
     client = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     time_, rate = send_rate()
-    client_utils.rate_limited(client, rate)
+    session.rate_limited(client, rate)
     stubber = Stubber(client)
     for dummy in range(20):
         stubber.add_response("list_users", {"Users": []})
@@ -174,6 +245,6 @@ def test_a_client_shares_one_send_rate_across_its_calls():
     for dummy in range(20):
         client.list_users()
     time_.now = 4.0
-    assert client_utils.read(client, "list_users", "Users", "ListUsers") == []  # retried after the throttle
-    assert abs(rate.rate - client_utils.RATE_CUT * 20 / 4.0) < 1e-9
+    assert paging.read(client, "list_users", "Users", "ListUsers") == []  # retried after the throttle
+    assert abs(rate.rate - session.RATE_CUT * 20 / 4.0) < 1e-9
     stubber.assert_no_pending_responses()

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from ansible_collections.iamguard.aws.plugins.module_utils import root_credentials_session as rs
-from ansible_collections.iamguard.aws.plugins.module_utils.client import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.root import session as rs
 
 MEMBER = "210987654321"
 START = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)

@@ -29,7 +29,9 @@ except ImportError:  # handled by AnsibleAWSModule's own boto3 check
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 
-from ansible_collections.iamguard.aws.plugins.module_utils.client import BOTOCORE_RETRIES, IamGuardError, aws_client, call, iam_client, rate_limited
+from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.session import BOTOCORE_RETRIES, aws_client, iam_client, rate_limited
 
 AUDIT_TASK_POLICY = "IAMAuditRootUserCredentials"
 DELETE_TASK_POLICY = "IAMDeleteRootUserCredentials"
