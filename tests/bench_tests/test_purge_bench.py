@@ -91,10 +91,14 @@ def test_floor_and_call_counts(smoke):
 
 def test_iam_user_purge_is_exact(smoke):
     rows = smoke[1]
+    spec = plan_account(USERS, BYSTANDERS, SEED)
+    # Beyond the floor, one TagMFADevice per virtual device: the removal's intent, recorded before its deactivation.
+    intent_tags = sum(spec[target_name(i)]["virtual_mfa"] for i in range(USERS))
     for name in ("purge", "purge-manifest"):
         row = rows[name]
         assert (row["users_left"], row["orphans_left"], row["bystanders_damaged"]) == (0, 0, 0), row["left"]
-        assert row["writes"] == row["floor"]  # no changing call beyond the floor: the floor is counted right
+        assert row["calls_by_action"].get("iam:TagMFADevice", 0) == intent_tags > 0
+        assert row["writes"] == row["floor"] + intent_tags  # no other changing call beyond the floor: the floor is counted right
 
 
 def test_alternatives_leave_what_they_are_known_to_leave(smoke):
@@ -116,6 +120,9 @@ def test_iam_user_purge_stays_within_its_call_targets(smoke):
     manifests within 0.2 x the floor on top."""
     rows = smoke[1]
     purge, manifest = rows["purge"], rows["purge-manifest"]
-    assert purge["calls"] <= 1.5 * purge["floor"], purge["calls_by_action"]
+    # The intent tags (one TagMFADevice per virtual device, issue 18) came after these targets and are held to their
+    # own exact count in test_iam_user_purge_is_exact; every other call stays within the targets.
+    calls = purge["calls"] - purge["calls_by_action"].get("iam:TagMFADevice", 0)
+    assert calls <= 1.5 * purge["floor"], purge["calls_by_action"]
     assert manifest["calls"] - purge["calls"] <= 0.2 * purge["floor"], manifest["calls_by_action"]
     assert purge["calls_by_action"].get("iam:GetAccountAuthorizationDetails") == 1  # the account-wide source was used
