@@ -44,7 +44,8 @@ def test_check_then_real_run_with_a_survey_string(iam, run_playbook, tmp_path):
     assert not manifests.exists()
     # One block per user, one action a line (issue 21).
     alice, bob = plan_blocks(planned)
-    assert alice[0] == "%s alice: would be deleted - 6 actions:" % MAIN_ACCOUNT and len(alice) == 7
+    # login profile, key, the removal's intent tag on the virtual device, deactivate, delete device, group, user
+    assert alice[0] == "%s alice: would be deleted - 7 actions:" % MAIN_ACCOUNT and len(alice) == 8
     assert alice[1] == "  delete_login_profile alice" and alice[2].startswith("  delete_access_key ")
     assert alice[-2:] == ["  remove_user_from_group staff", "  delete_user alice"]
     assert bob == ["%s bob: would be deleted - 2 actions:" % MAIN_ACCOUNT, "  delete_login_profile bob", "  delete_user bob"]
