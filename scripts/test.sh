@@ -146,9 +146,9 @@ else
     # pytest.ini: -p no:cacheprovider, -ra. Exit 5 (no tests collected) is a failure too.
     # --durations: the slowest tests at the end of the log, to keep the loop short
     # (PYTEST_ADDOPTS=--durations=N for another count).
-    durations=(--durations=25)
-    if [[ "${PYTEST_ADDOPTS:-}" == *--durations* ]]; then durations=(); fi
-    python -m pytest "${parallel[@]}" "${durations[@]}" "${test_dirs[@]}" </dev/null 2>&1 | tee "${logs}/pytest.log"
+    slowest=(--durations=25)
+    if [[ "${PYTEST_ADDOPTS:-}" == *--durations* ]]; then slowest=(); fi
+    python -m pytest "${parallel[@]}" "${slowest[@]}" "${test_dirs[@]}" </dev/null 2>&1 | tee "${logs}/pytest.log"
     rc=${PIPESTATUS[0]}
     if ((rc == 0)); then record pytest PASS $((SECONDS - t)); else
         echo "pytest: exit status ${rc}$( ((rc == 5)) && echo ' (no tests collected)')"
