@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.iamguard.aws.plugins.module_utils import files, preflight, validation
+from ansible_collections.iamguard.aws.plugins.module_utils import files, playbook_settings, preflight, validation
 from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 
 ARGUMENT_SPEC = dict(
@@ -15,6 +15,10 @@ ARGUMENT_SPEC = dict(
     account_variables=dict(type="dict", default={}),
     lists=dict(type="dict", default={}),
     folders=dict(type="dict", default={}),
+    settings=dict(type="dict", options=dict(
+        playbook=dict(type="str", required=True, choices=sorted(playbook_settings.PLAYBOOKS)),
+        values=dict(type="dict", default={}),
+    )),
 )
 
 
@@ -35,10 +39,12 @@ class ActionModule(ActionBase):
                 host, task_vars.get("groups") or {}, task_vars.get("ansible_inventory_sources") or [],
                 list(task_vars.get("iamguard_inventory_errors") or []), args["caller_account"],
             )
-            result.update(target=target, msg=message, lists={}, folders={}, changed=False)
+            result.update(target=target, msg=message, lists={}, folders={}, settings={}, changed=False)
             if not target:
                 return result
             preflight.account_variables(host, **{key: value for key, value in args["account_variables"].items() if value is not None})
+            if args["settings"]:
+                result["settings"] = playbook_settings.settings(args["settings"]["playbook"], args["settings"]["values"])
             for name, value in args["lists"].items():
                 result["lists"][name] = validation.survey_list(value, name)
             for name, spec in args["folders"].items():

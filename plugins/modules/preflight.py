@@ -48,6 +48,25 @@ options:
         playbook writes to in check mode). The absolute paths come back in RV(folders).
     type: dict
     default: {}
+  settings:
+    description:
+      - A remediation playbook's own variables, checked and turned into the options of its module (RV(settings)), so the
+        playbook decides nothing in Jinja. Every broken rule is named in one message.
+    type: dict
+    suboptions:
+      playbook:
+        description: Whose variables these are.
+        type: str
+        required: true
+        choices: [offboard, orphan_cleanup]
+      values:
+        description:
+          - The variables as given (null when not set). V(offboard) takes C(offboard_users), C(protected_users),
+            C(offboard_mode), C(offboard_access_key_action), C(offboard_inventory_source), C(offboard_fail_on_missing);
+            V(orphan_cleanup) takes C(orphan_name_patterns), C(orphan_path_patterns), C(orphan_min_age_minutes),
+            C(orphan_include_unknown_age).
+        type: dict
+        default: {}
 notes:
   - An action plugin only; nothing runs on the target. It supports check mode (it changes nothing but the folders of
     O(folders) given with C(create)).
@@ -92,4 +111,9 @@ folders:
   returned: for a target
   type: dict
   sample: {"manifest_dir": "/home/admin/iamguard/manifests"}
+settings:
+  description: The module options O(settings) stands for (empty without O(settings)).
+  returned: for a target
+  type: dict
+  sample: {"name_patterns": ["*"], "path_patterns": ["*"], "min_age_minutes": 60, "include_unknown_age": true}
 """

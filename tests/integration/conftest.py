@@ -36,6 +36,8 @@ import textwrap
 import pytest
 import yaml
 
+from tests.integration import inprocess
+
 REPO = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 ENV_SH = os.path.join(REPO, "scripts", "env.sh")
 
@@ -347,11 +349,31 @@ def run_playbook(sim, ansible_base_env, tmp_path_factory):  # pylint: disable=re
 
 
 @pytest.fixture
-def run_module(run_playbook):  # pylint: disable=redefined-outer-name
+def run_module(run_playbook, sim, ansible_base_env):  # pylint: disable=redefined-outer-name
     """Run one module on localhost: ``run_module(module, args, *, check=False, diff=False, env=None,
-    verbosity=0)`` -> the task's result dict (a :class:`ModuleResult`), failures included."""
+    verbosity=0, via_playbook=False)`` -> the task's result dict (a :class:`ModuleResult`), failures included.
 
-    def run(module, args=None, *, check=False, diff=False, env=None, verbosity=0, timeout=600):
+    The module runs inside the pytest process (tests/integration/inprocess.py: its own main() against the
+    simulator, ``stdout`` = what it printed, ``rc`` = 0), unless the run needs the controller: ``verbosity``,
+    an ANSIBLE_* or PYTHON* variable in ``env``, or ``via_playbook=True`` run it as a one-task playbook.
+    """
+
+    def run(module, args=None, *, check=False, diff=False, env=None, verbosity=0, timeout=600, via_playbook=False):
+        if not (via_playbook or inprocess.needs_controller(env, verbosity)):
+            module_env = dict(ansible_base_env, AWS_ENDPOINT_URL=sim.url)
+            for key, value in (env or {}).items():
+                if value is None:
+                    module_env.pop(key, None)
+                else:
+                    module_env[key] = str(value)
+            returned, printed, deprecated = inprocess.run_in_process(module, dict(args or {}), check=check, diff=diff, env=module_env)
+            deprecated = [line for line in deprecated if not any(known in line for known in NOT_OURS_TO_FIX)]
+            if deprecated:
+                pytest.fail("the module returned deprecation warnings: %s" % deprecated)
+            result = ModuleResult(returned)
+            result.stdout = printed
+            result.rc = 0
+            return result
         play = {
             "name": "run_module",
             "hosts": "localhost",

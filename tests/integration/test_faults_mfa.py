@@ -1,8 +1,9 @@
 """A lost-device reset and an orphan sweep through the fault mix (30 % throttling, 5xx, dropped connections).
 
-Both run through the simulator's injected faults in check mode, for real and again: each converges in
-one run (every device of the users gone or only deactivated as its kind demands, every orphan
-deleted, nothing else touched) and the second run changes nothing.
+Both run through the simulator's injected faults in check mode, for real and again (the resets as module
+calls in the test's process, the sweep through its playbook): each converges in one run (every device of
+the users gone or only deactivated as its kind demands, every orphan deleted, nothing else touched) and
+the second run changes nothing.
 """
 
 import json
@@ -18,12 +19,16 @@ ROOT = "arn:aws:iam::123456789012:mfa/root-account-mfa-device"
 SWEPT = 25 if os.environ.get("IAMGUARD_BIG_FAULTS") == "1" else 8
 
 
-def _resets(names):
-    tasks = [{"name": "reset %s" % name, "iamguard.aws.iam_mfa_device": {"user_name": name, "state": "absent"}} for name in names]
-    return [{"name": "lost-device resets", "hosts": "localhost", "gather_facts": False, "tasks": tasks}]
+def _resets(run_module, names, check=False):
+    """Each user's reset (iam_mfa_device state=absent, run in the test's process): {name: result}."""
+    return {name: run_module("iamguard.aws.iam_mfa_device", {"user_name": name, "state": "absent"}, check=check) for name in names}
 
 
-def test_lost_device_resets_converge_through_faults(sim, iam, run_playbook):
+def _failures(results):
+    return {name: result.get("msg") for name, result in results.items() if result["failed"]}
+
+
+def test_lost_device_resets_converge_through_faults(sim, iam, run_module):
     names = ["phone-lost-%02d" % i for i in range(12)]
     for name in names:
         make_user(iam, name, virtual_mfa=1, hardware_mfa=1, passkeys=1)
@@ -31,16 +36,16 @@ def test_lost_device_resets_converge_through_faults(sim, iam, run_playbook):
     before = account_snapshot(iam)
     faults = Faults(sim, seed=7)
     with faults:
-        planned = run_playbook(_resets(names), check=True)
-    assert planned.rc == 0, failure_messages(planned)
+        planned = _resets(run_module, names, check=True)
+    assert _failures(planned) == {}
     assert account_snapshot(iam) == before
     with faults:
-        done = run_playbook(_resets(names))
-    assert done.rc == 0, failure_messages(done)
-    assert [r["result"]["actions"] for r in done.results] == [r["result"]["actions"] for r in planned.results]
+        done = _resets(run_module, names)
+    assert _failures(done) == {}
+    assert {name: result["actions"] for name, result in done.items()} == {name: result["actions"] for name, result in planned.items()}
     with faults:
-        again = run_playbook(_resets(names))
-    assert again.rc == 0 and not any(r["changed"] for r in again.results), failure_messages(again)
+        again = _resets(run_module, names)
+    assert _failures(again) == {} and not any(result["changed"] for result in again.values())
     counts = faults.summary()
     after = account_snapshot(iam)
     assert all(after["users"][name]["mfa_devices"] == [] for name in names)

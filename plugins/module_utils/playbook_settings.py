@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright: iamguard.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The variables of a remediation playbook, checked and turned into module options by the pre-flight, before any AWS call.
+
+A person gives them with -e, an inventory or an AWX survey, so they arrive as YAML values or as
+text ("false", "30", "alice, bob"). Every broken rule is named at once, in one sentence each;
+nothing was called in AWS when one is refused. Absent variables arrive as None and take their
+defaults here, not in the playbook's Jinja.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.iamguard.aws.plugins.module_utils import validation
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
+
+WHOLE_NUMBER = re.compile(r"[0-9]+")
+
+
+class _Rules:
+    """Collects the sentences of broken rules; ``checked`` raises one error naming them all."""
+
+    def __init__(self):
+        self.broken = []
+
+    def require(self, ok, sentence):
+        if not ok:
+            self.broken.append(sentence)
+        return ok
+
+    def call(self, function, *args):
+        """``function(*args)``, or None with its refusal recorded (validation.InvalidInput says what and why)."""
+        try:
+            return function(*args)
+        except IamGuardError as error:
+            self.broken.append(error.message.replace(" Nothing was changed.", ""))
+            return None
+
+    def checked(self, settings):
+        if self.broken:
+            raise IamGuardError("%s. Nothing was called in AWS." % "; ".join(sentence.rstrip(".") for sentence in self.broken))
+        return settings
+
+
+def _given(value, default):
+    return default if value is None else value
+
+
+def offboard(offboard_users=None, protected_users=None, offboard_mode=None, offboard_access_key_action=None,
+             offboard_inventory_source=None, offboard_fail_on_missing=None):
+    """offboard.yml's variables as iam_user_purge's options (user_names, state, access_key_action, inventory_source, ...)."""
+    rules = _Rules()
+    users = rules.call(validation.survey_list, offboard_users, "offboard_users") or []
+    rules.require(users, "offboard_users is required: IAM user names as a list, or one string separated by commas or newlines")
+    bad_names = [name for name in users if not validation.USER_NAME.fullmatch(name)]
+    rules.require(not bad_names, "offboard_users: each name is 1-64 of the characters A-Z a-z 0-9 + = , . @ _ - (refused: %s)" % ", ".join(bad_names))
+    mode = str(_given(offboard_mode, "delete"))
+    rules.require(mode in ("delete", "disable"), "offboard_mode must be delete or disable (got %s)" % mode)
+    rules.require(offboard_access_key_action is None or (mode == "disable" and offboard_access_key_action in ("delete", "deactivate")),
+                  "offboard_access_key_action must be delete or deactivate, and is only for offboard_mode disable")
+    rules.require(offboard_inventory_source in (None, "auto", "per_user") or (offboard_inventory_source == "account" and mode == "delete"),
+                  "offboard_inventory_source must be auto, per_user or account (account only with offboard_mode delete)")
+    return rules.checked({
+        "user_names": users,
+        "protected_users": rules.call(validation.survey_list, protected_users, "protected_users") or [],
+        "mode": mode,
+        "state": "absent" if mode == "delete" else "disabled",
+        "access_key_action": offboard_access_key_action,
+        "inventory_source": offboard_inventory_source,
+        "fail_on_missing": rules.call(validation.boolean, _given(offboard_fail_on_missing, False), "offboard_fail_on_missing"),
+    })
+
+
+def orphan_cleanup(orphan_name_patterns=None, orphan_path_patterns=None, orphan_min_age_minutes=None, orphan_include_unknown_age=None):
+    """orphan_cleanup.yml's variables as iam_mfa_orphans' options (name_patterns, path_patterns, min_age_minutes, include_unknown_age)."""
+    rules = _Rules()
+    names = rules.call(validation.survey_list, _given(orphan_name_patterns, ["*"]), "orphan_name_patterns") or []
+    rules.require(names and not any("/" in pattern for pattern in names),
+                  "orphan_name_patterns must be a non-empty list of shell patterns (or one string separated by commas), each without /")
+    paths = rules.call(validation.survey_list, _given(orphan_path_patterns, ["*"]), "orphan_path_patterns") or []
+    rules.require(paths and all(pattern.startswith(("/", "*")) for pattern in paths),
+                  "orphan_path_patterns must be a non-empty list of shell patterns (or one string separated by commas), each starting with / or *")
+    min_age = str(_given(orphan_min_age_minutes, 60)).strip()
+    rules.require(WHOLE_NUMBER.fullmatch(min_age), "orphan_min_age_minutes must be a whole number of minutes, 0 or more (got %s)" % min_age)
+    return rules.checked({
+        "name_patterns": names,
+        "path_patterns": paths,
+        "min_age_minutes": int(min_age) if WHOLE_NUMBER.fullmatch(min_age) else None,
+        "include_unknown_age": rules.call(validation.boolean, _given(orphan_include_unknown_age, True), "orphan_include_unknown_age"),
+    })
+
+
+PLAYBOOKS = {"offboard": offboard, "orphan_cleanup": orphan_cleanup}
+
+
+def settings(playbook, values):
+    """The module options of ``playbook`` (a key of PLAYBOOKS) from its variables ``values``; IamGuardError naming every broken rule."""
+    if playbook not in PLAYBOOKS:
+        raise IamGuardError("settings.playbook must be one of %s (got %r)" % (", ".join(sorted(PLAYBOOKS)), playbook))
+    return PLAYBOOKS[playbook](**values)

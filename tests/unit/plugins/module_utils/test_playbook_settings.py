@@ -1,0 +1,75 @@
+"""The remediation playbooks' variables, checked by the pre-flight (module_utils/playbook_settings.py)."""
+
+import pytest
+
+from ansible_collections.iamguard.aws.plugins.module_utils import playbook_settings
+from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
+
+
+def refusal(playbook, **values):
+    with pytest.raises(IamGuardError) as caught:
+        playbook_settings.settings(playbook, values)
+    assert caught.value.message.endswith(". Nothing was called in AWS."), caught.value.message
+    return caught.value.message
+
+
+def test_offboard_defaults_and_survey_strings():
+    assert playbook_settings.settings("offboard", {"offboard_users": "alice, bob\ncarol"}) == {
+        "user_names": ["alice", "bob", "carol"], "protected_users": [], "mode": "delete", "state": "absent",
+        "access_key_action": None, "inventory_source": None, "fail_on_missing": False,
+    }
+    disabled = playbook_settings.settings("offboard", {
+        "offboard_users": ["a,b"], "protected_users": "admin-*,break-glass", "offboard_mode": "disable",
+        "offboard_access_key_action": "deactivate", "offboard_inventory_source": "per_user", "offboard_fail_on_missing": "yes",
+    })
+    assert disabled == {
+        "user_names": ["a,b"], "protected_users": ["admin-*", "break-glass"], "mode": "disable", "state": "disabled",
+        "access_key_action": "deactivate", "inventory_source": "per_user", "fail_on_missing": True,
+    }
+
+
+@pytest.mark.parametrize("values, fragments", [
+    ({}, ["offboard_users is required"]),
+    ({"offboard_users": " , \n"}, ["offboard_users is required"]),
+    ({"offboard_users": ["alice", "bad name", "\u00e5sa"]}, ["refused: bad name, \u00e5sa"]),
+    ({"offboard_users": "alice", "offboard_mode": "erase"}, ["offboard_mode must be delete or disable (got erase)"]),
+    ({"offboard_users": "alice", "offboard_access_key_action": "deactivate"}, ["only for offboard_mode disable"]),
+    ({"offboard_users": "alice", "offboard_mode": "disable", "offboard_access_key_action": "rotate"}, ["offboard_access_key_action"]),
+    ({"offboard_users": "alice", "offboard_mode": "disable", "offboard_inventory_source": "account"}, ["account only with offboard_mode delete"]),
+    ({"offboard_users": "alice", "offboard_fail_on_missing": "maybe"}, ["offboard_fail_on_missing"]),
+    ({"offboard_users": {"alice": 1}}, ["offboard_users"]),
+    # Every broken rule at once.
+    ({"offboard_users": "bad name", "offboard_mode": "erase", "offboard_fail_on_missing": "maybe"},
+     ["refused: bad name", "offboard_mode must be", "offboard_fail_on_missing"]),
+])
+def test_offboard_refusals_name_each_broken_rule(values, fragments):
+    message = refusal("offboard", **values)
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_orphan_cleanup_defaults_and_survey_strings():
+    assert playbook_settings.settings("orphan_cleanup", {}) == {
+        "name_patterns": ["*"], "path_patterns": ["*"], "min_age_minutes": 60, "include_unknown_age": True,
+    }
+    assert playbook_settings.settings("orphan_cleanup", {
+        "orphan_name_patterns": "ci-*, tmp-?", "orphan_path_patterns": "/team/*", "orphan_min_age_minutes": "0",
+        "orphan_include_unknown_age": "false",
+    }) == {"name_patterns": ["ci-*", "tmp-?"], "path_patterns": ["/team/*"], "min_age_minutes": 0, "include_unknown_age": False}
+
+
+@pytest.mark.parametrize("values, fragment", [
+    ({"orphan_name_patterns": "team/alice"}, "orphan_name_patterns"),
+    ({"orphan_name_patterns": []}, "orphan_name_patterns"),
+    ({"orphan_path_patterns": "team/*"}, "orphan_path_patterns"),
+    ({"orphan_min_age_minutes": "-5"}, "orphan_min_age_minutes must be a whole number of minutes, 0 or more (got -5)"),
+    ({"orphan_min_age_minutes": "an hour"}, "orphan_min_age_minutes"),
+    ({"orphan_include_unknown_age": "sometimes"}, "orphan_include_unknown_age"),
+])
+def test_orphan_cleanup_refusals(values, fragment):
+    assert fragment in refusal("orphan_cleanup", **values)
+
+
+def test_unknown_playbook_is_refused():
+    with pytest.raises(IamGuardError, match="settings.playbook"):
+        playbook_settings.settings("enroll", {})
