@@ -155,7 +155,8 @@ findings_after:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.iamguard.aws.plugins.module_utils.files import prepare_folder
-from ansible_collections.iamguard.aws.plugins.module_utils.root.credentials import CREDENTIAL_TYPES, remove_root
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.root import CREDENTIAL_TYPES
+from ansible_collections.iamguard.aws.plugins.module_utils.root.credentials import remove_root
 from ansible_collections.iamguard.aws.plugins.module_utils.root.session import module_clients
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
 

@@ -20,10 +20,8 @@ executor takes as done, and the deactivation before it is what counts.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import time
 
 from ansible_collections.iamguard.aws.plugins.module_utils import manifest, validation
 from ansible_collections.iamguard.aws.plugins.module_utils.apply import apply
@@ -32,23 +30,21 @@ from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuar
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
 from ansible_collections.iamguard.aws.plugins.module_utils.findings import ROOT_ACCESS_KEY, ROOT_VIRTUAL_MFA, ROOT_WITHOUT_MFA, finding, type_by_serial
 from ansible_collections.iamguard.aws.plugins.module_utils.paging import iso_date, read
-from ansible_collections.iamguard.aws.plugins.module_utils.plans.action import Action, report
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.action import report
+from ansible_collections.iamguard.aws.plugins.module_utils.plans.root import (
+    ACCESS_KEYS, CREDENTIAL_TYPES, LOGIN_PROFILE, MFA_DEVICES, SIGNING_CERTIFICATES, facts_after, plan_removal, remaining,
+)
+from ansible_collections.iamguard.aws.plugins.module_utils.root.manifest import (
+    MANIFEST_NAME, finished_manifests, leftover_serials, manifest_document, mark_progress, unfinished_manifests, utc_time,
+)
 from ansible_collections.iamguard.aws.plugins.module_utils.root.organization import assume_root, centralized_root_access, check_target, management_account
 from ansible_collections.iamguard.aws.plugins.module_utils.root.session import AUDIT_TASK_POLICY, DELETE_TASK_POLICY
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity
 from ansible_collections.iamguard.aws.plugins.module_utils.tags import ROOT_DEVICE_NAME, VIRTUAL
 
-LOGIN_PROFILE = "login_profile"
-ACCESS_KEYS = "access_keys"
-SIGNING_CERTIFICATES = "signing_certificates"
-MFA_DEVICES = "mfa_devices"
-# In the order they are removed: sign-in first, MFA last.
-CREDENTIAL_TYPES = (LOGIN_PROFILE, ACCESS_KEYS, SIGNING_CERTIFICATES, MFA_DEVICES)
 ROOT_FINDING_IDS = (ROOT_WITHOUT_MFA, ROOT_VIRTUAL_MFA, ROOT_ACCESS_KEY)
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
-MANIFEST_NAME = "root-credentials"  # <account>-root-credentials-<UTC time>.json
-DELETED_LEFTOVERS = "deleted_leftovers"  # in a manifest not finished yet: its deactivated virtual devices a later run deleted
 
 
 # --- options -------------------------------------------------------------------------
@@ -107,7 +103,7 @@ def device_type(serial):
     return type_by_serial(serial)
 
 
-# --- findings and plan (pure) -------------------------------------------------------------
+# --- findings (pure) -------------------------------------------------------------
 
 
 def has_credentials(facts):
@@ -131,120 +127,6 @@ def counts(found):
     return {finding_id: sum(1 for item in found if item["id"] == finding_id) for finding_id in ROOT_FINDING_IDS}
 
 
-def plan_removal(facts, credential_types, leftovers=()):
-    """Sign-in first (password, keys, certificates), then every device deactivated, each virtual one deleted right after.
-
-    ``leftovers``: virtual serials a run that did not finish may have deactivated without deleting (see leftover_serials).
-    They are deleted whatever ``credential_types``: the device is deactivated already, and deleting it is what that run
-    recorded it would do.
-    """
-    actions = []
-    if LOGIN_PROFILE in credential_types and facts[LOGIN_PROFILE]:
-        actions.append(Action("delete_login_profile", "root"))
-    if ACCESS_KEYS in credential_types:
-        actions.extend(Action("delete_access_key", key["access_key_id"], {"AccessKeyId": key["access_key_id"]}) for key in facts[ACCESS_KEYS])
-    if SIGNING_CERTIFICATES in credential_types:
-        actions.extend(Action("delete_signing_certificate", cert["certificate_id"], {"CertificateId": cert["certificate_id"]})
-                       for cert in facts[SIGNING_CERTIFICATES])
-    if MFA_DEVICES in credential_types:
-        for device in facts[MFA_DEVICES]:
-            serial = device["serial_number"]
-            actions.append(Action("deactivate_mfa_device", serial, {"SerialNumber": serial}))
-            if device["type"] == VIRTUAL:
-                actions.append(Action("delete_virtual_mfa_device", serial, {"SerialNumber": serial}))
-    actions.extend(Action("delete_virtual_mfa_device", serial, {"SerialNumber": serial}) for serial in leftovers)
-    return actions
-
-
-def facts_after(facts, credential_types):
-    """What the plan leads to: the selected kinds gone."""
-    return {kind: (None if kind == LOGIN_PROFILE else []) if kind in credential_types else value for kind, value in facts.items()}
-
-
-def manifest_document(account_id, facts, actions, caller_arn, written_at):
-    return {
-        "format": "iamguard.aws/root-credentials-manifest/1",
-        "written_at": written_at,
-        "written_by": caller_arn,
-        "account_id": account_id,
-        "root_credentials": facts,
-        "actions": report(actions),
-    }
-
-
-# --- manifests of runs that did not finish ------------------------------------------------------
-# A run stopped between DeactivateMFADevice and DeleteVirtualMFADevice leaves root's virtual
-# device unassigned: ListMFADevices no longer shows it and the delete task policy cannot list
-# virtual devices. Its manifest, written first and marked finished only after the last action,
-# still names it, so the next run deletes it.
-
-
-def unfinished_manifests(folder, account_id):
-    """{path: document} of this account's earlier root manifests in ``folder`` that were never marked finished."""
-    if not folder:
-        return {}
-    prefix = "%s-%s-" % (account_id, MANIFEST_NAME)
-    found = {}
-    for entry in sorted(os.listdir(folder)):
-        if not (entry.startswith(prefix) and entry.endswith(".json")):
-            continue
-        path = os.path.join(folder, entry)
-        try:
-            with open(path, encoding="utf-8") as handle:
-                document = json.load(handle)
-        except (OSError, ValueError):
-            continue  # unreadable or not JSON: it names nothing
-        if isinstance(document, dict) and not document.get("finished_at"):
-            found[path] = document
-    return found
-
-
-def _named_virtual(document):
-    """The virtual serials a manifest names and has not recorded as deleted since (DELETED_LEFTOVERS)."""
-    devices = (document.get("root_credentials") or {}).get(MFA_DEVICES, [])
-    return {device["serial_number"] for device in devices if device.get("type") == VIRTUAL} - set(document.get(DELETED_LEFTOVERS, []))
-
-
-def leftover_serials(unfinished, facts):
-    """Virtual serials the unfinished manifests name that ListMFADevices no longer shows (deactivated, maybe not deleted)."""
-    listed = {device["serial_number"] for device in facts[MFA_DEVICES]}
-    return sorted(set().union(*(_named_virtual(document) for document in unfinished.values())) - listed)
-
-
-def remaining(facts):
-    """The targets (as the actions name them) that root still has: 'root' for the login profile, key ids, certificate ids, MFA serials."""
-    present = {"root"} if facts[LOGIN_PROFILE] else set()
-    present.update(key["access_key_id"] for key in facts[ACCESS_KEYS])
-    present.update(cert["certificate_id"] for cert in facts[SIGNING_CERTIFICATES])
-    present.update(device["serial_number"] for device in facts[MFA_DEVICES])
-    return present
-
-
-def finished_manifests(documents, after):
-    """The {path: document} whose every action's target is gone from ``after`` (root's credentials read after this run).
-
-    A virtual serial an unfinished manifest names and ListMFADevices no longer shows is deleted by this run (see
-    plan_removal), so only what root still holds keeps a manifest unfinished: a run limited to some credential
-    types finishes no manifest whose other removals are still to do.
-    """
-    left = remaining(after)
-    return {path: document for path, document in documents.items() if not {action["target"] for action in document.get("actions", [])} & left}
-
-
-def mark_progress(documents, finished, deleted):
-    """Rewrite the manifests this run finished with the time it ended (finished_at), and the others that name a
-    virtual device it deleted (``deleted``) with that device in DELETED_LEFTOVERS, so no later run plans it again."""
-    finished_at = utc_time()
-    for path, document in documents.items():
-        if path in finished:
-            changes = {"finished_at": finished_at}
-        elif _named_virtual(document) & set(deleted):
-            changes = {DELETED_LEFTOVERS: sorted(set(document.get(DELETED_LEFTOVERS, [])) | (_named_virtual(document) & set(deleted)))}
-        else:
-            continue
-        write_private_file(path, manifest.to_json(dict(document, **changes)), "manifest_dir", force=True)
-
-
 def default_device_serial(partition, account_id):
     """Root's virtual device as the console names it by default (arn:...:mfa/root-account-mfa-device)."""
     return "arn:%s:iam::%s:mfa/%s" % (partition, account_id, ROOT_DEVICE_NAME)
@@ -263,10 +145,6 @@ def finish_default_device(root_iam, serial, warnings):
             warnings.append("Could not check for a deactivated virtual MFA device of root left by a stopped run: %s" % e.message)
         return False
     return True
-
-
-def utc_time():
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 # --- entry points ---------------------------------------------------------------------------

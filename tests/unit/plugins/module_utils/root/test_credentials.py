@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: iamguard.aws contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""root_credentials: options, typing by serial, findings, the plan, and whole runs over stubbed clients."""
+"""Root credentials: options, typing by serial, findings, the plan (plans/root.py), manifests (root/manifest.py), and whole runs over stubbed clients."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
-from ansible_collections.iamguard.aws.plugins.module_utils.root import credentials as rc, organization as org
+from ansible_collections.iamguard.aws.plugins.module_utils.plans import root as root_plan
+from ansible_collections.iamguard.aws.plugins.module_utils.root import credentials as rc, manifest as root_manifest, organization as org
 from ansible_collections.iamguard.aws.plugins.module_utils.root.session import Clients
 from ansible_collections.iamguard.aws.plugins.module_utils.validation import InvalidInput
 
@@ -29,7 +30,7 @@ HARDWARE = "GAHT12345678"
 KEY_ID = "AKIAROOTKEY000000001"
 CERT_ID = "CERTROOT0000000000000000000001"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
-ALL = list(rc.CREDENTIAL_TYPES)
+ALL = list(root_plan.CREDENTIAL_TYPES)
 AUDIT_ARN = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
 DELETE_ARN = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
 
@@ -105,7 +106,7 @@ def test_root_without_mfa_only_when_root_has_a_credential():
 
 
 def test_plan_removes_sign_in_first_and_deletes_only_virtual_devices():
-    plan = rc.plan_removal(facts(serials=(PASSKEY, VIRTUAL, HARDWARE)), ALL)
+    plan = root_plan.plan_removal(facts(serials=(PASSKEY, VIRTUAL, HARDWARE)), ALL)
     assert actions(plan) == [
         ("delete_login_profile", "root", {}),
         ("delete_access_key", KEY_ID, {"AccessKeyId": KEY_ID}),
@@ -118,12 +119,12 @@ def test_plan_removes_sign_in_first_and_deletes_only_virtual_devices():
 
 
 def test_plan_of_selected_kinds_and_of_nothing():
-    assert actions(rc.plan_removal(facts(), ["access_keys"])) == [("delete_access_key", KEY_ID, {"AccessKeyId": KEY_ID})]
-    assert rc.plan_removal(facts(login=False, keys=(), certs=(), serials=()), ALL) == []
+    assert actions(root_plan.plan_removal(facts(), ["access_keys"])) == [("delete_access_key", KEY_ID, {"AccessKeyId": KEY_ID})]
+    assert root_plan.plan_removal(facts(login=False, keys=(), certs=(), serials=()), ALL) == []
 
 
 def test_facts_after_empty_only_the_selected_kinds():
-    after = rc.facts_after(facts(), ["login_profile", "mfa_devices"])
+    after = root_plan.facts_after(facts(), ["login_profile", "mfa_devices"])
     assert after["login_profile"] is None and after["mfa_devices"] == []
     assert after["access_keys"] == facts()["access_keys"]
 
@@ -278,7 +279,7 @@ def test_a_run_of_other_types_finishes_the_leftover_device_but_no_manifest_whose
     earlier = tmp_path / ("%s-root-credentials-20261125T100000Z.json" % MEMBER)
     stopped = [{"action": "delete_login_profile", "target": "root"}, {"action": "deactivate_mfa_device", "target": VIRTUAL},
                {"action": "delete_virtual_mfa_device", "target": VIRTUAL}]
-    earlier.write_text(json.dumps(dict(rc.manifest_document(MEMBER, facts(keys=(), certs=()), [], CALLER_ARN, "2026-11-25T10:00:00Z"),
+    earlier.write_text(json.dumps(dict(root_manifest.manifest_document(MEMBER, facts(keys=(), certs=()), [], CALLER_ARN, "2026-11-25T10:00:00Z"),
                                        actions=stopped)), encoding="utf-8")
     stubs.caller()
     stubs.assume(DELETE_ARN)
@@ -380,11 +381,12 @@ def test_a_virtual_device_left_by_an_unfinished_run_is_deleted_once(stubs, tmp_p
     # An earlier run wrote its manifest, deactivated root's virtual device and stopped before deleting it:
     # ListMFADevices no longer shows the device, only the unfinished manifest names it.
     earlier = tmp_path / ("%s-root-credentials-20261125T100000Z.json" % MEMBER)
-    earlier.write_text(json.dumps(rc.manifest_document(MEMBER, facts(login=False, keys=(), certs=(), serials=(VIRTUAL, HARDWARE)), [],
-                                                       CALLER_ARN, "2026-11-25T10:00:00Z")), encoding="utf-8")
+    earlier_facts = facts(login=False, keys=(), certs=(), serials=(VIRTUAL, HARDWARE))
+    earlier.write_text(json.dumps(root_manifest.manifest_document(MEMBER, earlier_facts, [], CALLER_ARN, "2026-11-25T10:00:00Z")), encoding="utf-8")
     finished = tmp_path / ("%s-root-credentials-20261124T100000Z.json" % MEMBER)
-    finished.write_text(json.dumps(dict(rc.manifest_document(MEMBER, facts(serials=("arn:aws:iam::%s:mfa/old" % MEMBER,)), [], CALLER_ARN,
-                                                             "2026-11-24T10:00:00Z"), finished_at="2026-11-24T10:00:05Z")), encoding="utf-8")
+    finished_facts = facts(serials=("arn:aws:iam::%s:mfa/old" % MEMBER,))
+    finished_document = root_manifest.manifest_document(MEMBER, finished_facts, [], CALLER_ARN, "2026-11-24T10:00:00Z")
+    finished.write_text(json.dumps(dict(finished_document, finished_at="2026-11-24T10:00:05Z")), encoding="utf-8")
     for check_mode, policy in ((True, AUDIT_ARN), (False, DELETE_ARN)):
         stubs.caller()
         stubs.assume(policy)
@@ -416,8 +418,8 @@ def test_a_failed_run_leaves_its_manifest_unfinished(stubs, tmp_path):
     stubs.error("root", "delete_virtual_mfa_device", "AccessDenied")
     with pytest.raises(IamGuardError):
         rc.remove_root(stubs.make(), params(manifest_dir=str(tmp_path)), check_mode=False)
-    assert list(rc.unfinished_manifests(str(tmp_path), MEMBER)) == [str(path) for path in tmp_path.iterdir()]
-    assert rc.leftover_serials(rc.unfinished_manifests(str(tmp_path), MEMBER), facts(serials=())) == [VIRTUAL]
+    assert list(root_manifest.unfinished_manifests(str(tmp_path), MEMBER)) == [str(path) for path in tmp_path.iterdir()]
+    assert root_manifest.leftover_serials(root_manifest.unfinished_manifests(str(tmp_path), MEMBER), facts(serials=())) == [VIRTUAL]
 
 
 def test_bad_account_id_makes_no_call(stubs):
