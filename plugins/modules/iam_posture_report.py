@@ -110,7 +110,7 @@ totals:
   type: dict
   sample: {"accounts": 3, "reachable": 2, "users": 40, "findings": 9, "by_severity": {"critical": 1, "high": 2, "medium": 6, "low": 0,
            "informational": 0}, "by_id": {"account_unreachable": 1, "console_user_without_mfa": 3}}
-unreachable:
+unreachable_accounts:
   description: The accounts that could not be read, with C(account_id), C(account_name), C(source), C(code) and C(message).
   returned: always
   type: list

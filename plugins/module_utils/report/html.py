@@ -105,7 +105,7 @@ def html_page(report, stamp):
                  + _table(ACCOUNT_HEADERS + tuple(ids), [account_cells(a, ids) for a in report["accounts"]], "accounts", sortable=True), "accounts-section"),
         _section("Accounts not reachable", _table(("Account", "Name", "Source", "Code", "Message"),
                                                   [(u["account_id"], u["account_name"], u["source"], u["code"], u["message"])
-                                                   for u in report["unreachable"]], "unreachable") if report["unreachable"] else _paragraph("None."),
+                                                   for u in report["unreachable_accounts"]], "unreachable") if report["unreachable_accounts"] else _paragraph("None."),
                  "unreachable-section"),
         _section("Console users without MFA, most recent sign-in first",
                  _table(RANKING_HEADERS, ranking_rows(report), "ranking") if report["console_users_without_mfa"] else _paragraph("None."), "ranking-section"),

@@ -188,7 +188,7 @@ def posture(inputs, rejected, now, parameters, caller, previous_file=None, previ
         "verdict": {"status": status, "text": sentence},
         "totals": total,
         "accounts": accounts,
-        "unreachable": [dict(why, account_id=a["account_id"], account_name=a["account_name"]) for a in accounts for why in a["unreachable"]],
+        "unreachable_accounts": [dict(why, account_id=a["account_id"], account_name=a["account_name"]) for a in accounts for why in a["unreachable"]],
         "console_users_without_mfa": sign_in_ranking(findings, now),
         "findings": findings,
         "inputs": [{"file": e["file"], "sha256": e["sha256"]} for a in accounts for e in a["evidence"].values()],

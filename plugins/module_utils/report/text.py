@@ -70,7 +70,7 @@ def markdown(report, stamp):
     lines += ["", "## Accounts, worst first", ""] + _table(ACCOUNT_HEADERS + tuple(ids), [account_cells(a, ids) for a in report["accounts"]])
     lines += ["", "## Accounts not reachable", ""]
     lines += _table(("Account", "Name", "Source", "Code", "Message"), [(u["account_id"], u["account_name"], u["source"], u["code"], u["message"])
-                                                                       for u in report["unreachable"]]) if report["unreachable"] else ["None."]
+                                                                       for u in report["unreachable_accounts"]]) if report["unreachable_accounts"] else ["None."]
     lines += ["", "## Console users without MFA, most recent sign-in first", ""]
     lines += _table(RANKING_HEADERS, ranking_rows(report)) if report["console_users_without_mfa"] else ["None."]
     lines += ["", "## Changes since the previous report", ""]

@@ -53,7 +53,7 @@ def test_the_latest_set_of_every_account_is_merged(tmp_path):
                   "user_without_mfa": 2}}
     assert report["verdict"] == {"status": "fail", "text": "FAIL: 2 critical and 1 high findings (9 in all) across 4 accounts, 3 reachable; "
                                                           "16 users audited."}
-    assert report["unreachable"] == [{"account_id": ids["unreachable"], "account_name": "sandbox", "source": "mfa_audit", "code": "AccessDenied",
+    assert report["unreachable_accounts"] == [{"account_id": ids["unreachable"], "account_name": "sandbox", "source": "mfa_audit", "code": "AccessDenied",
                                       "message": "not authorized to perform sts:AssumeRole"}]
     # controls come from today's table, with both CIS versions
     control = next(i for i in report["findings"] if i["id"] == "console_user_without_mfa")
