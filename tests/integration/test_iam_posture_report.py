@@ -54,8 +54,8 @@ def test_organization_report_changes_asff_import_and_evidence(sim, iam, run_play
         {"name": "First organization report", MODULE: {"report_dir": folder, "caller_identity": True}},
         {"name": "A later audit of the other account", "ansible.builtin.copy": {"src": later, "dest": folder + "/", "mode": "0600"}},
         {"name": "Reports are stamped to the second", "ansible.builtin.pause": {"seconds": 1}},
-        {"name": "Second report, exported and imported", MODULE: {"report_dir": folder, "asff": True, "import_to_security_hub": True,
-                                                                 "region": "us-east-1"}, "register": "second"},
+        {"name": "Second report, exported and imported", "register": "second",
+         MODULE: {"report_dir": folder, "asff": True, "import_to_security_hub": True, "region": "us-east-1"}},
         {"name": "An auditor checks the set", "ansible.builtin.command": {"cmd": "sha256sum -c {{ second.report_files.sha256 | basename }}",
                                                                           "chdir": folder}, "changed_when": False},
         {"name": "A missing folder is refused", MODULE: {"report_dir": folder + "/missing"}, "ignore_errors": True},
@@ -67,7 +67,7 @@ def test_organization_report_changes_asff_import_and_evidence(sim, iam, run_play
     assert first["totals"]["accounts"] == 3 and first["totals"]["reachable"] == 2 and first["totals"]["users"] == 4
     assert first["verdict"]["status"] == "fail"  # an unreachable account is a high finding
     assert first["unreachable_accounts"] == [{"account_id": GONE, "account_name": "sandbox", "source": "mfa_audit", "code": "AccessDenied",
-                                     "message": "sts:AssumeRole refused"}]
+                                              "message": "sts:AssumeRole refused"}]
     assert first["caller"] == {"arn": "arn:aws:sts::123456789012:user/moto", "account_id": MAIN}
     assert first["changes"]["previous_file"] is None and first["changed"] is False
 

@@ -52,8 +52,7 @@ def asff_finding(item, product, at, resolved=False):
     document = {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": finding_id(item)[:512],
-        "ProductArn": "arn:%s:securityhub:%s:%s:product/%s/default" % (product["partition"], product["region"], product["account_id"],
-                                                                      product["account_id"]),
+        "ProductArn": "arn:{partition}:securityhub:{region}:{account_id}:product/{account_id}/default".format(**product),
         "GeneratorId": GENERATOR_PREFIX + item["id"],
         "AwsAccountId": item["account_id"],
         "Types": [CIS_TYPE if item.get("cis_v7") or item.get("cis_v3") else BEST_PRACTICE_TYPE],

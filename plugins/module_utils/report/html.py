@@ -15,7 +15,8 @@ from html import escape
 from ansible_collections.iamguard.aws.plugins.module_utils.findings import SEVERITIES
 from ansible_collections.iamguard.aws.plugins.module_utils.report.cells import detail_text, who
 from ansible_collections.iamguard.aws.plugins.module_utils.report.text import (
-    ACCOUNT_HEADERS, CHANGE_HEADERS, EVIDENCE_HEADERS, RANKING_HEADERS, account_cells, change_rows, evidence_rows, finding_ids, ranking_rows,
+    ACCOUNT_HEADERS, CHANGE_HEADERS, EVIDENCE_HEADERS, RANKING_HEADERS, UNREACHABLE_HEADERS, account_cells, change_rows, evidence_rows, finding_ids,
+    ranking_rows, unreachable_rows,
 )
 
 STYLE = """
@@ -103,10 +104,8 @@ def html_page(report, stamp):
                                    + [totals["by_severity"][s] for s in SEVERITIES]], "totals"), "totals-section"),
         _section("Accounts, worst first", _paragraph("Click a column header to sort.")
                  + _table(ACCOUNT_HEADERS + tuple(ids), [account_cells(a, ids) for a in report["accounts"]], "accounts", sortable=True), "accounts-section"),
-        _section("Accounts not reachable", _table(("Account", "Name", "Source", "Code", "Message"),
-                                                  [(u["account_id"], u["account_name"], u["source"], u["code"], u["message"])
-                                                   for u in report["unreachable_accounts"]], "unreachable") if report["unreachable_accounts"] else _paragraph("None."),
-                 "unreachable-section"),
+        _section("Accounts not reachable", _table(UNREACHABLE_HEADERS, unreachable_rows(report), "unreachable")
+                 if report["unreachable_accounts"] else _paragraph("None."), "unreachable-section"),
         _section("Console users without MFA, most recent sign-in first",
                  _table(RANKING_HEADERS, ranking_rows(report), "ranking") if report["console_users_without_mfa"] else _paragraph("None."), "ranking-section"),
         _section("Changes since the previous report", _changes(report["changes"]), "changes-section"),

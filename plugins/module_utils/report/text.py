@@ -11,6 +11,7 @@ import json
 
 from ansible_collections.iamguard.aws.plugins.module_utils.findings import SEVERITIES, standards_table
 from ansible_collections.iamguard.aws.plugins.module_utils.report.cells import detail_text, markdown_row, spreadsheet_safe, who
+from ansible_collections.iamguard.aws.plugins.module_utils.report.posture import severity_rank
 
 CSV_COLUMNS = ("account_id", "account_name", "id", "severity", "title", "control", "user_name", "serial_number", "source", "detail")
 NO_VALUE = "-"
@@ -19,8 +20,7 @@ NO_VALUE = "-"
 def finding_ids(report):
     """The finding ids present, worst severity first: the columns of the accounts table."""
     severity = {item["id"]: item["severity"] for item in report["findings"]}
-    return sorted(report["totals"]["by_id"], key=lambda finding_id: (SEVERITIES.index(severity[finding_id])
-                                                                      if severity[finding_id] in SEVERITIES else len(SEVERITIES), finding_id))
+    return sorted(report["totals"]["by_id"], key=lambda finding_id: (severity_rank(severity[finding_id]), finding_id))
 
 
 def account_cells(account, ids):
@@ -49,6 +49,11 @@ def evidence_rows(report):
 EVIDENCE_HEADERS = ("Account", "Source", "File", "Generated", "Report age (hours)", "sha256")
 CHANGE_HEADERS = ("Account", "Finding", "Severity", "User", "Serial number")
 RANKING_HEADERS = ("Rank", "Account", "User", "Password last used", "Days since")
+UNREACHABLE_HEADERS = ("Account", "Name", "Source", "Code", "Message")
+
+
+def unreachable_rows(report):
+    return [(u["account_id"], u["account_name"], u["source"], u["code"], u["message"]) for u in report["unreachable_accounts"]]
 
 
 def change_rows(items):
@@ -69,8 +74,7 @@ def markdown(report, stamp):
                     [[totals["accounts"], totals["reachable"], totals["users"], totals["findings"]] + [totals["by_severity"][s] for s in SEVERITIES]])
     lines += ["", "## Accounts, worst first", ""] + _table(ACCOUNT_HEADERS + tuple(ids), [account_cells(a, ids) for a in report["accounts"]])
     lines += ["", "## Accounts not reachable", ""]
-    lines += _table(("Account", "Name", "Source", "Code", "Message"), [(u["account_id"], u["account_name"], u["source"], u["code"], u["message"])
-                                                                       for u in report["unreachable_accounts"]]) if report["unreachable_accounts"] else ["None."]
+    lines += _table(UNREACHABLE_HEADERS, unreachable_rows(report)) if report["unreachable_accounts"] else ["None."]
     lines += ["", "## Console users without MFA, most recent sign-in first", ""]
     lines += _table(RANKING_HEADERS, ranking_rows(report)) if report["console_users_without_mfa"] else ["None."]
     lines += ["", "## Changes since the previous report", ""]

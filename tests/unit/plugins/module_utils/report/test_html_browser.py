@@ -24,11 +24,9 @@ try:
 except ImportError:  # pragma: no cover - the skip below says so
     webdriver = None
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and DRIVER and webdriver),
-    reason="headless Chromium test needs chromium and chromedriver on PATH (apt-get install chromium chromium-driver) and selenium "
-           "(requirements-dev.txt); missing: %s" % ", ".join(name for name, found in (("chromium", CHROMIUM), ("chromedriver", DRIVER),
-                                                                                     ("selenium", webdriver)) if not found))
+MISSING = [name for name, found in (("chromium", CHROMIUM), ("chromedriver", DRIVER), ("selenium", webdriver)) if not found]
+pytestmark = pytest.mark.skipif(bool(MISSING), reason="headless Chromium test needs chromium and chromedriver on PATH (apt-get install chromium "
+                                                      "chromium-driver) and selenium (requirements-dev.txt); missing: %s" % ", ".join(MISSING))
 
 
 @pytest.fixture(name="browser")

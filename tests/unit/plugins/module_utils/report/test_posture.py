@@ -51,10 +51,10 @@ def test_the_latest_set_of_every_account_is_merged(tmp_path):
         "by_severity": {"critical": 2, "high": 1, "medium": 6, "low": 0, "informational": 0},
         "by_id": {"account_unreachable": 1, "console_user_without_mfa": 3, "root_access_key": 1, "root_without_mfa": 1, "unused_access_key": 1,
                   "user_without_mfa": 2}}
-    assert report["verdict"] == {"status": "fail", "text": "FAIL: 2 critical and 1 high findings (9 in all) across 4 accounts, 3 reachable; "
-                                                          "16 users audited."}
-    assert report["unreachable_accounts"] == [{"account_id": ids["unreachable"], "account_name": "sandbox", "source": "mfa_audit", "code": "AccessDenied",
-                                      "message": "not authorized to perform sts:AssumeRole"}]
+    assert report["verdict"] == {"status": "fail",
+                                 "text": "FAIL: 2 critical and 1 high findings (9 in all) across 4 accounts, 3 reachable; 16 users audited."}
+    assert report["unreachable_accounts"] == [{"account_id": ids["unreachable"], "account_name": "sandbox", "source": "mfa_audit",
+                                               "code": "AccessDenied", "message": "not authorized to perform sts:AssumeRole"}]
     # controls come from today's table, with both CIS versions
     control = next(i for i in report["findings"] if i["id"] == "console_user_without_mfa")
     assert control["control"] == "Security Hub IAM.5; CIS AWS Foundations v7.0 2.10 (v3.0 1.10)" and control["cis_v7"] == "2.10"
@@ -81,7 +81,10 @@ def test_changes_since_the_previous_report(tmp_path):
     change = report["changes"]
     assert change["previous_file"] == "posture-report-20261206T083000Z.json"
     assert (change["previous_generated_at"], change["generated_at"]) == ("2026-12-06T08:30:00Z", "2026-12-07T08:30:00Z")
-    key = lambda item: (item["account_id"], item["id"], item["user_name"])  # noqa: E731
+
+    def key(item):
+        return (item["account_id"], item["id"], item["user_name"])
+
     assert sorted(map(key, change["new"])) == [(ids["worst"], "console_user_without_mfa", "carol"), (ids["worst"], "user_without_mfa", "carol"),
                                                (ids["hostile"], "account_unreachable", None)]
     # root's access key is still in A's latest root credentials set (the root audit did not run again)
@@ -149,7 +152,10 @@ def test_sha256_file_checks_the_set_and_a_tampered_file_fails(tmp_path):
     result, report = report_of(tmp_path)
     sums = result["report_files"]["sha256"]
     assert os.path.basename(sums) == "posture-report-20261206T083000Z.sha256"
-    check = lambda: subprocess.run(["sha256sum", "-c", os.path.basename(sums)], cwd=tmp_path, capture_output=True, text=True, check=False)  # noqa: E731
+
+    def check():
+        return subprocess.run(["sha256sum", "-c", os.path.basename(sums)], cwd=tmp_path, capture_output=True, text=True, check=False)
+
     done = check()
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(line.split(": ")[0] for line in done.stdout.splitlines()) == sorted(
