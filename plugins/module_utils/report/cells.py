@@ -14,9 +14,11 @@ ROOT_FINDING_PREFIX = "root_"
 
 
 def markdown_cell(value):
-    """Markdown table cell text: no pipe or line break can break the table."""
+    """Markdown table cell text: no pipe or line break can break the table, no angle bracket opens an HTML tag when rendered."""
     text = "" if value is None else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    for special in ("\\", "|", "<", ">"):
+        text = text.replace(special, "\\" + special)
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 def markdown_row(cells):
