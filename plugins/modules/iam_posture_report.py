@@ -60,8 +60,8 @@ options:
   import_to_security_hub:
     description:
       - Import the ASFF findings into AWS Security Hub of the caller's account in O(region) (BatchImportFindings, 100 a
-        call). Findings Security Hub refuses are listed in RV(security_hub) and fail the task, after the report set is written.
-        In check mode nothing is imported.
+        call); the C(.asff.json) file is written too. Findings Security Hub refuses are listed in RV(security_hub) and fail
+        the task, after the report set is written. In check mode nothing is imported.
     type: bool
     default: false
 notes:

@@ -21,7 +21,7 @@ from ansible_collections.iamguard.aws.plugins.module_utils.files import write_pr
 from ansible_collections.iamguard.aws.plugins.module_utils.report import asff, html, inputs, posture, text
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity
 
-FORMATS = ("markdown", "csv", "html", "json")
+FORMATS = ("markdown", "json", "csv", "html")
 EXTENSIONS = {"markdown": "md", "csv": "csv", "html": "html", "json": "json", "asff": "asff.json"}
 OPTION_KEYS = ("report_dir", "formats", "asff", "import_to_security_hub", "caller_identity")
 
