@@ -45,7 +45,9 @@ def detail_text(detail):
 
 
 def who(item):
-    """The User column: the user, the root user, or nobody (a device enabled for no one)."""
+    """The User column: the user, the root user, nobody (a device enabled for no one), or the account (an account-wide finding)."""
     if item["user_name"]:
         return item["user_name"]
-    return "root user" if item["id"].startswith(ROOT_FINDING_PREFIX) else "nobody"
+    if item["id"].startswith(ROOT_FINDING_PREFIX):
+        return "root user"
+    return "nobody" if item.get("serial_number") else "the account"

@@ -58,6 +58,10 @@ def test_the_latest_set_of_every_account_is_merged(tmp_path):
     # controls come from today's table, with both CIS versions
     control = next(i for i in report["findings"] if i["id"] == "console_user_without_mfa")
     assert control["control"] == "Security Hub IAM.5; CIS AWS Foundations v7.0 2.10 (v3.0 1.10)" and control["cis_v7"] == "2.10"
+    with open(result["report_files"]["markdown"], encoding="utf-8") as handle:
+        markdown = handle.read()
+    assert "| %s | account_unreachable | high | none (iamguard: account not audited) | the account |" % ids["unreachable"] in markdown
+    assert "| %s | root_without_mfa | critical | Security Hub IAM.9; CIS AWS Foundations v7.0 2.5 (v3.0 1.5) | root user |" % ids["worst"] in markdown
 
 
 def test_recent_sign_in_first(tmp_path):
