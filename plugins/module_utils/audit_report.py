@@ -16,51 +16,18 @@ import json
 import os
 
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
+from ansible_collections.iamguard.aws.plugins.module_utils.report.cells import detail_text, markdown_row, spreadsheet_safe, who
 
 FORMATS = ("markdown", "json", "csv")
 EXTENSIONS = {"markdown": "md", "json": "json", "csv": "csv"}
 CSV_COLUMNS = ("account_id", "id", "control", "severity", "title", "user_name", "serial_number", "detail")
-# A spreadsheet runs a cell starting with one of these as a formula; IAM names may start with +, = or @.
-FORMULA_STARTS = ("=", "+", "-", "@")
 REPORTED_KEYS = ("account_id", "users_audited", "credential_report", "counts", "device_mix", "device_mix_users_listed", "type_differences",
                  "summary", "findings")
-# Findings about no user: the User column names who they are about instead of staying empty.
-ROOT_FINDING_PREFIX = "root_"
 
 
 def file_name(account_id, at, fmt):
     """mfa-audit-<account id>-<UTC time YYYYmmddTHHMMSSZ>.<md|json|csv>"""
     return "mfa-audit-%s-%s.%s" % (account_id, at.strftime("%Y%m%dT%H%M%SZ"), EXTENSIONS[fmt])
-
-
-def _cell(value):
-    """Markdown table cell text: no pipe or line break can break the table."""
-    text = "" if value is None else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-
-def _value_text(value):
-    """A detail value as a person reads it: yes/no, unknown for a missing value, lists as JSON (never Python's None/True)."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if value is None:
-        return "unknown"
-    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
-
-
-def _detail_text(detail):
-    return ", ".join("%s: %s" % (key, _value_text(value)) for key, value in sorted(detail.items()))
-
-
-def _who(item):
-    """The User column: the user, the root user, or nobody (a device enabled for no one)."""
-    if item["user_name"]:
-        return item["user_name"]
-    return "root user" if item["id"].startswith(ROOT_FINDING_PREFIX) else "nobody"
-
-
-def _row(cells):
-    return "| %s |" % " | ".join(_cell(cell) for cell in cells)
 
 
 def markdown(result, finding_info, device_mix_line):
@@ -74,10 +41,10 @@ def markdown(result, finding_info, device_mix_line):
         "",
         "## Summary",
         "",
-        _row(("Finding", "Control", "Severity", "Count")),
-        _row(("---",) * 4),
+        markdown_row(("Finding", "Control", "Severity", "Count")),
+        markdown_row(("---",) * 4),
     ]
-    lines.extend(_row((finding_id, control, severity, result["counts"][finding_id])) for finding_id, (control, severity, dummy) in finding_info.items())
+    lines.extend(markdown_row((finding_id, control, severity, result["counts"][finding_id])) for finding_id, (control, severity, dummy) in finding_info.items())
     lines += ["", device_mix_line]
     if result["type_differences"]:
         lines += ["", "Devices whose type by serial shape alone would differ:", ""]
@@ -91,18 +58,13 @@ def markdown(result, finding_info, device_mix_line):
     if not controls:
         lines += ["", "No findings."]
     for control, items in controls.items():
-        lines += ["", "### %s" % control, "", _row(("Finding", "Severity", "User", "Serial number", "Detail")), _row(("---",) * 5)]
-        lines.extend(_row((i["id"], i["severity"], _who(i), i["serial_number"], _detail_text(i["detail"]))) for i in items)
+        lines += ["", "### %s" % control, "", markdown_row(("Finding", "Severity", "User", "Serial number", "Detail")), markdown_row(("---",) * 5)]
+        lines.extend(markdown_row((i["id"], i["severity"], who(i), i["serial_number"], detail_text(i["detail"]))) for i in items)
     return "\n".join(lines) + "\n"
 
 
 def json_text(result):
     return json.dumps({key: result[key] for key in REPORTED_KEYS}, indent=2, sort_keys=True) + "\n"
-
-
-def _spreadsheet_safe(value):
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_text(result):
@@ -112,7 +74,7 @@ def csv_text(result):
     writer.writerow(CSV_COLUMNS)
     for item in result["findings"]:
         values = [result["account_id"]] + [item[column] for column in CSV_COLUMNS[1:-1]] + [json.dumps(item["detail"], sort_keys=True)]
-        writer.writerow([_spreadsheet_safe(value) for value in values])
+        writer.writerow([spreadsheet_safe(value) for value in values])
     return buffer.getvalue()
 
 

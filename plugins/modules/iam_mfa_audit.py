@@ -149,7 +149,7 @@ findings:
     detail:
       description: Facts behind the finding (for example access key number, days unused, device age in minutes).
       type: dict
-  sample: [{"id": "console_user_without_mfa", "control": "Security Hub IAM.5; CIS AWS Foundations v3.0 1.10", "severity": "medium",
+  sample: [{"id": "console_user_without_mfa", "control": "Security Hub IAM.5; CIS AWS Foundations v7.0 2.10 (v3.0 1.10)", "severity": "medium",
             "title": "User with a console password has no MFA device", "user_name": "alice", "serial_number": null, "detail": {}}]
 counts:
   description: The number of findings of each id, zeros included.

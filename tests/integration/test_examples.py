@@ -23,7 +23,7 @@ import yaml
 from tests.integration.playbooks import device_seed
 from tests.simulator.seed import consecutive_codes, make_orphan, make_user, seed_organization, seed_root_credentials
 
-MODULES = ("iam_mfa_device_info", "iam_mfa_audit", "iam_mfa_orphans", "iam_root_credentials_info", "iam_root_credentials", "preflight",
+MODULES = ("iam_mfa_device_info", "iam_mfa_audit", "iam_posture_report", "iam_mfa_orphans", "iam_root_credentials_info", "iam_root_credentials", "preflight",
            "iam_mfa_device", "iam_user_purge")
 PATH_OPTIONS = ("qr_code_png_path", "seed_path", "report_dir", "manifest_dir")
 EXAMPLE_MEMBER = "210987654321"
@@ -111,5 +111,5 @@ def test_every_module_documents_itself_and_every_example_runs(sim, iam, run_play
         == ["disabled"]
     assert outcome["Remove them, with a manifest"]["changed"] is True
     # Every folder an example names was created by its module, private.
-    for folder in ("secure", "var/lib/iamguard/reports", "tmp/audit", "var/lib/offboarding", "var/lib/iamguard/root"):
+    for folder in ("secure", "var/lib/iamguard/reports", "var/lib/iamguard/posture", "tmp/audit", "var/lib/offboarding", "var/lib/iamguard/root"):
         assert oct(os.stat(os.path.join(root, folder)).st_mode & 0o777) == "0o700", folder

@@ -49,10 +49,11 @@ def test_markdown_summary_first_then_findings_by_control():
     # every finding id in the summary table, zeros included
     for finding_id in FINDINGS:
         assert "| %s |" % finding_id in text[summary:by_control]
-    assert "| root_without_mfa | Security Hub IAM.9; CIS AWS Foundations v3.0 1.5 | critical | 0 |" in lines
+    assert "| root_without_mfa | Security Hub IAM.9; CIS AWS Foundations v7.0 2.5 (v3.0 1.5) | critical | 0 |" in lines
     sections = [line for line in lines if line.startswith("### ")]
-    assert sections == ["### Security Hub IAM.6; CIS AWS Foundations v3.0 1.6", "### Security Hub IAM.5; CIS AWS Foundations v3.0 1.10",
-                        "### Security Hub IAM.19", "### Security Hub IAM.22; CIS AWS Foundations v3.0 1.12",
+    assert sections == ["### Security Hub IAM.6; CIS AWS Foundations v7.0 2.6 (v3.0 1.6)",
+                        "### Security Hub IAM.5; CIS AWS Foundations v7.0 2.10 (v3.0 1.10)",
+                        "### Security Hub IAM.19", "### Security Hub IAM.22; CIS AWS Foundations v7.0 2.11 (v3.0 1.12)",
                         "### none (iamguard: cancelled enrolments)"]
     # a pipe in a user name cannot break the table
     assert "| console_user_without_mfa | medium | =cmd\\|x |  |  |" in lines
