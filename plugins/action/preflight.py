@@ -15,6 +15,7 @@ ARGUMENT_SPEC = dict(
     account_variables=dict(type="dict", default={}),
     lists=dict(type="dict", default={}),
     folders=dict(type="dict", default={}),
+    fan_out=dict(type="bool", default=False),
 )
 
 
@@ -36,7 +37,9 @@ class ActionModule(ActionBase):
                 list(task_vars.get("iamguard_inventory_errors") or []), args["caller_account"],
             )
             result.update(target=target, msg=message, lists={}, folders={}, changed=False)
-            if not target:
+            if args["fan_out"]:
+                result.update(target=True, accounts=preflight.fan_out_accounts(host, task_vars.get("groups") or {}, task_vars.get("hostvars") or {}))
+            if not result["target"]:
                 return result
             preflight.account_variables(host, **{key: value for key, value in args["account_variables"].items() if value is not None})
             for name, value in args["lists"].items():
