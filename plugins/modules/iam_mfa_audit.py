@@ -37,7 +37,7 @@ description:
     one SDK session, paced by IAM's throttle of that account and retried on their own. Each account's report set is
     written as soon as it is audited, every file of the run with the same UTC time. An account that cannot be read (its
     role missing or refused, a service control policy's deny, throttled out after the retries, any other AWS error) is
-    listed in RV(unreachable) with the error code and a one-line reason, gets a JSON report that says so, and the others
+    listed in RV(unreachable_accounts) with the error code and a one-line reason, gets a JSON report that says so, and the others
     go on."
   - Reads only and never changes IAM, also outside check mode. With O(report_dir) it writes the report set, also in check
     mode, since that changes nothing in AWS.
@@ -250,8 +250,9 @@ accounts:
   elements: dict
   sample: [{"account_id": "210987654321", "name": "dev", "users_audited": 5, "counts": {"console_user_without_mfa": 1},
             "summary": ["Account 210987654321: 5 users audited"], "failing": [], "report_files": {"json": "/tmp/r/mfa-audit-210987654321-20261125T080102Z.json"}}]
-unreachable:
+unreachable_accounts:
   description:
+    - (Not C(unreachable), which Ansible reads as the host being unreachable.)
     - Each account that could not be read - C(account_id), C(name), C(code) (the AWS error code, such as C(AccessDenied)
       or C(Throttling)), C(message) (one line) and C(report_file) (with O(report_dir)).
   returned: with O(accounts)

@@ -19,7 +19,7 @@ description:
   - "Many member accounts in one run: with O(account_ids), the organization is checked once, every target before the first
     AssumeRoot, then the accounts are audited side by side (O(max_workers) at a time), each through a root session of
     its own. An account whose AssumeRoot or reads fail (throttled out after the retries included) is listed in
-    RV(unreachable) with the error code and a one-line reason, and the others go on."
+    RV(unreachable_accounts) with the error code and a one-line reason, and the others go on."
   - The audit task policy allows reads only, so this module cannot change anything. It supports check mode.
   - AssumeRoot is called on the regional STS endpoint of O(region) (never the global C(sts.amazonaws.com), which does not
     answer it), for a session of at most 900 seconds, renewed before it expires.
@@ -43,7 +43,7 @@ options:
   account_ids:
     description:
       - The member accounts whose root users are audited in this run, 12 digits each. The result then lists them in
-        RV(accounts) and RV(unreachable) instead of the keys of one account.
+        RV(accounts) and RV(unreachable_accounts) instead of the keys of one account.
     type: list
     elements: str
   account_names:
@@ -158,7 +158,7 @@ accounts:
   returned: with O(account_ids)
   type: list
   elements: dict
-unreachable:
+unreachable_accounts:
   description: Each account that could not be read - C(account_id), C(name), C(code), C(message) (one line) and C(report_file).
   returned: with O(account_ids)
   type: list

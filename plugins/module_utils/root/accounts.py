@@ -96,4 +96,4 @@ def audit_root_accounts(connection, params):
     if folder:
         for item in unreachable:
             item["report_file"] = write_report(folder, report_document(item, organization, stamp))
-    return {"changed": False, "generated_time": stamp, "organization": organization, "accounts": audited, "unreachable": unreachable}
+    return {"changed": False, "generated_time": stamp, "organization": organization, "accounts": audited, "unreachable_accounts": unreachable}
