@@ -107,7 +107,7 @@ def test_accounts_side_by_side_unreachable_ones_reported_and_gated_only_per_audi
         assert sorted(a["name"] for a in summary["not_audited"]) == ["gone", "mismatch"]
         exported = run.task("MFA audit - export the figures for AWX workflows")["ansible_stats"]["data"]
         assert sorted(exported["iamguard_mfa_audit"]) == [MAIN_ACCOUNT, OTHER_ACCOUNT]
-        assert sorted(exported["iamguard_mfa_audit_unreachable"]) == ["999999999999", THIRD_ACCOUNT]
+        assert sorted(exported["iamguard_mfa_audit_unreachable"]) == [THIRD_ACCOUNT, "999999999999"]
         said = " ".join(loop_messages(run, "MFA audit - accounts that could not be read"))
         assert "%s (gone): not audited - AccessDenied: sts:AssumeRole" % THIRD_ACCOUNT in said
     assert runs["passes"].rc == 0, failure_messages(runs["passes"])
