@@ -94,8 +94,8 @@ accounts:
   description:
     - With O(fan_out), the accounts the run acts on - for each host of C(aws_accounts) its C(name) (the host), C(account_id)
       (C(aws_account_id), else the account of C(aws_role_arn), else null), C(role_arn) (C(aws_role_arn) or null) and
-      C(management) (C(aws_is_management_account)). With no C(aws_accounts), the caller's own account -
-      V([{"name": "localhost", "account_id": null, "role_arn": null, "management": false}]).
+      C(management) (C(aws_is_management_account)). With no C(aws_accounts), the caller's own account alone, named
+      C(localhost), with a null C(account_id) and C(role_arn).
   returned: with O(fan_out)
   type: list
   elements: dict
