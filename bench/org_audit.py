@@ -1,7 +1,7 @@
 """The MFA audit and the root credentials audit of a whole organization, through ansible-playbook, on the simulator.
 
     python -m bench.org_audit [--accounts 200] [--users 5] [--latency 0.05] [--throttle-rate 20]
-                              [--workers 16] [--per-host 20] [--skip-root]
+                              [--workers 16] [--per-host 20] [--skip-root] [--single 3]
 
 Seeds N member accounts in seconds (tests/simulator/large_org.py: 5 users each; 1 in 10 with a
 console user without MFA, an orphaned virtual MFA device and a root access key), then, with the
@@ -10,7 +10,9 @@ runs playbooks/mfa_audit.yml and playbooks/root_credentials_audit.yml over an in
 members (one module call each), and prints wall time, API calls per account, CPU seconds and peak
 memory of ansible-playbook and its children, and whether every account and planted finding is in
 the reports. --per-host N also runs the per-host form of mfa_audit.yml (before the fan-out, from
-git) over the first N members, for comparison. Not part of the test suite.
+git) over the first N members, for comparison; --single N runs the new and the per-host form N times
+each, alternating, with no inventory (the caller's own account) and prints the median wall time.
+Not part of the test suite.
 """
 
 import argparse
@@ -18,6 +20,7 @@ import glob
 import json
 import os
 import resource
+import statistics
 import subprocess
 import tempfile
 import time
@@ -86,6 +89,11 @@ def check_root_reports(folder, org):
     return reported, found, planted
 
 
+def api_calls(sim):
+    """Calls the simulator answered (refused ones included), from its counters."""
+    return sum(n for name, n in sim.counters().items() if ":" in name and not name.startswith(("fault", "race")))
+
+
 def row(label, accounts, wall, cpu, rss, calls, reported, found, planted, rc):
     print(f"| {label} | {accounts} | {wall:.1f} | {wall / accounts:.3f} | {calls / accounts:.1f} | {cpu:.1f} | {rss:.0f} | "
           f"{reported}/{accounts} | {found}/{planted} | {rc} |")
@@ -100,6 +108,7 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--per-host", type=int, default=0, help="also run the per-host form over this many members")
     parser.add_argument("--skip-root", action="store_true")
+    parser.add_argument("--single", type=int, default=0, help="also time one account (no inventory), this many runs of each form")
     args = parser.parse_args(argv)
     with Simulator() as sim, tempfile.TemporaryDirectory(prefix="iamguard-org-bench-") as work:
         started = time.monotonic()
@@ -115,8 +124,7 @@ def main(argv=None):
         reports = os.path.join(work, "mfa")
         wall, cpu, rss, rc, output = run_playbook(os.path.join(REPO, "playbooks", "mfa_audit.yml"), inventory,
                                                   {"report_dir": reports, "audit_max_workers": args.workers}, env)
-        calls = sum(n for name, n in sim.counters().items() if ":" in name and not name.startswith("fault"))
-        row("mfa_audit.yml, one call", args.accounts, wall, cpu, rss, calls, *check_mfa_reports(reports, org), rc)
+        row("mfa_audit.yml, one call", args.accounts, wall, cpu, rss, api_calls(sim), *check_mfa_reports(reports, org), rc)
         if rc:
             print(output[-3000:])
         if not args.skip_root:
@@ -124,25 +132,53 @@ def main(argv=None):
             reports = os.path.join(work, "root")
             wall, cpu, rss, rc, output = run_playbook(os.path.join(REPO, "playbooks", "root_credentials_audit.yml"), inventory,
                                                       {"report_dir": reports, "root_audit_max_workers": args.workers}, env)
-            calls = sum(n for name, n in sim.counters().items() if ":" in name and not name.startswith("fault"))
-            row("root_credentials_audit.yml, one call", args.accounts, wall, cpu, rss, calls, *check_root_reports(reports, org), rc)
+            row("root_credentials_audit.yml, one call", args.accounts, wall, cpu, rss, api_calls(sim), *check_root_reports(reports, org), rc)
             if rc:
                 print(output[-3000:])
-        if args.per_host:
-            some = dict(list(org["accounts"].items())[:args.per_host])
-            subset = {"accounts": some, "planted": {a: m for a, m in org["planted"].items() if a in some.values()}}
+        if args.per_host or args.single:
             with open(PER_HOST_PLAYBOOK, "w", encoding="utf-8") as handle:
                 handle.write(subprocess.run(["git", "show", f"{PER_HOST_COMMIT}:playbooks/mfa_audit.yml"], cwd=REPO, capture_output=True,
                                             text=True, check=True).stdout)
-            try:
-                sim.reset_counters()
-                reports = os.path.join(work, "per-host")
-                wall, cpu, rss, rc, output = run_playbook(PER_HOST_PLAYBOOK, write_inventory(os.path.join(work, "some.yml"), some),
-                                                          {"report_dir": reports}, env)
-            finally:
+        try:
+            per_host(sim, args, org, work, env)
+            single(args, work, env)
+        finally:
+            if os.path.exists(PER_HOST_PLAYBOOK):
                 os.remove(PER_HOST_PLAYBOOK)
-            calls = sum(n for name, n in sim.counters().items() if ":" in name and not name.startswith("fault"))
-            row("mfa_audit.yml per host (before)", len(some), wall, cpu, rss, calls, *check_mfa_reports(reports, subset), rc)
+
+
+def per_host(sim, args, org, work, env):
+    """The per-host form of mfa_audit.yml (before the fan-out) over the first --per-host members."""
+    if not args.per_host:
+        return
+    some = dict(list(org["accounts"].items())[:args.per_host])
+    subset = {"accounts": some, "planted": {a: m for a, m in org["planted"].items() if a in some.values()}}
+    sim.reset_counters()
+    reports = os.path.join(work, "per-host")
+    wall, cpu, rss, rc, output = run_playbook(PER_HOST_PLAYBOOK, write_inventory(os.path.join(work, "some.yml"), some),
+                                              {"report_dir": reports}, env)
+    row("mfa_audit.yml per host (before)", len(some), wall, cpu, rss, api_calls(sim), *check_mfa_reports(reports, subset), rc)
+    if rc:
+        print(output[-3000:])
+
+
+def single(args, work, env):
+    """One account, no inventory: the median wall time of each form over --single runs, alternating."""
+    if not args.single:
+        return
+    empty = os.path.join(work, "empty.yml")
+    with open(empty, "w", encoding="utf-8"):
+        pass
+    walls = {"one call": [], "per host (before)": []}
+    for dummy in range(args.single):
+        for label, path in (("one call", os.path.join(REPO, "playbooks", "mfa_audit.yml")), ("per host (before)", PER_HOST_PLAYBOOK)):
+            wall, dummy_cpu, dummy_rss, rc, output = run_playbook(path, empty, {"report_dir": os.path.join(work, "single")}, env)
+            if rc:
+                print(output[-3000:])
+            walls[label].append(wall)
+    print()
+    for label, values in walls.items():
+        print(f"one account, mfa_audit.yml {label}: median {statistics.median(values):.2f} s wall over {len(values)} runs")
 
 
 if __name__ == "__main__":

@@ -148,7 +148,7 @@ def role_credentials(connection, account):
         caller = call(sts, "get_caller_identity", "GetCallerIdentity")
         if caller["Account"] != account["account_id"]:
             raise AccountMismatch("The caller's credentials (%s) are of account %s, not %s; nothing was read in it."
-                                % (caller["Arn"], caller["Account"], account["account_id"]))
+                                  % (caller["Arn"], caller["Account"], account["account_id"]))
         return None
     if ROLE_ARN.fullmatch(account["role_arn"]).group(1) != account["account_id"]:
         raise AccountMismatch("role_arn %s is a role of another account than %s; nothing was read in it." % (account["role_arn"], account["account_id"]))

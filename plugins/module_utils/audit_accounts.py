@@ -87,10 +87,9 @@ def audit_accounts(connection, params):
     totals = {"accounts": len(accounts), "audited": len(audited), "unreachable": len(unreachable),
               "users_audited": sum(result["users_audited"] for result in audited),
               "counts": {finding_id: sum(result["counts"][finding_id] for result in audited) for finding_id in FINDINGS}}
+    summary = ["%d accounts: %d audited, %d unreachable; %d users audited." % (len(accounts), len(audited), len(unreachable), totals["users_audited"])]
     result = {"changed": False, "generated_time": stamp.strftime(STAMP), "accounts": audited, "unreachable_accounts": unreachable, "totals": totals,
-              "summary": ["%d accounts: %d audited, %d unreachable; %d users audited." % (len(accounts), len(audited), len(unreachable),
-                                                                                       totals["users_audited"])]
-              + ["%s: %d" % (finding_id, n) for finding_id, n in totals["counts"].items() if n]
+              "summary": summary + ["%s: %d" % (finding_id, n) for finding_id, n in totals["counts"].items() if n]
               + ["%s (%s) unreachable: %s: %s" % (item["account_id"], item["name"], item["code"], item["message"]) for item in unreachable]}
     message = failure(audited, unreachable, options["fail_on"])
     if message:

@@ -249,7 +249,8 @@ accounts:
   type: list
   elements: dict
   sample: [{"account_id": "210987654321", "name": "dev", "users_audited": 5, "counts": {"console_user_without_mfa": 1},
-            "summary": ["Account 210987654321: 5 users audited"], "failing": [], "report_files": {"json": "/tmp/r/mfa-audit-210987654321-20261125T080102Z.json"}}]
+            "summary": ["Account 210987654321: 5 users audited"], "failing": [],
+            "report_files": {"json": "/tmp/r/mfa-audit-210987654321-20261125T080102Z.json"}}]
 unreachable_accounts:
   description:
     - (Not C(unreachable), which Ansible reads as the host being unreachable.)

@@ -343,7 +343,8 @@ class Simulator:
     latency (s slept before each API call, outside any lock), throttle_rate (calls/s over
     IAM+STS per account, as IAM throttles each account on its own: one token bucket per account,
     shared by all callers of that account, None = off) and throttle_burst (bucket size,
-    default the rate), roles_must_exist (sts:AssumeRole of a role that does not exist is refused), require_mfa_session (DeactivateMFADevice needs an MFA STS session),
+    default the rate), roles_must_exist (sts:AssumeRole of a role that does not exist is refused),
+    require_mfa_session (DeactivateMFADevice needs an MFA STS session),
     root_mfa_device (the account has root's virtual MFA device), race_before_delete_user (user
     names: another process adds an access key to each just before its first DeleteUser),
     concurrency ("accounts": calls run in parallel, reads of an account overlap and writes of an
