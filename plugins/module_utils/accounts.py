@@ -66,7 +66,8 @@ class Connection:
         self.region = region
         self.endpoint_url = endpoint_url
         self.verify = verify
-        own = botocore.config.Config(retries=BOTOCORE_RETRIES, user_agent_extra="iamguard.aws", max_pool_connections=4)
+        # A connection per worker: the caller's STS client serves every worker at once.
+        own = botocore.config.Config(retries=BOTOCORE_RETRIES, user_agent_extra="iamguard.aws", max_pool_connections=MAX_WORKERS_LIMIT)
         self.config = config.merge(own) if config is not None else own
         self.credentials = credentials or {}
         self._lock = threading.Lock()
