@@ -19,6 +19,7 @@ ARGUMENT_SPEC = dict(
         playbook=dict(type="str", required=True, choices=sorted(playbook_settings.PLAYBOOKS)),
         values=dict(type="dict", default={}),
     )),
+    fan_out=dict(type="bool", default=False),
 )
 
 
@@ -40,7 +41,9 @@ class ActionModule(ActionBase):
                 list(task_vars.get("iamguard_inventory_errors") or []), args["caller_account"],
             )
             result.update(target=target, msg=message, lists={}, folders={}, settings={}, changed=False)
-            if not target:
+            if args["fan_out"]:
+                result.update(target=True, accounts=preflight.fan_out_accounts(host, task_vars.get("groups") or {}, task_vars.get("hostvars") or {}))
+            if not result["target"]:
                 return result
             preflight.account_variables(host, **{key: value for key, value in args["account_variables"].items() if value is not None})
             if args["settings"]:

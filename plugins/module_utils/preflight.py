@@ -75,3 +75,25 @@ def account_variables(host, aws_role_arn=None, aws_account_id=None, mfa_serial=N
     broken = [message for ok, message in rules if not ok]
     if broken:
         raise IamGuardError("%s: %s. Nothing was called in AWS." % (host, "; ".join(broken)))
+
+
+def fan_out_accounts(host, groups, hostvars):
+    """The accounts one module call acts on from ``host`` (localhost): [{name, account_id, role_arn, management}].
+
+    The hosts of aws_accounts, each host's account variables checked (an account id missing is read from
+    aws_role_arn); with no aws_accounts, the caller's own account (name localhost, account_id and role_arn null).
+    """
+    if host != "localhost":
+        raise IamGuardError("%s: this playbook runs from localhost only (hosts: localhost), over the hosts of group %s." % (host, GROUP))
+    if not groups.get(GROUP):
+        return [{"name": "localhost", "account_id": None, "role_arn": None, "management": False}]
+    accounts = []
+    for name in groups[GROUP]:
+        variables = hostvars[name]
+        given = {key: variables.get(key) for key in ("aws_role_arn", "aws_account_id", "mfa_serial", "mfa_token_code")}
+        account_variables(name, **{key: value for key, value in given.items() if value is not None})
+        role_arn, account_id = given["aws_role_arn"], given["aws_account_id"]
+        accounts.append({"name": name, "account_id": str(account_id) if account_id is not None else (role_arn.split(":")[4] if role_arn else None),
+                         "role_arn": role_arn, "management": validation.boolean(variables.get("aws_is_management_account", False),
+                                                                                "aws_is_management_account")})
+    return accounts

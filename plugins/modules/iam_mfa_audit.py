@@ -32,6 +32,13 @@ description:
   - A device is virtual when it is in the account's virtual device list; a C(:u2f/) serial is a passkey or security key;
     anything else is a hardware token. RV(type_differences) lists the devices a serial-shape rule (as Prowler uses)
     would type differently.
+  - "Many accounts in one run: with O(accounts), every account is audited side by side (O(max_workers) at a time), each
+    through a session of its own (STS AssumeRole into its C(role_arn) with the task's credentials), its clients made from
+    one SDK session, paced by IAM's throttle of that account and retried on their own. Each account's report set is
+    written as soon as it is audited, every file of the run with the same UTC time. An account that cannot be read (its
+    role missing or refused, a service control policy's deny, throttled out after the retries, any other AWS error) is
+    listed in RV(unreachable_accounts) with the error code and a one-line reason, gets a JSON report that says so, and the others
+    go on."
   - Reads only and never changes IAM, also outside check mode. With O(report_dir) it writes the report set, also in check
     mode, since that changes nothing in AWS.
 author:
@@ -78,7 +85,34 @@ options:
     elements: str
     choices: [markdown, json, csv]
     default: [markdown, json, csv]
+  accounts:
+    description:
+      - The accounts to audit in this run. Each entry has C(account_id) (12 digits), C(role_arn) (an IAM role of that
+        account to assume; without it the task's own credentials are used and must be of that account), C(name) (how
+        the account is called in the results and reports; default its id) and C(role_session_name) (default
+        O(role_session_name)).
+      - An entry with neither C(account_id) nor C(role_arn) is the account of the task's own credentials.
+      - Unset, the account of the task's credentials is audited and the result has the keys of a one-account audit.
+    type: list
+    elements: dict
+  max_workers:
+    description: How many accounts are audited at the same time (1 to 64), with O(accounts).
+    type: int
+    default: 16
+  role_session_name:
+    description: The session name of the AssumeRole calls (CloudTrail shows it in each account).
+    type: str
+    default: iamguard-aws
+  fail_on:
+    description:
+      - Finding ids that fail the task when found in an account, after every report is written; C(account_unreachable)
+        also fails it when an account could not be read. Other findings and unreachable accounts never fail it.
+    type: list
+    elements: str
+    default: []
 notes:
+  - "Permissions in each account of O(accounts): C(sts:AssumeRole) of its C(role_arn) for the task's credentials, and
+    the IAM permissions below for the role."
   - "IAM permissions: C(iam:GenerateCredentialReport), C(iam:GetCredentialReport), C(iam:ListVirtualMFADevices),
     C(iam:ListUsers), C(iam:ListMFADevices), C(iam:ListAccessKeys), C(iam:GetLoginProfile)."
   - IAM builds at most one credential report every 4 hours, so right after an offboarding or an enrolment the report still
@@ -109,6 +143,15 @@ EXAMPLES = r"""
     that: audit.counts.console_user_without_mfa == 0
     fail_msg: "{{ audit.findings | selectattr('id', 'equalto', 'console_user_without_mfa') | map(attribute='user_name') | list }}"
 
+- name: Audit every account of an organization in one run, 16 at a time, failing on console users without MFA
+  iamguard.aws.iam_mfa_audit:
+    accounts:
+      - {account_id: "210987654321", role_arn: "arn:aws:iam::210987654321:role/OrganizationAccountAccessRole", name: dev}
+      - {account_id: "310987654321", role_arn: "arn:aws:iam::310987654321:role/OrganizationAccountAccessRole", name: prod}
+    fail_on: [console_user_without_mfa, account_unreachable]
+    report_dir: /var/lib/iamguard/reports
+  register: org_audit
+
 - name: Demand a report at most 6 hours old, and JSON only
   iamguard.aws.iam_mfa_audit:
     max_report_age_hours: 6
@@ -119,12 +162,12 @@ EXAMPLES = r"""
 RETURN = r"""
 account_id:
   description: The audited account, from the credential report.
-  returned: always
+  returned: without O(accounts)
   type: str
   sample: "123456789012"
 findings:
   description: The findings, root's first, then users by name, then orphaned devices.
-  returned: always
+  returned: without O(accounts)
   type: list
   elements: dict
   contains:
@@ -153,7 +196,7 @@ findings:
             "title": "User with a console password has no MFA device", "user_name": "alice", "serial_number": null, "detail": {}}]
 counts:
   description: The number of findings of each id, zeros included.
-  returned: always
+  returned: without O(accounts)
   type: dict
   sample: {"console_user_without_mfa": 1, "user_without_mfa": 3, "root_without_mfa": 0, "root_virtual_mfa": 1, "root_access_key": 0,
            "orphaned_virtual_mfa_device": 2, "virtual_mfa_where_hardware_required": 0, "unused_access_key": 1, "access_key_without_mfa": 2}
@@ -161,43 +204,72 @@ device_mix:
   description:
     - MFA devices by type. Every virtual device enabled for someone (root's included), and the hardware tokens and passkeys
       of the users whose devices were listed; a user outside O(require_hardware_for) with a virtual device counts that one only.
-  returned: always
+  returned: without O(accounts)
   type: dict
   sample: {"virtual": 40, "hardware": 3, "passkey": 5}
 device_mix_users_listed:
   description: The number of users whose every device was listed (ListMFADevices), the scope of RV(device_mix)'s hardware and passkey counts.
-  returned: always
+  returned: without O(accounts)
   type: int
   sample: 8
 type_differences:
   description: Devices a serial-shape rule would type differently, with C(user_name), C(serial_number), C(type) and C(type_by_serial).
-  returned: always
+  returned: without O(accounts)
   type: list
   elements: dict
 credential_report:
   description: When the audited credential report was generated (ISO 8601) and its age in hours.
-  returned: always
+  returned: without O(accounts)
   type: dict
   sample: {"generated_time": "2026-11-25T08:00:00+00:00", "age_hours": 0.02}
 users_audited:
   description: The number of users audited, the account's users at the time of the run.
-  returned: always
+  returned: without O(accounts)
   type: int
 report_files:
   description: Paths of the files written, by format.
-  returned: when O(report_dir) is set
+  returned: when O(report_dir) is set, without O(accounts)
   type: dict
   sample: {"markdown": "/tmp/audit/mfa-audit-123456789012-20261125T080102Z.md"}
 summary:
-  description: Short lines a person reads.
+  description: Short lines a person reads (with O(accounts), the totals and the unreachable accounts).
   returned: always
   type: list
   elements: str
+generated_time:
+  description: The UTC time (YYYYmmddTHHMMSSZ) in the name of every report file of the run.
+  returned: with O(accounts)
+  type: str
+  sample: "20261125T080102Z"
+accounts:
+  description:
+    - Each account audited, in the order of O(accounts) - C(account_id), C(name), C(users_audited), C(counts), C(summary),
+      C(failing) (the ids of O(fail_on) found) and C(report_files). Its findings are in its report files.
+  returned: with O(accounts)
+  type: list
+  elements: dict
+  sample: [{"account_id": "210987654321", "name": "dev", "users_audited": 5, "counts": {"console_user_without_mfa": 1},
+            "summary": ["Account 210987654321: 5 users audited"], "failing": [],
+            "report_files": {"json": "/tmp/r/mfa-audit-210987654321-20261125T080102Z.json"}}]
+unreachable_accounts:
+  description:
+    - (Not C(unreachable), which Ansible reads as the host being unreachable.)
+    - Each account that could not be read - C(account_id), C(name), C(code) (the AWS error code, such as C(AccessDenied)
+      or C(Throttling)), C(message) (one line) and C(report_file) (with O(report_dir)).
+  returned: with O(accounts)
+  type: list
+  elements: dict
+  sample: [{"account_id": "310987654321", "name": "prod", "code": "AccessDenied", "message": "sts:AssumeRole ... failed: AccessDenied: ..."}]
+totals:
+  description: C(accounts), C(audited), C(unreachable), C(users_audited), and C(counts) summed over the audited accounts.
+  returned: with O(accounts)
+  type: dict
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.iamguard.aws.plugins.module_utils.audit import audit_and_report
+from ansible_collections.iamguard.aws.plugins.module_utils.accounts import DEFAULT_MAX_WORKERS, ROLE_SESSION_NAME, module_connection
+from ansible_collections.iamguard.aws.plugins.module_utils.audit_accounts import audit_accounts, audit_caller_account
 from ansible_collections.iamguard.aws.plugins.module_utils.files import prepare_folder
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
 from ansible_collections.iamguard.aws.plugins.module_utils.session import iam_client
@@ -211,12 +283,18 @@ def main():
         report_wait_seconds=dict(type="int", default=120),
         report_dir=dict(type="path"),
         report_formats=dict(type="list", elements="str", choices=["markdown", "json", "csv"], default=["markdown", "json", "csv"]),
+        accounts=dict(type="list", elements="dict"),
+        max_workers=dict(type="int", default=DEFAULT_MAX_WORKERS),
+        role_session_name=dict(type="str", default=ROLE_SESSION_NAME),
+        fail_on=dict(type="list", elements="str", default=[]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
     def work():
         module.params["report_dir"] = prepare_folder(module.params["report_dir"], "report_dir")  # written in check mode too
-        return audit_and_report(iam_client(module), module.params)
+        if module.params["accounts"] is not None:
+            return audit_accounts(module_connection(module), module.params)
+        return audit_caller_account(iam_client(module), module.params)
 
     run(module, work)
 

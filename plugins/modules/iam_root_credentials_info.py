@@ -16,6 +16,10 @@ description:
     (IAM ListOrganizationsFeatures - both C(RootCredentialsManagement) and C(RootSessions)), gets a short root session in the
     member account O(account_id) with STS AssumeRoot and the task policy C(IAMAuditRootUserCredentials), and reads the root
     user's login profile, access keys (with their last use), signing certificates and MFA devices.
+  - "Many member accounts in one run: with O(account_ids), the organization is checked once, every target before the first
+    AssumeRoot, then the accounts are audited side by side (O(max_workers) at a time), each through a root session of
+    its own. An account whose AssumeRoot or reads fail (throttled out after the retries included) is listed in
+    RV(unreachable_accounts) with the error code and a one-line reason, and the others go on."
   - The audit task policy allows reads only, so this module cannot change anything. It supports check mode.
   - AssumeRoot is called on the regional STS endpoint of O(region) (never the global C(sts.amazonaws.com), which does not
     answer it), for a session of at most 900 seconds, renewed before it expires.
@@ -34,8 +38,28 @@ options:
   account_id:
     description:
       - The member account whose root user is audited, 12 digits. Quote it in YAML so leading zeros stay.
+      - One of O(account_id) and O(account_ids) is required.
     type: str
-    required: true
+  account_ids:
+    description:
+      - The member accounts whose root users are audited in this run, 12 digits each. The result then lists them in
+        RV(accounts) and RV(unreachable_accounts) instead of the keys of one account.
+    type: list
+    elements: str
+  account_names:
+    description: Account id to the name the results and reports give it, with O(account_ids) (default the id).
+    type: dict
+  max_workers:
+    description: How many accounts are audited at the same time (1 to 64), with O(account_ids).
+    type: int
+    default: 16
+  report_dir:
+    description:
+      - With O(account_ids), an absolute folder (created 0700 when missing, also in check mode) to write one JSON report
+        per account to, C(root-credentials-<account id>-<UTC time YYYYmmddTHHMMSSZ>.json) (0600), with C(account_id),
+        C(generated_time), C(organization), C(credentials), C(findings) and C(counts); an unreachable account's has
+        C(account_name), C(unreachable) (C(code), C(message)), null C(credentials) and empty C(findings) and C(counts).
+    type: path
 notes:
   - "Task policy: C(IAMAuditRootUserCredentials). The root session calls C(iam:GetLoginProfile), C(iam:ListAccessKeys),
     C(iam:GetAccessKeyLastUsed), C(iam:ListSigningCertificates) and C(iam:ListMFADevices), which the task policy allows."
@@ -55,6 +79,13 @@ EXAMPLES = r"""
     region: eu-west-1
   register: root_audit
 
+- name: Audit the root users of many member accounts side by side, one JSON report each
+  iamguard.aws.iam_root_credentials_info:
+    account_ids: ["210987654321", "310987654321"]
+    report_dir: /var/lib/iamguard/root-reports
+    region: eu-west-1
+  register: root_audits
+
 - name: Show what the root user still holds
   ansible.builtin.debug:
     msg: "{{ root_audit.counts }} - MFA: {{ root_audit.credentials.mfa_devices | map(attribute='type') | list }}"
@@ -63,7 +94,7 @@ EXAMPLES = r"""
 RETURN = r"""
 account_id:
   description: The member account audited.
-  returned: always
+  returned: with O(account_id)
   type: str
   sample: "210987654321"
 organization:
@@ -85,7 +116,7 @@ organization:
            "enabled_features": ["RootCredentialsManagement", "RootSessions"]}
 credentials:
   description: The root user's credentials. Never a secret - key ids and serials only.
-  returned: always
+  returned: with O(account_id)
   type: dict
   contains:
     login_profile:
@@ -108,27 +139,61 @@ credentials:
                             "enable_date": "2026-01-05T10:05:00+00:00"}]}
 findings:
   description: Findings with C(id), C(control), C(severity), C(title), C(serial_number) and C(detail).
-  returned: always
+  returned: with O(account_id)
   type: list
   elements: dict
 counts:
   description: Findings per id.
-  returned: always
+  returned: with O(account_id)
   type: dict
   sample: {"root_without_mfa": 0, "root_virtual_mfa": 1, "root_access_key": 0}
+generated_time:
+  description: The UTC time (YYYYmmddTHHMMSSZ) in the name of every report file of the run.
+  returned: with O(account_ids)
+  type: str
+accounts:
+  description:
+    - Each account audited, in the order of O(account_ids) - C(account_id), C(name), C(credentials), C(findings), C(counts)
+      and C(report_file) (with O(report_dir)).
+  returned: with O(account_ids)
+  type: list
+  elements: dict
+unreachable_accounts:
+  description: Each account that could not be read - C(account_id), C(name), C(code), C(message) (one line) and C(report_file).
+  returned: with O(account_ids)
+  type: list
+  elements: dict
+  sample: [{"account_id": "310987654321", "name": "310987654321", "code": "AccessDenied", "message": "sts:AssumeRoot ... failed: ..."}]
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.iamguard.aws.plugins.module_utils.accounts import DEFAULT_MAX_WORKERS, module_connection
+from ansible_collections.iamguard.aws.plugins.module_utils.files import prepare_folder
+from ansible_collections.iamguard.aws.plugins.module_utils.root.accounts import audit_root_accounts
 from ansible_collections.iamguard.aws.plugins.module_utils.root.credentials import audit_root
 from ansible_collections.iamguard.aws.plugins.module_utils.root.session import module_clients
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
 
 
 def main():
-    argument_spec = dict(account_id=dict(type="str", required=True))
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run(module, lambda: audit_root(module_clients(module), module.params))
+    argument_spec = dict(
+        account_id=dict(type="str"),
+        account_ids=dict(type="list", elements="str"),
+        account_names=dict(type="dict"),
+        max_workers=dict(type="int", default=DEFAULT_MAX_WORKERS),
+        report_dir=dict(type="path"),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True, mutually_exclusive=[("account_id", "account_ids")],
+                              required_one_of=[("account_id", "account_ids")], required_by={"report_dir": "account_ids"})
+
+    def work():
+        if module.params["account_ids"] is None:
+            return audit_root(module_clients(module), module.params)
+        module.params["report_dir"] = prepare_folder(module.params["report_dir"], "report_dir")  # written in check mode too
+        return audit_root_accounts(module_connection(module), module.params)
+
+    run(module, work)
 
 
 if __name__ == "__main__":

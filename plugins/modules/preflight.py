@@ -67,6 +67,14 @@ options:
             C(orphan_include_unknown_age).
         type: dict
         default: {}
+  fan_out:
+    description:
+      - For a playbook that acts on every account with one module call from localhost (C(hosts) V(localhost)), such as
+        C(mfa_audit.yml). The run's targets are decided as above (a failed inventory, or one without C(aws_accounts),
+        still fails it), localhost is the target, and RV(accounts) lists the accounts, each host's account variables
+        checked.
+    type: bool
+    default: false
 notes:
   - An action plugin only; nothing runs on the target. It supports check mode (it changes nothing but the folders of
     O(folders) given with C(create)).
@@ -101,6 +109,17 @@ msg:
   returned: always
   type: str
   sample: "No inventory was given: this run acts on the account of the caller's own credentials, from localhost."
+accounts:
+  description:
+    - With O(fan_out), the accounts the run acts on - for each host of C(aws_accounts) its C(name) (the host), C(account_id)
+      (C(aws_account_id), else the account of C(aws_role_arn), else null), C(role_arn) (C(aws_role_arn) or null) and
+      C(management) (C(aws_is_management_account)). With no C(aws_accounts), the caller's own account alone, named
+      C(localhost), with a null C(account_id) and C(role_arn).
+  returned: with O(fan_out)
+  type: list
+  elements: dict
+  sample: [{"name": "dev", "account_id": "210987654321", "role_arn": "arn:aws:iam::210987654321:role/OrganizationAccountAccessRole",
+            "management": false}]
 lists:
   description: Each variable of O(lists) as a list.
   returned: for a target

@@ -200,14 +200,13 @@ def test_mfa_audit_playbook_runs_unchanged_over_every_member(sim, organization, 
     reports = tmp_path / "reports"
     run = run_playbook(playbook("mfa_audit.yml"), check=True, inventory=write_config(tmp_path), extra_vars={"report_dir": str(reports)})
     assert run.rc == 0, run
-    audited = {record["host"]: record["result"]["account_id"] for record in run.results
-               if record["task"] == "MFA audit - audit the account and write its report set"}
+    audited = {account["name"]: account["account_id"] for account in run.task("MFA audit - audit the accounts and write their report sets")["accounts"]}
     assert audited == {name: organization["accounts"][name] for name in MEMBERS}
     # Each member was reached through its aws_role_arn: the role's session read IAM in that account.
     for name in MEMBERS:
         assert sim.counters(organization["accounts"][name]).get("iam:GetCredentialReport", 0) >= 1
     summary = json.loads(next(reports.glob("mfa-audit-summary-*.json")).read_text(encoding="utf-8"))
-    assert sorted(account["host"] for account in summary["accounts"]) == sorted(MEMBERS) and summary["not_audited"] == []
+    assert sorted(account["name"] for account in summary["accounts"]) == sorted(MEMBERS) and summary["not_audited"] == []
 
 
 def test_the_shipped_example_config_lists_the_organization(organization, ansible_inventory, tmp_path):  # pylint: disable=unused-argument

@@ -1,4 +1,4 @@
-"""playbooks/mfa_audit.yml (iamguard.aws.iam_mfa_audit) against the simulator: one account and two."""
+"""playbooks/mfa_audit.yml (iamguard.aws.iam_mfa_audit, one call over every account) against the simulator: one account and four."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import glob
 import json
 import os
 
-from tests.integration.playbooks import (MAIN_ACCOUNT, OTHER_ACCOUNT, assert_refused, failure_messages, other_account_iam,
+import yaml
+
+from tests.integration.playbooks import (MAIN_ACCOUNT, OTHER_ACCOUNT, OTHER_ROLE, assert_refused, failure_messages, other_account_iam,
                                          playbook, two_account_inventory)
 from tests.simulator.seed import account_snapshot, make_user
 
 AUDIT = playbook("mfa_audit.yml")
-AUDIT_TASK = "MFA audit - audit the account and write its report set"
-GATE_TASK = "MFA audit - fail where a finding of audit_fail_on was found"
+AUDIT_TASK = "MFA audit - audit the accounts and write their report sets"
+SUMMARY_TASK = "MFA audit - summary of each account"
+THIRD_ACCOUNT = "333333333333"
 
 
 def seed_account(iam):
@@ -25,20 +28,27 @@ def summaries(report_dir, extension):
     return sorted(glob.glob(os.path.join(str(report_dir), "mfa-audit-summary-*." + extension)))
 
 
-def test_audit_writes_reports_and_a_summary_in_check_mode_too(iam, run_playbook, tmp_path):
+def loop_messages(run, task):
+    return [item["msg"] for item in run.task(task).get("results", [])]
+
+
+def test_audit_writes_reports_and_a_summary_in_check_mode_too(sim, iam, run_playbook, tmp_path):
     seed_account(iam)
     before = account_snapshot(iam)
     for check in (True, False):
         reports = tmp_path / ("check" if check else "real")
+        sim.reset_counters()
         run = run_playbook(AUDIT, extra_vars={"report_dir": str(reports)}, check=check)
         assert run.rc == 0, failure_messages(run)
         assert account_snapshot(iam) == before
-        audit = run.task(AUDIT_TASK)
-        assert audit["account_id"] == MAIN_ACCOUNT and audit["users_audited"] == 3
+        # One module call, from localhost, with the caller's own credentials: no AssumeRole, no GetCallerIdentity.
+        assert "sts:AssumeRole" not in sim.counters() and "sts:GetCallerIdentity" not in sim.counters()
+        (audit,) = run.task(AUDIT_TASK)["accounts"]
+        assert audit["account_id"] == MAIN_ACCOUNT and audit["users_audited"] == 3 and audit["name"] == "localhost"
         assert audit["counts"]["console_user_without_mfa"] == 1
         for path in audit["report_files"].values():
             assert os.path.dirname(path) == str(reports) and os.path.basename(path).startswith("mfa-audit-%s-" % MAIN_ACCOUNT)
-        summary = run.task("MFA audit - summary")["msg"]
+        (summary,) = loop_messages(run, SUMMARY_TASK)
         assert summary[0] == "Account %s (localhost), 3 users audited" % MAIN_ACCOUNT and summary[1:-1] == audit["summary"]
         (combined,) = summaries(reports, "json")
         with open(combined, encoding="utf-8") as handle:
@@ -54,39 +64,58 @@ def test_audit_fail_on_gates_only_on_listed_findings(iam, run_playbook, tmp_path
     assert passed.rc == 0, failure_messages(passed)
     gated = run_playbook(AUDIT, extra_vars={"report_dir": str(tmp_path), "audit_fail_on": "root_access_key,console_user_without_mfa"})
     assert gated.rc != 0
-    assert failure_messages(gated) == ["%s: findings listed in audit_fail_on were found: console_user_without_mfa x1" % MAIN_ACCOUNT]
+    assert failure_messages(gated) == ["Findings listed in audit_fail_on were found in 1 account(s): %s (localhost): console_user_without_mfa x1"
+                                       % MAIN_ACCOUNT]
     # The reports and the combined summary are written before the gate closes.
     assert len(summaries(tmp_path, "json")) == 2
 
 
-def test_two_accounts_each_report_and_one_combined_summary(sim, iam, run_playbook, tmp_path):
+def test_accounts_side_by_side_unreachable_ones_reported_and_gated_only_per_audit_fail_on(sim, iam, run_playbook, tmp_path):
+    """One module call over four hosts: main (the caller's own credentials), other (a role), one whose aws_account_id is not
+    its role's account, one whose role does not exist; the last two are reported unreachable and the others audited."""
     seed_account(iam)
     other = other_account_iam(sim)
     make_user(other, "carol", login_profile=True, virtual_mfa=1)
+    other.create_role(RoleName="iamguard-admin", AssumeRolePolicyDocument="{}")
+    sim.configure(roles_must_exist=True)
     inventory = two_account_inventory(tmp_path / "accounts.yml")
-    reports = tmp_path / "reports"
-    run = run_playbook(AUDIT, extra_vars={"report_dir": str(reports), "audit_fail_on": ["console_user_without_mfa"]}, inventory=inventory)
-    assert run.rc != 0  # main has alice; other passes the gate
-    assert run.stats["main"]["failures"] == 1 and run.stats["other"]["failures"] == 0
-    assert run.task(AUDIT_TASK, "other")["account_id"] == OTHER_ACCOUNT
-    assert run.task(AUDIT_TASK, "other")["users_audited"] == 1
-    for account in (MAIN_ACCOUNT, OTHER_ACCOUNT):
-        assert glob.glob(os.path.join(str(reports), "mfa-audit-%s-*.md" % account))
-    (combined,) = summaries(reports, "json")
-    with open(combined, encoding="utf-8") as handle:
-        accounts = {a["host"]: a for a in json.load(handle)["accounts"]}
-    assert {host: a["account_id"] for host, a in accounts.items()} == {"main": MAIN_ACCOUNT, "other": OTHER_ACCOUNT}
-    assert accounts["main"]["failing"] == ["console_user_without_mfa"] and accounts["other"]["failing"] == []
-
-
-def test_an_account_that_fails_its_check_is_named_in_the_summary(sim, iam, run_playbook, tmp_path):
-    inventory = two_account_inventory(tmp_path / "accounts.yml", other={"aws_account_id": "999999999999"})
-    run = run_playbook(AUDIT, extra_vars={"report_dir": str(tmp_path)}, inventory=inventory)
-    assert run.rc != 0
-    (combined,) = summaries(tmp_path, "json")
-    with open(combined, encoding="utf-8") as handle:
-        summary = json.load(handle)
-    assert [a["host"] for a in summary["accounts"]] == ["main"] and summary["not_audited"] == ["other"]
+    hosts = yaml.safe_load(open(inventory, encoding="utf-8"))
+    hosts["aws_accounts"]["hosts"].update({
+        "mismatch": {"aws_account_id": "999999999999", "aws_role_arn": OTHER_ROLE},
+        "gone": {"aws_role_arn": "arn:aws:iam::%s:role/iamguard-admin" % THIRD_ACCOUNT},
+    })
+    (tmp_path / "accounts.yml").write_text(yaml.safe_dump(hosts), encoding="utf-8")
+    runs = {}
+    for label, fail_on in (("passes", ["root_access_key", "unused_access_key"]), ("gated", "console_user_without_mfa,account_unreachable")):
+        reports = tmp_path / label
+        runs[label] = run = run_playbook(AUDIT, extra_vars={"report_dir": str(reports), "audit_fail_on": fail_on}, inventory=inventory)
+        result = run.task(AUDIT_TASK)
+        assert {a["name"]: a["account_id"] for a in result["accounts"]} == {"main": MAIN_ACCOUNT, "other": OTHER_ACCOUNT}
+        assert {a["name"]: a["users_audited"] for a in result["accounts"]} == {"main": 3, "other": 1}
+        assert [(u["name"], u["account_id"], u["code"]) for u in result["unreachable_accounts"]] == [
+            ("gone", THIRD_ACCOUNT, "AccessDenied"), ("mismatch", "999999999999", "AccountMismatch")]
+        for account in (MAIN_ACCOUNT, OTHER_ACCOUNT):
+            assert glob.glob(os.path.join(str(reports), "mfa-audit-%s-*.md" % account))
+        for item in result["unreachable_accounts"]:
+            with open(item["report_file"], encoding="utf-8") as handle:
+                assert json.load(handle) == {"account_id": item["account_id"], "account_name": item["name"], "findings": [], "counts": {},
+                                             "unreachable": {"code": item["code"], "message": item["message"]}}
+        (combined,) = summaries(reports, "json")
+        with open(combined, encoding="utf-8") as handle:
+            summary = json.load(handle)
+        assert sorted(a["name"] for a in summary["accounts"]) == ["main", "other"]
+        assert sorted(a["name"] for a in summary["not_audited"]) == ["gone", "mismatch"]
+        exported = run.task("MFA audit - export the figures for AWX workflows")["ansible_stats"]["data"]
+        assert sorted(exported["iamguard_mfa_audit"]) == [MAIN_ACCOUNT, OTHER_ACCOUNT]
+        assert sorted(exported["iamguard_mfa_audit_unreachable"]) == [THIRD_ACCOUNT, "999999999999"]
+        said = " ".join(loop_messages(run, "MFA audit - accounts that could not be read"))
+        assert "%s (gone): not audited - AccessDenied: sts:AssumeRole" % THIRD_ACCOUNT in said
+    assert runs["passes"].rc == 0, failure_messages(runs["passes"])
+    assert runs["gated"].rc != 0
+    (message,) = failure_messages(runs["gated"])
+    assert message == ("Findings listed in audit_fail_on were found in 3 account(s): %s (main): console_user_without_mfa x1; "
+                       "%s (gone): account_unreachable - AccessDenied; 999999999999 (mismatch): account_unreachable - AccountMismatch"
+                       % (MAIN_ACCOUNT, THIRD_ACCOUNT))
 
 
 def test_audit_variables_are_refused_before_any_call(iam, run_playbook, tmp_path):
@@ -101,6 +130,7 @@ def test_audit_variables_are_refused_before_any_call(iam, run_playbook, tmp_path
         (dict(base, audit_unused_access_key_days="0"), "audit_unused_access_key_days must be a whole number of days, 1 or more (got 0)"),
         (dict(base, audit_max_report_age_hours="soon"), "audit_max_report_age_hours must be a whole number of hours"),
         (dict(base, audit_require_hardware_for=["admin team"]), "audit_require_hardware_for must be a list of user names or shell patterns"),
+        (dict(base, audit_max_workers=0), "audit_max_workers must be a whole number from 1 to 64 (got 0)"),
     ]
     for extra, fragment in cases:
         assert_refused(run_playbook, iam, "mfa_audit.yml", extra, fragment)

@@ -59,7 +59,7 @@ def _story(stdout, demo_dir):
 def _root_audit_lines(stdout, step):
     """What the root credentials audit of ``step`` said of each member account."""
     text = stdout.split("demo: === %d." % step, 1)[1].split("demo: ===", 1)[0]
-    return sorted(re.findall(r'"msg": "\d{12}: (password .*)"', text))
+    return sorted(re.findall(r'"msg": "\d{12}(?: \([^)]*\))?: (password .*)"', text))
 
 
 def _checkout_files():

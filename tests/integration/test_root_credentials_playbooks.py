@@ -124,27 +124,53 @@ def test_cleanup_of_selected_kinds(sim, organization, run_playbook, tmp_path):
 
 
 def test_audit_writes_a_report_per_account_also_in_check_mode(sim, organization, run_playbook, tmp_path):
+    """One module call over the accounts; one that is no member of the organization is reported unreachable, the others audited."""
     accounts = organization["accounts"]
+    stranger = "999999999999"
     before = {name: root_state(account) for name, account in accounts.items()}
     for check in (True, False):
         reports = tmp_path / ("check" if check else "real")
-        run = run_playbook(AUDIT, extra_vars={"account_ids": [accounts["dev"], accounts["sandbox"]], "report_dir": str(reports)}, check=check)
+        run = run_playbook(AUDIT, extra_vars={"account_ids": [accounts["dev"], stranger, accounts["sandbox"]], "report_dir": str(reports)},
+                           check=check)
         assert run.rc == 0, failure_messages(run)
-        audited = module_results(run, AUDIT_TASK)
+        result = run.task(AUDIT_TASK)
+        audited = result["accounts"]
         assert [r["account_id"] for r in audited] == [accounts["dev"], accounts["sandbox"]]
         assert all(r["counts"]["root_virtual_mfa"] == 1 for r in audited)
+        (unreachable,) = result["unreachable_accounts"]
+        assert unreachable["account_id"] == stranger and unreachable["code"] == "AccessDenied"
         exported = run.task("Root credentials audit - export the counts for AWX workflows")["ansible_stats"]["data"]
         assert exported["iamguard_root_credentials_audit"] == {r["account_id"]: r["counts"] for r in audited}
+        assert list(exported["iamguard_root_credentials_unreachable"]) == [stranger]
         paths = sorted(glob.glob(str(reports / "root-credentials-*.json")))
-        assert len(paths) == 2 and all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in paths)
-        with open(paths[0], encoding="utf-8") as handle:
-            report = json.load(handle)
-        assert report["account_id"] in (accounts["dev"], accounts["sandbox"]) and report["counts"]["root_access_key"] >= 1
+        assert len(paths) == 3 and all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in paths)
+        assert len({os.path.basename(p).rsplit("-", 1)[1] for p in paths}) == 1  # one stamp for the run
+        documents = {}
+        for path in paths:
+            with open(path, encoding="utf-8") as handle:
+                documents[json.load(handle)["account_id"]] = json.load(open(path, encoding="utf-8"))
+        dev = documents[accounts["dev"]]
+        assert sorted(dev) == ["account_id", "counts", "credentials", "findings", "generated_time", "organization"]
+        assert dev["counts"]["root_access_key"] >= 1 and dev["organization"]["management_account_id"] == organization["management_account_id"]
+        assert documents[stranger]["unreachable"] == {"code": "AccessDenied", "message": unreachable["message"]}
+        assert documents[stranger]["findings"] == [] and documents[stranger]["counts"] == {}
         text = run.stdout + run.stderr + "".join(open(p, encoding="utf-8").read() for p in paths)
         for name in ("dev", "sandbox"):
             for secret in organization["seeded"][name]["secrets"]:
                 assert secret not in text
     assert {name: root_state(account) for name, account in accounts.items()} == before
+
+
+def test_audit_over_an_inventory_refuses_the_management_account_before_any_call(sim, organization, run_playbook, tmp_path):
+    sim.reset_counters()
+    run = run_playbook(AUDIT, inventory=inventory(tmp_path / "org.yml", organization, ["dev", "staging"], management=True))
+    assert run.rc != 0
+    assert any("management is the organization's management account" in message for message in failure_messages(run)), failure_messages(run)
+    assert sim.counters() == {}
+    run = run_playbook(AUDIT, inventory=inventory(tmp_path / "org.yml", organization, ["dev", "staging"]))
+    assert run.rc == 0, failure_messages(run)
+    assert [(r["name"], r["account_id"]) for r in run.task(AUDIT_TASK)["accounts"]] == [(name, organization["accounts"][name]) for name in ("dev", "staging")]
+    assert "sts:AssumeRole" not in sim.counters() and sim.counters()["sts:AssumeRoot"] == 2
 
 
 @pytest.mark.parametrize("name, extra_vars, fragment", [

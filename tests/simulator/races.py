@@ -11,8 +11,8 @@ Simulator.race(...) / POST /_iamguard/races, forgotten at reset() and POST /_iam
   sent two good codes); {"create": name, "path": "/", "tags": {...}}: a virtual device is
   created (deleting one of the same serial first: a re-created device); {"tag": serial,
   "tags": {...}}: tags added; {"delete": serial}; {"deactivate": serial, "user": name}.
-- fail: {"action": "DeleteVirtualMFADevice", "times": 2, "code": "ServiceFailure"}: the next
-  `times` calls of the action answer that error (nothing done). Known codes: those of
+- fail: {"action": "DeleteVirtualMFADevice", "times": 2, "code": "ServiceFailure", "account": None}: the next
+  `times` calls of the action (in `account` only, when given) answer that error (nothing done). Known codes: those of
   faults.CALL_FAULTS plus NoSuchEntity, DeleteConflict, AccessDenied.
 
 Each event runs once; `fired` lists those that ran, so a test can assert that the race it
@@ -55,7 +55,7 @@ class Races:
     def __init__(self):
         self._lock = threading.Lock()
         self._after = []  # [action, answers left, account or None, event]
-        self._failures = {}  # action -> [calls left, AwsError]
+        self._failures = {}  # (action, account or None) -> [calls left, AwsError]
         self.fired = []
 
     def reset(self):
@@ -83,18 +83,19 @@ class Races:
         if code not in ERRORS:
             raise ValueError(f"unknown error code {code}; known: {', '.join(sorted(ERRORS))}")
         with self._lock:
-            self._failures[_action(fail.get("action"))] = [times, ERRORS[code]]
+            self._failures[(_action(fail.get("action")), fail.get("account"))] = [times, ERRORS[code]]
 
     def failure(self, req):
         """The error to answer this call with instead of acting, or None."""
         name = f"{req.service}:{req.action}"
         with self._lock:
-            pending = self._failures.get(name)
-            if not pending:
+            key = next((key for key in ((name, req.account), (name, None)) if key in self._failures), None)
+            if key is None:
                 return None
+            pending = self._failures[key]
             pending[0] -= 1
             if not pending[0]:
-                del self._failures[name]
+                del self._failures[key]
             return pending[1]
 
     def due(self, req):

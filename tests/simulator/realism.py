@@ -264,6 +264,7 @@ class Realism:
             "iam:ResetServiceSpecificCredential": self._reset_credential,
             "sts:GetSessionToken": self._get_session_token,
             "sts:GetCallerIdentity": self._get_caller_identity,
+            "sts:AssumeRole": self._assume_role,
         })
         self._handlers.update(self._credential_report_handlers())
         self.organizations = Organizations()
@@ -789,6 +790,19 @@ class Realism:
             self._check_mfa(req, caller, serial, code)
         credentials = issue_session(self._sessions, caller, req.account, int(duration), mfa=mfa)
         return result_reply("sts", "GetSessionToken", {"Credentials": credentials})
+
+    def _assume_role(self, req, forward):
+        """AWS refuses AssumeRole of a role that does not exist (AccessDenied, as for a trust policy that does not name the
+        caller); moto issues credentials for any role ARN. Checked only with option roles_must_exist: the tests reach a
+        second account through a role nobody created."""
+        arn = req.params.get("RoleArn", "")
+        parts = arn.split(":")
+        if self.options.roles_must_exist and len(parts) == 6 and parts[5].startswith("role/"):
+            name = parts[5].rsplit("/", 1)[-1]
+            if not any(role.name == name for role in self._backend(parts[4]).roles.values()):
+                caller = self._caller(req)
+                raise AwsError("AccessDenied", f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {arn}", 403)
+        return forward()
 
     def _get_caller_identity(self, req, _forward):
         """moto does not know the layer's session keys (AWS answers the user who got them) nor root keys (AWS: the account's root ARN)."""

@@ -92,11 +92,12 @@ class Options:
 
     DEFAULTS = {"latency": 0.0, "throttle_rate": None, "throttle_burst": None, "require_mfa_session": False, "root_mfa_device": True,
                 "race_before_delete_user": (), "concurrency": "accounts", "backend_time": 0.0,
-                "faults": {}, "fault_seed": None, "fault_actions": (), "linger_seconds": 2.0}
+                "faults": {}, "fault_seed": None, "fault_actions": (), "linger_seconds": 2.0, "roles_must_exist": False}
     CHECKS = {"latency": _seconds("latency"), "throttle_rate": _positive_or_none("throttle_rate"), "throttle_burst": _burst,
               "require_mfa_session": _flag("require_mfa_session"), "root_mfa_device": _flag("root_mfa_device"),
               "race_before_delete_user": _user_names, "concurrency": _mode, "backend_time": _seconds("backend_time"),
-              "faults": check_shares, "fault_seed": _seed, "fault_actions": check_patterns, "linger_seconds": _seconds("linger_seconds")}
+              "faults": check_shares, "fault_seed": _seed, "fault_actions": check_patterns, "linger_seconds": _seconds("linger_seconds"),
+              "roles_must_exist": _flag("roles_must_exist")}
 
     def __init__(self, **options):
         self.__dict__.update(self.DEFAULTS)
@@ -147,13 +148,13 @@ class Layer:
         self._count_lock = threading.Lock()
         self._counts = collections.Counter()
         self._account_counts = collections.defaultdict(collections.Counter)
-        self._bucket = None
+        self._buckets = {}  # account -> TokenBucket: IAM throttles each account on its own
         self._renew_bucket()
 
     def _renew_bucket(self):
+        """Forget every account's token bucket; each account gets a new one, full, at its next call."""
         with self._count_lock:
-            rate = self.options.throttle_rate
-            self._bucket = TokenBucket(rate, self.options.throttle_burst) if rate else None
+            self._buckets = {}
 
     def configure(self, **options):
         with self._locks.everything():
@@ -187,11 +188,14 @@ class Layer:
             self._account_counts[req.account][name] += 1
 
     def _admit(self, req):
-        """False when the token bucket throttles the call."""
-        if req.service not in THROTTLED_SERVICES:
+        """False when the token bucket of the call's account throttles the call."""
+        if req.service not in THROTTLED_SERVICES or not self.options.throttle_rate:
             return True
         with self._count_lock:
-            return self._bucket is None or self._bucket.take()
+            bucket = self._buckets.get(req.account)
+            if bucket is None:
+                bucket = self._buckets[req.account] = TokenBucket(self.options.throttle_rate, self.options.throttle_burst)
+            return bucket.take()
 
     def _forward(self, service, environ):
         """Let moto answer; return its answer as a Reply."""
@@ -337,8 +341,10 @@ class Simulator:
     moto keeps its state per process, so Simulators in one process share (and reset) one state.
     Options (keyword arguments, also settable with configure() and POST /_iamguard/config):
     latency (s slept before each API call, outside any lock), throttle_rate (calls/s over
-    IAM+STS, one token bucket shared by all callers, None = off) and throttle_burst (bucket size,
-    default the rate), require_mfa_session (DeactivateMFADevice needs an MFA STS session),
+    IAM+STS per account, as IAM throttles each account on its own: one token bucket per account,
+    shared by all callers of that account, None = off) and throttle_burst (bucket size,
+    default the rate), roles_must_exist (sts:AssumeRole of a role that does not exist is refused),
+    require_mfa_session (DeactivateMFADevice needs an MFA STS session),
     root_mfa_device (the account has root's virtual MFA device), race_before_delete_user (user
     names: another process adds an access key to each just before its first DeleteUser),
     concurrency ("accounts": calls run in parallel, reads of an account overlap and writes of an

@@ -16,6 +16,7 @@ import pytest
 
 from tests.simulator import Simulator
 
+from .conftest import NO_RETRIES
 from .helpers import aws_error
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -99,6 +100,21 @@ def test_throttling_answers_rate_exceeded_and_counts_apart(sim, iam):
     assert sim.counters() == {"iam:ListUsers": 2, "throttled": 1}
     time.sleep(0.6)
     iam.list_users()
+
+
+def test_the_throttle_is_per_account_as_iams(sim, iam):
+    """One account throttled out does not slow another: each account has its own token bucket."""
+    sim.configure(throttle_rate=2, throttle_burst=2)
+    creds = sim.client("sts").assume_role(RoleArn="arn:aws:iam::210987654321:role/x", RoleSessionName="tests")["Credentials"]
+    other = sim.client("iam", access_key=creds["AccessKeyId"], secret_key=creds["SecretAccessKey"], session_token=creds["SessionToken"],
+                       config=NO_RETRIES)
+    iam.list_users()
+    assert aws_error(iam.list_users)[0] == "Throttling"  # the caller's account: AssumeRole took its first token
+    other.list_users()
+    other.list_users()
+    assert aws_error(other.list_users)[0] == "Throttling"
+    assert sim.counters("210987654321") == {"iam:ListUsers": 2, "throttled": 1}
+    assert sim.counters("123456789012") == {"sts:AssumeRole": 1, "iam:ListUsers": 1, "throttled": 1}
 
 
 def test_http_control_endpoints(sim, iam):

@@ -55,3 +55,22 @@ def test_account_variables():
     preflight.account_variables("dev", aws_role_arn="arn:aws:iam::123456789012:role/x", aws_account_id="012345678901")
     with pytest.raises(IamGuardError, match="dev: aws_account_id must be a 12-digit AWS account id; mfa_serial and mfa_token_code go together"):
         preflight.account_variables("dev", aws_account_id="12345", mfa_serial="arn:aws:iam::123456789012:mfa/me")
+
+
+class HostVars(dict):
+    """hostvars as an action plugin sees them: host -> mapping of its variables."""
+
+
+def test_fan_out_lists_the_accounts_of_aws_accounts_each_checked():
+    hostvars = HostVars(dev={"aws_account_id": "210987654321", "aws_role_arn": "arn:aws:iam::210987654321:role/audit"},
+                        prod={"aws_role_arn": "arn:aws:iam::310987654321:role/audit", "aws_is_management_account": "yes"})
+    assert preflight.fan_out_accounts("localhost", ACCOUNTS, hostvars) == [
+        {"name": "dev", "account_id": "210987654321", "role_arn": "arn:aws:iam::210987654321:role/audit", "management": False},
+        {"name": "prod", "account_id": "310987654321", "role_arn": "arn:aws:iam::310987654321:role/audit", "management": True},
+    ]
+    assert preflight.fan_out_accounts("localhost", {"all": ["localhost"]}, {}) == [
+        {"name": "localhost", "account_id": None, "role_arn": None, "management": False}]
+    with pytest.raises(IamGuardError, match="prod: aws_account_id must be a 12-digit AWS account id"):
+        preflight.fan_out_accounts("localhost", ACCOUNTS, HostVars(dev={}, prod={"aws_account_id": "12345"}))
+    with pytest.raises(IamGuardError, match="runs from localhost only"):
+        preflight.fan_out_accounts("dev", ACCOUNTS, hostvars)
