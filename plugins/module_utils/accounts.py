@@ -38,8 +38,8 @@ from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
 from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError, error_code
 from ansible_collections.iamguard.aws.plugins.module_utils.session import BOTOCORE_RETRIES, rate_limited
 
-DEFAULT_MAX_WORKERS = 16
-MAX_WORKERS_LIMIT = 64
+DEFAULT_MAX_WORKERS = validation.DEFAULT_ACCOUNT_WORKERS
+MAX_WORKERS_LIMIT = validation.MAX_ACCOUNT_WORKERS
 ROLE_SESSION_NAME = "iamguard-aws"
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}")

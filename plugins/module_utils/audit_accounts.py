@@ -20,10 +20,9 @@ from ansible_collections.iamguard.aws.plugins.module_utils import accounts as fa
 from ansible_collections.iamguard.aws.plugins.module_utils.audit import audit, audit_and_report, audit_options, device_mix_text
 from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
-from ansible_collections.iamguard.aws.plugins.module_utils.findings import FINDINGS
+from ansible_collections.iamguard.aws.plugins.module_utils.findings import ACCOUNT_UNREACHABLE, FINDINGS
 
-ACCOUNT_UNREACHABLE = "account_unreachable"
-FAIL_ON_IDS = tuple(FINDINGS) + (ACCOUNT_UNREACHABLE,)
+FAIL_ON_IDS = tuple(FINDINGS)  # account_unreachable among them
 STAMP = "%Y%m%dT%H%M%SZ"
 
 

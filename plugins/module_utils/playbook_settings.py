@@ -14,9 +14,14 @@ from __future__ import annotations
 import re
 
 from ansible_collections.iamguard.aws.plugins.module_utils import validation
+from ansible_collections.iamguard.aws.plugins.module_utils.audit_report import FORMATS
 from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
+from ansible_collections.iamguard.aws.plugins.module_utils.findings import FINDINGS
+from ansible_collections.iamguard.aws.plugins.module_utils.validation import DEFAULT_ACCOUNT_WORKERS, MAX_ACCOUNT_WORKERS
 
 WHOLE_NUMBER = re.compile(r"[0-9]+")
+# A user name, or a shell pattern over user names ([], *, ?, ! beside IAM's characters).
+USER_PATTERN = re.compile(r"[][\w+=,.@*?!-]{1,64}", re.ASCII)
 
 
 class _Rules:
@@ -82,17 +87,51 @@ def orphan_cleanup(orphan_name_patterns=None, orphan_path_patterns=None, orphan_
     paths = rules.call(validation.survey_list, _given(orphan_path_patterns, ["*"]), "orphan_path_patterns") or []
     rules.require(paths and all(pattern.startswith(("/", "*")) for pattern in paths),
                   "orphan_path_patterns must be a non-empty list of shell patterns (or one string separated by commas), each starting with / or *")
-    min_age = str(_given(orphan_min_age_minutes, 60)).strip()
-    rules.require(WHOLE_NUMBER.fullmatch(min_age), "orphan_min_age_minutes must be a whole number of minutes, 0 or more (got %s)" % min_age)
+    min_age = _whole_number(rules, _given(orphan_min_age_minutes, 60), "orphan_min_age_minutes", "a whole number of minutes, 0 or more", 0)
     return rules.checked({
         "name_patterns": names,
         "path_patterns": paths,
-        "min_age_minutes": int(min_age) if WHOLE_NUMBER.fullmatch(min_age) else None,
+        "min_age_minutes": min_age,
         "include_unknown_age": rules.call(validation.boolean, _given(orphan_include_unknown_age, True), "orphan_include_unknown_age"),
     })
 
 
-PLAYBOOKS = {"offboard": offboard, "orphan_cleanup": orphan_cleanup}
+def _whole_number(rules, value, name, rule, low, high=None):
+    """``value`` (a number, or its text) as an int from ``low`` to ``high`` (None: no limit), else None with ``rule`` recorded."""
+    text = str(value).strip()
+    ok = bool(WHOLE_NUMBER.fullmatch(text)) and low <= int(text) and (high is None or int(text) <= high)
+    rules.require(ok, "%s must be %s (got %s)" % (name, rule, text))
+    return int(text) if ok else None
+
+
+def mfa_audit(audit_fail_on=None, audit_require_hardware_for=None, audit_unused_access_key_days=None, audit_max_report_age_hours=None,
+              audit_report_formats=None, audit_max_workers=None):
+    """mfa_audit.yml's variables as iam_mfa_audit's options (fail_on, require_hardware_for, unused_access_key_days, ...)."""
+    rules = _Rules()
+    fail_on = rules.call(validation.survey_list, audit_fail_on, "audit_fail_on") or []
+    unknown = [finding_id for finding_id in fail_on if finding_id not in FINDINGS]
+    rules.require(not unknown, "audit_fail_on must list known finding ids (%s); unknown: %s" % (", ".join(FINDINGS), ", ".join(unknown)))
+    patterns = rules.call(validation.survey_list, audit_require_hardware_for, "audit_require_hardware_for") or []
+    rules.require(all(USER_PATTERN.fullmatch(pattern) for pattern in patterns),
+                  "audit_require_hardware_for must be a list of user names or shell patterns")
+    formats = rules.call(validation.survey_list, _given(audit_report_formats, list(FORMATS)), "audit_report_formats") or []
+    rules.require(formats and not set(formats) - set(FORMATS),
+                  "audit_report_formats must be one or more of %s (got %s)" % (", ".join(FORMATS), ", ".join(formats)))
+    settings = {
+        "fail_on": fail_on,
+        "require_hardware_for": patterns,
+        "report_formats": formats,
+        "unused_access_key_days": _whole_number(rules, _given(audit_unused_access_key_days, 45), "audit_unused_access_key_days",
+                                                "a whole number of days, 1 or more", 1),
+        "max_report_age_hours": None if audit_max_report_age_hours is None else _whole_number(
+            rules, audit_max_report_age_hours, "audit_max_report_age_hours", "a whole number of hours, 1 or more", 1),
+        "max_workers": _whole_number(rules, _given(audit_max_workers, DEFAULT_ACCOUNT_WORKERS), "audit_max_workers",
+                                     "a whole number from 1 to %d" % MAX_ACCOUNT_WORKERS, 1, MAX_ACCOUNT_WORKERS),
+    }
+    return rules.checked(settings)
+
+
+PLAYBOOKS = {"offboard": offboard, "orphan_cleanup": orphan_cleanup, "mfa_audit": mfa_audit}
 
 
 def settings(playbook, values):

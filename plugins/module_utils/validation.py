@@ -70,6 +70,9 @@ def name_list(value, option):
 
 
 MAX_REPORT_WAIT_SECONDS = 3600
+# Accounts read side by side by one fan-out run (accounts.py), by default and at most.
+DEFAULT_ACCOUNT_WORKERS = 16
+MAX_ACCOUNT_WORKERS = 64
 
 
 def report_wait_seconds(value):
