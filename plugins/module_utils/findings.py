@@ -16,6 +16,11 @@ ORPHANED_VIRTUAL_MFA_DEVICE = "orphaned_virtual_mfa_device"
 VIRTUAL_MFA_WHERE_HARDWARE_REQUIRED = "virtual_mfa_where_hardware_required"
 UNUSED_ACCESS_KEY = "unused_access_key"
 ACCESS_KEY_WITHOUT_MFA = "access_key_without_mfa"
+# issue #21's checks
+CENTRALIZED_ROOT_ACCESS_DISABLED = "centralized_root_access_disabled"
+ROOT_CREDENTIALS_PRESENT = "root_credentials_present"
+NO_PHISHING_RESISTANT_MFA = "no_phishing_resistant_mfa"
+PASSKEY_NOT_CERTIFIED = "passkey_not_certified"
 
 # id: (control, severity, title). CIS numbers change between versions, so each names its version.
 FINDINGS = {
@@ -48,6 +53,23 @@ FINDINGS = {
         "Active access key unused for more than the allowed days",
     ),
     ACCESS_KEY_WITHOUT_MFA: ("informational", "informational", "User with an active access key has no MFA device"),
+    # issue #21's checks (one block, kept together)
+    CENTRALIZED_ROOT_ACCESS_DISABLED: (
+        "CIS AWS Foundations v7.0 2.1.1",
+        "critical",
+        "Organization has centralized root access (RootCredentialsManagement, RootSessions) off",
+    ),
+    ROOT_CREDENTIALS_PRESENT: (
+        "iamguard centralized root access (a member account's root needs no credentials)",
+        "high",
+        "Member account's root user still holds a password, access key, signing certificate or MFA device",
+    ),
+    NO_PHISHING_RESISTANT_MFA: (
+        "iamguard require_phishing_resistant_for (phishing-resistant MFA - a passkey or FIDO security key)",
+        "high",
+        "Console sign-in has no phishing-resistant MFA (passkey or FIDO security key); TOTP codes can be phished",
+    ),
+    PASSKEY_NOT_CERTIFIED: ("iamguard require_phishing_resistant_for (FIDO certification)", "low", "Passkey or security key has no FIDO certification"),
 }
 
 # How a device is typed from its serial alone, as serial-only scanners (e.g. Prowler) do; stated so differences can be reported.

@@ -120,7 +120,7 @@ counts:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.iamguard.aws.plugins.module_utils.root.credentials import audit_root
+from ansible_collections.iamguard.aws.plugins.module_utils.root.audit import audit_root
 from ansible_collections.iamguard.aws.plugins.module_utils.root.session import module_clients
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import run
 
