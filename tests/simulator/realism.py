@@ -51,7 +51,8 @@ REPORT_COLUMNS = ("user,arn,user_creation_time,password_enabled,password_last_us
 MFA_UNVERIFIABLE = ("MultiFactorAuthentication failed, unable to validate MFA code. "
                     "Please verify your MFA serial number is valid and associated with this user.")
 
-__all__ = ["Realism", "backdate_access_key", "backdate_credential_report", "backdate_mfa_devices", "certify_mfa_device", "sign_in", "seed_root"]  # seed_root: from root.py
+# seed_root: from root.py
+__all__ = ["Realism", "backdate_access_key", "backdate_credential_report", "backdate_mfa_devices", "certify_mfa_device", "sign_in", "seed_root"]
 _now = now
 
 

@@ -200,8 +200,8 @@ def test_console_users_without_mfa_come_most_recent_sign_in_first():
     assert [(item["id"], item["user_name"]) for item in found][:5] == [
         ("root_without_mfa", None), ("console_user_without_mfa", "cy"), ("console_user_without_mfa", "amy"),
         ("console_user_without_mfa", "dee"), ("console_user_without_mfa", "bob")]  # ties by name, never last
-    assert [item["detail"]["password_last_used"] for item in found[1:5]] == [date(NOW - timedelta(hours=1)), date(NOW - timedelta(days=30)),
-                                                                          date(NOW - timedelta(days=30)), "never"]
+    month = date(NOW - timedelta(days=30))
+    assert [item["detail"]["password_last_used"] for item in found[1:5]] == [date(NOW - timedelta(hours=1)), month, month, "never"]
     assert [item["id"] for item in found[5:]] == ["user_without_mfa"] * 4
 
 
@@ -230,7 +230,8 @@ def test_account_of():
     assert audit.account_of([row(credential_report.ROOT_USER)]) == ACCOUNT
 
 
-PARAMS = {"require_hardware_for": [], "require_phishing_resistant_for": [], "unused_access_key_days": 45, "max_report_age_hours": None, "report_wait_seconds": 120,
+PARAMS = {"require_hardware_for": [], "require_phishing_resistant_for": [], "unused_access_key_days": 45, "max_report_age_hours": None,
+          "report_wait_seconds": 120,
           "report_dir": None, "report_formats": ["markdown", "json", "csv"]}
 
 
