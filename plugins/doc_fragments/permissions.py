@@ -34,8 +34,10 @@ requirements:
   - botocore >= 1.35.61 (sts AssumeRoot and iam ListOrganizationsFeatures; with an older one the task fails clearly)
 notes:
   - "IAM permissions of the caller (the organization's management account or a delegated administrator for IAM):
-    C(sts:GetCallerIdentity), C(organizations:DescribeOrganization), C(iam:ListOrganizationsFeatures) and
-    C(sts:AssumeRoot) on the member account with the task policy the notes name. The root session can do only what that
-    task policy allows."
+    C(sts:GetCallerIdentity), C(organizations:DescribeOrganization), C(iam:ListOrganizationsFeatures),
+    C(organizations:ListParents), C(organizations:ListPoliciesForTarget) and C(organizations:DescribePolicy) (the
+    service control policies that apply to the member account; without them the SCP check is skipped with a warning)
+    and C(sts:AssumeRoot) on the member account with the task policy the notes name. The root session can do only what
+    that task policy allows, and what the account's SCPs do not deny."
   - The management account's own root user cannot be reached this way.
 """

@@ -11,7 +11,9 @@ are dropped, users created since are read one by one, and a user the virtual-dev
 shows with a device has MFA. ListMFADevices runs only for the users no account-wide
 source can answer for: those with MFA but no virtual device (to tell hardware from
 passkey, or find it gone), and those of ``require_hardware_for`` who have a virtual
-device (to know whether it is their only one).
+device (to know whether it is their only one), and console users of
+``require_phishing_resistant_for`` who have a virtual device; GetMFADevice only for
+the passkeys of those console users (phishing.py).
 """
 
 from __future__ import annotations
@@ -21,15 +23,23 @@ import os
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.iamguard.aws.plugins.module_utils import audit_report, credential_report, validation
+from ansible_collections.iamguard.aws.plugins.module_utils import audit_report, credential_report, phishing, validation
 from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
 from ansible_collections.iamguard.aws.plugins.module_utils.devices import VirtualDevices, user_devices
 from ansible_collections.iamguard.aws.plugins.module_utils.findings import (
-    ACCESS_KEY_WITHOUT_MFA, CONSOLE_USER_WITHOUT_MFA, FINDINGS, ORPHANED_VIRTUAL_MFA_DEVICE, ROOT_ACCESS_KEY, ROOT_VIRTUAL_MFA, ROOT_WITHOUT_MFA,
-    UNUSED_ACCESS_KEY, USER_WITHOUT_MFA, VIRTUAL_MFA_WHERE_HARDWARE_REQUIRED, finding, type_by_serial,
+    ACCESS_KEY_WITHOUT_MFA, ACCOUNT_UNREACHABLE, CENTRALIZED_ROOT_ACCESS_DISABLED, CONSOLE_USER_WITHOUT_MFA, FINDINGS, ORPHANED_VIRTUAL_MFA_DEVICE, ROOT_ACCESS_KEY,
+    ROOT_CREDENTIALS_PRESENT, ROOT_VIRTUAL_MFA, ROOT_WITHOUT_MFA, UNUSED_ACCESS_KEY, USER_WITHOUT_MFA, VIRTUAL_MFA_WHERE_HARDWARE_REQUIRED, finding,
+    type_by_serial,
 )
 from ansible_collections.iamguard.aws.plugins.module_utils.paging import iso_date, read
 from ansible_collections.iamguard.aws.plugins.module_utils.tags import HARDWARE, PASSKEY, VIRTUAL
+
+# The ids this audit can find; the other two are the root credentials audit's (iam_root_credentials_info).
+# Raised by others: the root credentials audit (the first two) and the fan-out (an account it could not read).
+AUDIT_FINDINGS = {finding_id: info for finding_id, info in FINDINGS.items()
+                  if finding_id not in (CENTRALIZED_ROOT_ACCESS_DISABLED, ROOT_CREDENTIALS_PRESENT, ACCOUNT_UNREACHABLE)}
+AUDIT_FINDING_IDS = tuple(AUDIT_FINDINGS)
+NEVER = "never"
 
 # --- options -----------------------------------------------------------------------
 
@@ -37,9 +47,10 @@ from ansible_collections.iamguard.aws.plugins.module_utils.tags import HARDWARE,
 def audit_options(params):
     """Validated iam_mfa_audit options, or InvalidInput before any AWS call."""
     options = dict(params)
-    for pattern in options["require_hardware_for"]:
-        if not isinstance(pattern, str) or not pattern.strip():
-            raise validation.InvalidInput("require_hardware_for", pattern, "each entry is a user name or glob pattern, not empty")
+    for option in ("require_hardware_for", "require_phishing_resistant_for"):
+        for pattern in options[option]:
+            if not isinstance(pattern, str) or not pattern.strip():
+                raise validation.InvalidInput(option, pattern, "each entry is a user name or glob pattern, not empty")
     if options["unused_access_key_days"] < 1:
         raise validation.InvalidInput("unused_access_key_days", options["unused_access_key_days"], "at least 1")
     if options["max_report_age_hours"] is not None and options["max_report_age_hours"] < 1:
@@ -104,7 +115,7 @@ def user_findings(row, devices, options, now):
     active_keys = [key["number"] for key in keys if key["active"]]
     if not credential_report.flag(row["mfa_active"]):
         if credential_report.flag(row["password_enabled"]):
-            findings.append(finding(CONSOLE_USER_WITHOUT_MFA, name))
+            findings.append(finding(CONSOLE_USER_WITHOUT_MFA, name, password_last_used=row["password_last_used"]))
         findings.append(finding(USER_WITHOUT_MFA, name, console_access=credential_report.flag(row["password_enabled"])))
         if active_keys:
             findings.append(finding(ACCESS_KEY_WITHOUT_MFA, name, active_access_keys=active_keys))
@@ -112,6 +123,9 @@ def user_findings(row, devices, options, now):
     if pattern and devices and all(device["type"] == VIRTUAL for device in devices):
         serials = [device["serial_number"] for device in devices]
         findings.append(finding(VIRTUAL_MFA_WHERE_HARDWARE_REQUIRED, name, serials[0], pattern=pattern, devices=serials))
+    pattern = requires_phishing_resistant(row, options["require_phishing_resistant_for"])
+    if pattern:
+        findings.extend(phishing.findings(name, devices, pattern=pattern))
     findings.extend(unused_key_findings(name, keys, options["unused_access_key_days"], now))
     return findings
 
@@ -136,21 +150,44 @@ def type_differences(devices):
     ]
 
 
+def requires_phishing_resistant(row, patterns):
+    """The require_phishing_resistant_for pattern matching a console user's row, or None (no password: nothing to phish)."""
+    return requires_hardware(row["user"], patterns) if credential_report.flag(row["password_enabled"]) else None
+
+
+def password_last_used(row, user):
+    """When the user last signed in with the password, ISO 8601, or "never": ListUsers' live PasswordLastUsed, else the
+    report's column (N/A - no password; no_information - not used since IAM began tracking in 2014)."""
+    value = iso_date((user or {}).get("PasswordLastUsed")) or row.get("password_last_used")
+    return value if value and value[:1].isdigit() else NEVER
+
+
+def recent_sign_ins_first(findings):
+    """console_user_without_mfa findings, the most recent sign-in first ("never" last; ties by name, the order they come in)."""
+    console = [item for item in findings if item["id"] == CONSOLE_USER_WITHOUT_MFA]
+    return sorted(console, key=lambda item: "" if item["detail"]["password_last_used"] == NEVER else item["detail"]["password_last_used"],
+                  reverse=True)
+
+
 def evaluate(rows, devices_by_user, root_device, orphans, options, now):
-    """All findings, in a stable order: root, then users by name, then orphans by serial."""
+    """All findings, in a stable order: root, then console users without MFA by their last sign-in (most recent first), then
+    the other findings of users by name, then orphans by serial."""
     findings = []
     for row in rows:
         if row["user"] == credential_report.ROOT_USER:
             findings.extend(root_findings(row, root_device))
+    users = []
     for row in sorted((row for row in rows if row["user"] != credential_report.ROOT_USER), key=lambda row: row["user"].lower()):
-        findings.extend(user_findings(row, devices_by_user.get(row["user"].lower(), []), options, now))
+        users.extend(user_findings(row, devices_by_user.get(row["user"].lower(), []), options, now))
+    findings.extend(recent_sign_ins_first(users))
+    findings.extend(item for item in users if item["id"] != CONSOLE_USER_WITHOUT_MFA)
     findings.extend(orphan_finding(device) for device in orphans)
     return findings
 
 
 def counts(findings):
     counted = Counter(item["id"] for item in findings)
-    return {finding_id: counted[finding_id] for finding_id in FINDINGS}
+    return {finding_id: counted[finding_id] for finding_id in AUDIT_FINDING_IDS}
 
 
 def device_mix(devices):
@@ -190,15 +227,17 @@ def account_of(rows):
     return None
 
 
-def users_to_list(rows, virtual_by_user, patterns):
-    """Users whose devices only ListMFADevices can tell: MFA on but no virtual device, or hardware required but a virtual one seen."""
+def users_to_list(rows, virtual_by_user, options):
+    """Users whose devices only ListMFADevices can tell: MFA on but no virtual device, or hardware or (for a console user) a
+    passkey required but a virtual one seen."""
     names = []
     for row in rows:
         name = row["user"]
         # MFA that only a live list shows (enrolled after the report) counts too.
         if name == credential_report.ROOT_USER or not (credential_report.flag(row["mfa_active"]) or virtual_by_user.get(name.lower())):
             continue
-        if not virtual_by_user.get(name.lower()) or requires_hardware(name, patterns):
+        if (not virtual_by_user.get(name.lower()) or requires_hardware(name, options["require_hardware_for"])
+                or requires_phishing_resistant(row, options["require_phishing_resistant_for"])):
             names.append(name)
     return names
 
@@ -220,7 +259,7 @@ def live_row(client, user, devices):
         return None
     profile = call(client, "get_login_profile", "GetLoginProfile %s" % name, missing_ok=True, UserName=name)
     row = {"user": name, "arn": user["Arn"], "user_creation_time": iso_date(user.get("CreateDate")),
-           "password_enabled": flag_text(profile), "mfa_active": flag_text(devices)}
+           "password_enabled": flag_text(profile), "mfa_active": flag_text(devices), "password_last_used": "N/A"}
     keys = sorted(keys, key=lambda key: key["CreateDate"])
     for number in credential_report.ACCESS_KEY_NUMBERS:
         key = keys[number - 1] if len(keys) >= number else None
@@ -252,7 +291,7 @@ def audit(client, options, now=None):
     reported = {key for key, user in current.items() if credential_report.row_of(by_name, user)}
     rows = [row for row in report_rows if row["user"] == credential_report.ROOT_USER or row["user"].lower() in reported]
     users_listed = 0  # whose every device is known (ListMFADevices), not only a virtual one
-    for name in users_to_list(rows, devices_by_user, options["require_hardware_for"]):
+    for name in users_to_list(rows, devices_by_user, options):
         listed = user_devices(client, name, virtual)
         if listed is not None:  # None: deleted since ListUsers
             devices_by_user[name.lower()] = listed
@@ -266,6 +305,11 @@ def audit(client, options, now=None):
             users_listed += 1
     rows = [row if row["user"].lower() not in devices_by_user else dict(row, mfa_active=flag_text(devices_by_user[row["user"].lower()]))
             for row in rows]
+    rows = [row if row["user"] == credential_report.ROOT_USER else dict(row, password_last_used=password_last_used(row, current.get(row["user"].lower())))
+            for row in rows]
+    for row in rows:
+        if row["user"].lower() in devices_by_user and requires_phishing_resistant(row, options["require_phishing_resistant_for"]):
+            devices_by_user[row["user"].lower()] = phishing.certify_passkeys(client, row["user"], devices_by_user[row["user"].lower()])
     all_user_devices = [device for devices in devices_by_user.values() for device in devices]
     findings = evaluate(rows, devices_by_user, root_device, virtual.orphans(), options, now)
     result = {
@@ -276,6 +320,8 @@ def audit(client, options, now=None):
         "device_mix": device_mix(all_user_devices + ([root_device] if root_device else [])),
         "device_mix_users_listed": users_listed,
         "type_differences": type_differences(all_user_devices),
+        "passkeys_checked": [{key: device[key] for key in ("user_name", "serial_number", "certifications")}
+                             for device in all_user_devices if "certifications" in device],
         "credential_report": {"generated_time": iso_date(generated), "age_hours": credential_report.age_hours(generated, now)},
         "users_audited": sum(1 for row in rows if row["user"] != credential_report.ROOT_USER),
     }
@@ -289,6 +335,6 @@ def audit_and_report(client, params):
     result = audit(client, options)
     if options["report_dir"]:
         written_at = datetime.now(timezone.utc)
-        result["report_files"] = audit_report.write_reports(options["report_dir"], result, options["report_formats"], written_at, FINDINGS,
+        result["report_files"] = audit_report.write_reports(options["report_dir"], result, options["report_formats"], written_at, AUDIT_FINDINGS,
                                                             device_mix_text(result["device_mix"], result["device_mix_users_listed"]))
     return result

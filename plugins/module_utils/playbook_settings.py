@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: iamguard.aws contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The variables of a remediation playbook, checked and turned into module options by the pre-flight, before any AWS call.
+"""The variables of a playbook (offboard, orphan_cleanup, mfa_audit), checked and turned into module options by the pre-flight, before any AWS call.
 
 A person gives them with -e, an inventory or an AWX survey, so they arrive as YAML values or as
 text ("false", "30", "alice, bob"). Every broken rule is named at once, in one sentence each;
@@ -104,22 +104,24 @@ def _whole_number(rules, value, name, rule, low, high=None):
     return int(text) if ok else None
 
 
-def mfa_audit(audit_fail_on=None, audit_require_hardware_for=None, audit_unused_access_key_days=None, audit_max_report_age_hours=None,
-              audit_report_formats=None, audit_max_workers=None):
+def mfa_audit(audit_fail_on=None, audit_require_hardware_for=None, audit_require_phishing_resistant_for=None, audit_unused_access_key_days=None,
+              audit_max_report_age_hours=None, audit_report_formats=None, audit_max_workers=None):
     """mfa_audit.yml's variables as iam_mfa_audit's options (fail_on, require_hardware_for, unused_access_key_days, ...)."""
     rules = _Rules()
     fail_on = rules.call(validation.survey_list, audit_fail_on, "audit_fail_on") or []
     unknown = [finding_id for finding_id in fail_on if finding_id not in FINDINGS]
     rules.require(not unknown, "audit_fail_on must list known finding ids (%s); unknown: %s" % (", ".join(FINDINGS), ", ".join(unknown)))
-    patterns = rules.call(validation.survey_list, audit_require_hardware_for, "audit_require_hardware_for") or []
-    rules.require(all(USER_PATTERN.fullmatch(pattern) for pattern in patterns),
-                  "audit_require_hardware_for must be a list of user names or shell patterns")
+    patterns = {"audit_require_hardware_for": audit_require_hardware_for, "audit_require_phishing_resistant_for": audit_require_phishing_resistant_for}
+    for name, given in patterns.items():
+        patterns[name] = rules.call(validation.survey_list, given, name) or []
+        rules.require(all(USER_PATTERN.fullmatch(pattern) for pattern in patterns[name]), "%s must be a list of user names or shell patterns" % name)
     formats = rules.call(validation.survey_list, _given(audit_report_formats, list(FORMATS)), "audit_report_formats") or []
     rules.require(formats and not set(formats) - set(FORMATS),
                   "audit_report_formats must be one or more of %s (got %s)" % (", ".join(FORMATS), ", ".join(formats)))
     settings = {
         "fail_on": fail_on,
-        "require_hardware_for": patterns,
+        "require_hardware_for": patterns["audit_require_hardware_for"],
+        "require_phishing_resistant_for": patterns["audit_require_phishing_resistant_for"],
         "report_formats": formats,
         "unused_access_key_days": _whole_number(rules, _given(audit_unused_access_key_days, 45), "audit_unused_access_key_days",
                                                 "a whole number of days, 1 or more", 1),

@@ -28,7 +28,16 @@ description:
     C(virtual_mfa_where_hardware_required): a user matching O(require_hardware_for) whose only MFA devices are virtual.
     C(unused_access_key) (IAM.22, CIS v3.0 1.12): an active access key not used for more than O(unused_access_key_days)
     days; a key never used counts from its creation or last rotation. C(access_key_without_mfa) (informational): a user
-    with an active access key and no MFA device."
+    with an active access key and no MFA device. C(no_phishing_resistant_mfa) (high): a console user matching
+    O(require_phishing_resistant_for) with no passkey or FIDO security key (no MFA at all counts too).
+    C(passkey_not_certified) (low): a passkey of such a user for which IAM GetMFADevice answers no certification."
+  - "Phishing-resistant MFA, as this collection defines it: a passkey or FIDO security key (a C(:u2f/) serial), whose
+    WebAuthn answer is bound to the real sign-in page. A virtual authenticator app and a hardware TOTP token both show a
+    code a person can type into a look-alike page, so neither is phishing resistant. Only console users (a password) are
+    checked; root's devices are checked by M(iamguard.aws.iam_root_credentials_info)."
+  - "Findings come root's first, then the C(console_user_without_mfa) findings ranked by the user's last console sign-in,
+    most recent first (detail C(password_last_used), ISO 8601 or V(never); from ListUsers' live C(PasswordLastUsed), else
+    the report), then the other findings of users by name, then orphaned devices."
   - A device is virtual when it is in the account's virtual device list; a C(:u2f/) serial is a passkey or security key;
     anything else is a hardware token. RV(type_differences) lists the devices a serial-shape rule (as Prowler uses)
     would type differently.
@@ -49,6 +58,19 @@ options:
       - User names or glob patterns (case-insensitive, as IAM user names) of users who must have a hardware token or a
         passkey, such as break-glass users or administrators. A matching user whose only MFA devices are virtual gets a
         C(virtual_mfa_where_hardware_required) finding.
+    type: list
+    elements: str
+    default: []
+  require_phishing_resistant_for:
+    description:
+      - User names or glob patterns (case-insensitive) of console users who must have a passkey or FIDO security key, the
+        only phishing-resistant MFA (see the description). A matching user with a password and no passkey gets a
+        C(no_phishing_resistant_mfa) finding; each passkey of a matching console user is read with IAM GetMFADevice, and one
+        without a FIDO certification gets C(passkey_not_certified). Use V(*) for every console user.
+      - Off by default, because it costs calls per user - one ListMFADevices for each matching console user who has a
+        virtual device (the account-wide list cannot tell whether such a user also has a passkey) and one GetMFADevice per
+        passkey of a matching console user. Console users without MFA and those whose devices are listed anyway cost
+        nothing more.
     type: list
     elements: str
     default: []
@@ -114,7 +136,8 @@ notes:
   - "Permissions in each account of O(accounts): C(sts:AssumeRole) of its C(role_arn) for the task's credentials, and
     the IAM permissions below for the role."
   - "IAM permissions: C(iam:GenerateCredentialReport), C(iam:GetCredentialReport), C(iam:ListVirtualMFADevices),
-    C(iam:ListUsers), C(iam:ListMFADevices), C(iam:ListAccessKeys), C(iam:GetLoginProfile)."
+    C(iam:ListUsers), C(iam:ListMFADevices), C(iam:ListAccessKeys), C(iam:GetLoginProfile); with
+    O(require_phishing_resistant_for) also C(iam:GetMFADevice)."
   - IAM builds at most one credential report every 4 hours, so right after an offboarding or an enrolment the report still
     shows the old account. The live lists correct it on every run. Users deleted since the report are left out. Users
     created since are read one by one (ListMFADevices, ListAccessKeys, GetLoginProfile) and audited like the others. A user
@@ -131,6 +154,7 @@ EXAMPLES = r"""
 - name: Audit MFA across the account and write the report set
   iamguard.aws.iam_mfa_audit:
     require_hardware_for: [break-glass-*, admin-*]
+    require_phishing_resistant_for: [break-glass-*, admin-*]
     report_dir: /var/lib/iamguard/reports
   register: audit
 
@@ -166,7 +190,9 @@ account_id:
   type: str
   sample: "123456789012"
 findings:
-  description: The findings, root's first, then users by name, then orphaned devices.
+  description:
+    - The findings, root's first, then console users without MFA by their last sign-in (most recent first), then the other
+      findings of users by name, then orphaned devices.
   returned: without O(accounts)
   type: list
   elements: dict
@@ -190,16 +216,20 @@ findings:
       description: The device concerned, if any.
       type: str
     detail:
-      description: Facts behind the finding (for example access key number, days unused, device age in minutes).
+      description:
+        - Facts behind the finding (for example access key number, days unused, device age in minutes; C(password_last_used)
+          of a console user without MFA; C(device_types) of one without phishing-resistant MFA; a passkey's C(certifications)).
       type: dict
   sample: [{"id": "console_user_without_mfa", "control": "Security Hub IAM.5; CIS AWS Foundations v7.0 2.10 (v3.0 1.10)", "severity": "medium",
-            "title": "User with a console password has no MFA device", "user_name": "alice", "serial_number": null, "detail": {}}]
+            "title": "User with a console password has no MFA device", "user_name": "alice", "serial_number": null,
+            "detail": {"password_last_used": "2026-11-24T16:03:11+00:00"}}]
 counts:
   description: The number of findings of each id, zeros included.
   returned: without O(accounts)
   type: dict
   sample: {"console_user_without_mfa": 1, "user_without_mfa": 3, "root_without_mfa": 0, "root_virtual_mfa": 1, "root_access_key": 0,
-           "orphaned_virtual_mfa_device": 2, "virtual_mfa_where_hardware_required": 0, "unused_access_key": 1, "access_key_without_mfa": 2}
+           "orphaned_virtual_mfa_device": 2, "virtual_mfa_where_hardware_required": 0, "unused_access_key": 1, "access_key_without_mfa": 2,
+           "no_phishing_resistant_mfa": 1, "passkey_not_certified": 0}
 device_mix:
   description:
     - MFA devices by type. Every virtual device enabled for someone (root's included), and the hardware tokens and passkeys
@@ -212,6 +242,14 @@ device_mix_users_listed:
   returned: without O(accounts)
   type: int
   sample: 8
+passkeys_checked:
+  description:
+    - The passkeys read with GetMFADevice (those of console users matching O(require_phishing_resistant_for)), with
+      C(user_name), C(serial_number) and C(certifications) (as IAM answers them, such as FIDO level L1 - empty when none).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"user_name": "admin-ana", "serial_number": "arn:aws:iam::123456789012:u2f/user/admin-ana/key-EXAMPLE", "certifications": {"FIDO": "L1"}}]
 type_differences:
   description: Devices a serial-shape rule would type differently, with C(user_name), C(serial_number), C(type) and C(type_by_serial).
   returned: without O(accounts)
@@ -278,6 +316,7 @@ from ansible_collections.iamguard.aws.plugins.module_utils.session import iam_cl
 def main():
     argument_spec = dict(
         require_hardware_for=dict(type="list", elements="str", default=[]),
+        require_phishing_resistant_for=dict(type="list", elements="str", default=[]),
         unused_access_key_days=dict(type="int", default=45, no_log=False),
         max_report_age_hours=dict(type="int"),
         report_wait_seconds=dict(type="int", default=120),

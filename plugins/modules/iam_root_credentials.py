@@ -28,7 +28,20 @@ description:
     answer it), for sessions of at most 900 seconds, renewed before they expire.
   - Refused, with nothing changed - an O(account_id) that is not 12 digits; the management account itself (AssumeRoot
     cannot target it); an organization where C(RootCredentialsManagement) or C(RootSessions) is off (the message names the
-    calls that enable them); a caller that is neither the management account nor the delegated administrator.
+    calls that enable them); a caller that is neither the management account nor the delegated administrator; a service
+    control policy that would stop the cleanup (below).
+  - "SCP pre-check: before the root session, also in check mode, the module reads the SCPs that apply to the account
+    (Organizations ListParents up to the root; ListPoliciesForTarget of the account, each OU and the root; DescribePolicy
+    of each SCP but AWS's C(FullAWSAccess)) and looks for what would stop the cleanup of O(credential_types) - a statement
+    that denies C(sts:AssumeRoot), a read the plan needs (C(iam:GetLoginProfile), C(iam:ListAccessKeys),
+    C(iam:GetAccessKeyLastUsed), C(iam:ListSigningCertificates), C(iam:ListMFADevices)) or a removal of a selected kind
+    (C(iam:DeleteLoginProfile), C(iam:DeleteAccessKey), C(iam:DeleteSigningCertificate), C(iam:DeactivateMFADevice),
+    C(iam:DeleteVirtualMFADevice)), or a level whose SCPs allow none of them. Action and NotAction match with C(*) and
+    C(?) wildcards, case-insensitive, on a Resource of C(*) or one matching root (C(arn:<partition>:iam::<account>:root);
+    C(mfa/root-account-mfa-device) for DeleteVirtualMFADevice) or outside a NotResource. A sure blocker refuses the account
+    with nothing changed, naming the policy id and name, the target it is attached to and the statement's Sid; a Deny with
+    a Condition may or may not apply, so it is a warning. RV(scp_blockers) lists them. A caller that may not read the SCPs
+    gets a warning and the run goes on."
   - Returns the root findings of M(iamguard.aws.iam_root_credentials_info) before and after (in check mode, the findings the
     plan leads to).
 author:
@@ -77,6 +90,9 @@ notes:
     calls C(iam:GetLoginProfile), C(iam:ListAccessKeys), C(iam:GetAccessKeyLastUsed), C(iam:ListSigningCertificates),
     C(iam:ListMFADevices), C(iam:DeleteLoginProfile), C(iam:DeleteAccessKey), C(iam:DeleteSigningCertificate),
     C(iam:DeactivateMFADevice) and C(iam:DeleteVirtualMFADevice), which the task policies allow."
+  - "The SCP pre-check costs one C(organizations:ListParents) per level above the account, one
+    C(organizations:ListPoliciesForTarget) per level and one C(organizations:DescribePolicy) per SCP other than
+    C(FullAWSAccess): 3 calls for an account right under the root with the default SCP."
 requirements:
   - python >= 3.9
 extends_documentation_fragment:
@@ -140,6 +156,13 @@ manifest:
   description: Path of the manifest written, or null. Not written when the only action was deleting root's default-named leftover device.
   returned: always
   type: str
+scp_blockers:
+  description:
+    - The SCP statements that may deny (with a Condition) what the cleanup needs, as in
+      M(iamguard.aws.iam_root_credentials_info); a sure one refuses the run instead.
+  returned: always
+  type: list
+  elements: dict
 findings_before:
   description: Root findings before the run (see M(iamguard.aws.iam_root_credentials_info)).
   returned: always

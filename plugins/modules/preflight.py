@@ -50,21 +50,23 @@ options:
     default: {}
   settings:
     description:
-      - A remediation playbook's own variables, checked and turned into the options of its module (RV(settings)), so the
-        playbook decides nothing in Jinja. Every broken rule is named in one message.
+      - A playbook's own variables, checked and turned into the options of its module (RV(settings)), so the playbook
+        decides nothing in Jinja. Every broken rule is named in one message.
     type: dict
     suboptions:
       playbook:
         description: Whose variables these are.
         type: str
         required: true
-        choices: [offboard, orphan_cleanup]
+        choices: [mfa_audit, offboard, orphan_cleanup]
       values:
         description:
           - The variables as given (null when not set). V(offboard) takes C(offboard_users), C(protected_users),
             C(offboard_mode), C(offboard_access_key_action), C(offboard_inventory_source), C(offboard_fail_on_missing);
             V(orphan_cleanup) takes C(orphan_name_patterns), C(orphan_path_patterns), C(orphan_min_age_minutes),
-            C(orphan_include_unknown_age).
+            C(orphan_include_unknown_age); V(mfa_audit) takes C(audit_fail_on), C(audit_require_hardware_for),
+            C(audit_require_phishing_resistant_for), C(audit_unused_access_key_days), C(audit_max_report_age_hours),
+            C(audit_report_formats), C(audit_max_workers).
         type: dict
         default: {}
   fan_out:

@@ -32,7 +32,10 @@ def seed_account(iam):
         "breakglass-1": make_user(iam, "breakglass-1", login_profile=True, virtual_mfa=1),
         "breakglass-2": make_user(iam, "breakglass-2", login_profile=True, virtual_mfa=1, hardware_mfa=1),
         "old-keys": make_user(iam, "old-keys", virtual_mfa=1, access_keys=2),
+        "passkey-admin": make_user(iam, "passkey-admin", login_profile=True, passkeys=2),
     }
+    certified = made["passkey-admin"]["mfa_devices"][0]["serial_number"]
+    realism.certify_mfa_device(ACCOUNT, "passkey-admin", certified, {"FIDO": "L1"})
     # a hardware token registered in the console gets an mfa/ ARN serial, like a virtual device
     token = "arn:aws:iam::%s:mfa/token-hardware" % ACCOUNT
     iam.enable_mfa_device(UserName="hardware-user", SerialNumber=token, AuthenticationCode1="123456", AuthenticationCode2="654321")
@@ -53,6 +56,8 @@ def found(result):
 
 
 def test_audit_finds_every_kind_check_mode_equals_normal_mode(sim, iam, run_module, tmp_path):
+    """Check mode with the default options (whose call count the phishing-resistant check leaves alone), then a normal run
+    that adds require_phishing_resistant_for: the same findings and the phishing-resistant ones, at the cost the docs state."""
     made = seed_account(iam)
     secrets = [secret for user in made.values() if isinstance(user, dict) for secret in user.get("secrets", [])]
     args = {"require_hardware_for": ["BreakGlass-*"], "report_dir": str(tmp_path / "check")}
@@ -63,18 +68,31 @@ def test_audit_finds_every_kind_check_mode_equals_normal_mode(sim, iam, run_modu
     called = sim.counters()
     assert all(action.split(":")[1].startswith(("Generate", "Get", "List")) for action in called), called
     # account-wide reads, ListMFADevices only for the users no account-wide source types
-    assert called.get("iam:ListMFADevices") == 4, called  # hardware-user, passkey-user, breakglass-1, breakglass-2
+    assert called.get("iam:ListMFADevices") == 5, called  # hardware-user, passkey-user, breakglass-1, breakglass-2, passkey-admin
+    assert "iam:GetMFADevice" not in called and checked["passkeys_checked"] == []
     # one page each of the users and of the virtual devices, to set the report against today's account
     assert called.get("iam:ListUsers") == 1 and called.get("iam:ListVirtualMFADevices") == 1
 
     os.mkdir(tmp_path / "real")
-    applied = run_module(MODULE, dict(args, report_dir=str(tmp_path / "real")))
+    sim.reset_counters()
+    applied = run_module(MODULE, dict(args, report_dir=str(tmp_path / "real"), require_phishing_resistant_for=["*"]))
     for result in (checked, applied):
         assert result["changed"] is False
-    assert found(checked) == found(applied)
-    assert checked["counts"] == applied["counts"]
+    called = sim.counters()
+    # + virtual-user, the one console user with a virtual device not listed anyway; a GetMFADevice per passkey of a console user
+    assert called.get("iam:ListMFADevices") == 6 and called.get("iam:GetMFADevice") == 2, called
+    certified, plain = (device["serial_number"] for device in made["passkey-admin"]["mfa_devices"])
+    phishable = [("no_phishing_resistant_mfa", name, "") for name in ("console-nomfa", "virtual-user", "hardware-user", "breakglass-1", "breakglass-2")]
+    assert found(applied) == sorted(found(checked) + phishable + [("passkey_not_certified", "passkey-admin", plain)])
+    assert sorted(applied["passkeys_checked"], key=lambda item: item["serial_number"] != certified) == [
+        {"user_name": "passkey-admin", "serial_number": certified, "certifications": {"FIDO": "L1"}},
+        {"user_name": "passkey-admin", "serial_number": plain, "certifications": {}}]
+    assert {f["user_name"]: f["detail"]["device_types"] for f in applied["findings"] if f["id"] == "no_phishing_resistant_mfa"} == {
+        "console-nomfa": [], "virtual-user": ["virtual"], "hardware-user": ["hardware"], "breakglass-1": ["virtual"],
+        "breakglass-2": ["hardware", "virtual"]}
+    assert {key: n for key, n in applied["counts"].items() if n != checked["counts"][key]} == {"no_phishing_resistant_mfa": 5, "passkey_not_certified": 1}
 
-    assert found(applied) == sorted([
+    assert found(checked) == sorted([
         ("access_key_without_mfa", "api-nomfa", ""),
         ("console_user_without_mfa", "console-nomfa", ""),
         ("orphaned_virtual_mfa_device", "", made["orphan"]["serial_number"]),
@@ -86,14 +104,13 @@ def test_audit_finds_every_kind_check_mode_equals_normal_mode(sim, iam, run_modu
         ("user_without_mfa", "console-nomfa", ""),
         ("virtual_mfa_where_hardware_required", "breakglass-1", "arn:aws:iam::%s:mfa/breakglass-1" % ACCOUNT),
     ])
-    assert applied["account_id"] == ACCOUNT and applied["users_audited"] == 8
+    assert applied["account_id"] == ACCOUNT and applied["users_audited"] == 9
     assert applied["counts"]["root_without_mfa"] == 0 and set(applied["counts"]) == {
         "console_user_without_mfa", "user_without_mfa", "root_without_mfa", "root_virtual_mfa", "root_access_key",
         "orphaned_virtual_mfa_device", "virtual_mfa_where_hardware_required", "unused_access_key", "access_key_without_mfa",
-        # ids of findings.py's table that other checks raise: counted, zero here
-        "centralized_root_access_disabled", "root_credentials_present", "no_phishing_resistant_mfa", "passkey_not_certified", "account_unreachable"}
+        "no_phishing_resistant_mfa", "passkey_not_certified"}
     # virtual: root, virtual-user, breakglass-1, breakglass-2, old-keys; hardware: two of hardware-user, one of breakglass-2
-    assert applied["device_mix"] == {"virtual": 5, "hardware": 3, "passkey": 1}
+    assert applied["device_mix"] == {"virtual": 5, "hardware": 3, "passkey": 3}
     assert applied["type_differences"] == [
         {"user_name": "hardware-user", "serial_number": made["token"], "type": "hardware", "type_by_serial": "virtual"}]
     unused = sorted(f["detail"]["days_unused"] for f in applied["findings"] if f["id"] == "unused_access_key")
@@ -148,7 +165,15 @@ def test_audit_right_after_offboarding_and_enrolment_tells_the_new_truth(sim, ia
     make_user(iam, "stays", login_profile=True, virtual_mfa=1)
     make_user(iam, "rehired", login_profile=True)
     realism.backdate_mfa_devices(ACCOUNT, OLD)
+    realism.sign_in(ACCOUNT, "rehired", RECENT)
+    realism.sign_in(ACCOUNT, "leaver", OLD)
     first = run_module(MODULE)
+    # console users without MFA come first, the most recent sign-in first (the one who never signed in last)
+    assert [(f["user_name"], f["detail"]) for f in first["findings"] if f["id"] == "console_user_without_mfa"] == [
+        ("rehired", {"password_last_used": RECENT.replace(microsecond=0).isoformat()}),
+        ("leaver", {"password_last_used": OLD.replace(microsecond=0).isoformat()}),
+        ("enrolling", {"password_last_used": "never"})]
+    assert [f["id"] for f in first["findings"]][:3] == ["root_virtual_mfa"] + ["console_user_without_mfa"] * 2
     users_found = [item for item in found(first) if item[1]]
     assert users_found == [("console_user_without_mfa", "enrolling", ""), ("console_user_without_mfa", "leaver", ""),
                            ("console_user_without_mfa", "rehired", ""), ("user_without_mfa", "enrolling", ""),

@@ -95,7 +95,8 @@ def test_demo_writes_outside_the_checkout_and_tells_the_expected_story(ansible_b
     after = _root_audit_lines(first.stdout, 15)
     assert after.count("password no, 0 access key(s), 0 signing certificate(s), MFA none; findings none") == 2
     assert [line for line in after if line.startswith("password yes")] == [
-        "password yes, 1 access key(s), 1 signing certificate(s), MFA virtual; findings root_virtual_mfa, root_access_key"]
+        "password yes, 1 access key(s), 1 signing certificate(s), MFA virtual; findings root_credentials_present, root_virtual_mfa, "
+        "root_access_key, no_phishing_resistant_mfa"]
     root_manifests = re.search(r"^demo:   the root credentials manifests of dev and staging: (\S+)/$", first.stdout, re.M).group(1)
     assert len(os.listdir(root_manifests)) == 2
     for folder, _dirs, files in os.walk(demo_dir):

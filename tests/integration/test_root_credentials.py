@@ -17,6 +17,7 @@ import stat
 import pytest
 
 from tests.simulator import root as sim_root
+from tests.simulator.policies import attach_scp
 from tests.simulator.seed import seed_organization, seed_root_credentials
 
 CLEANUP = "iamguard.aws.iam_root_credentials"
@@ -40,6 +41,19 @@ def root_state(account):
         "mfa_devices": [serial for serial, dummy in root.mfa_devices()],
         "virtual_mfa_devices": sorted(iam_backends[account]["aws"].virtual_mfa_devices),
     }
+
+
+def run_tasks(run_playbook, tasks, check=False):
+    """Several module tasks in one ansible-playbook run (cheaper than a run each): {task name: result}.
+
+    ``tasks``: (name, module, args, check_mode or None) tuples; the run itself is under the name None."""
+    play = {"name": "root credentials", "hosts": "localhost", "gather_facts": False,
+            "tasks": [dict({"name": name, module: args, "ignore_errors": True}, **({} if mode is None else {"check_mode": mode}))
+                      for name, module, args, mode in tasks]}
+    run = run_playbook([play], check=check)
+    results = {name: run.task(name) for name, dummy, dummy, dummy in tasks}
+    results[None] = run
+    return results
 
 
 def changing_calls(sim, account):
@@ -76,7 +90,7 @@ def test_check_mode_plans_apply_does_the_same_and_a_second_run_changes_nothing(s
            [{"action": "deactivate_mfa_device", "target": serial}]
            + ([{"action": "delete_virtual_mfa_device", "target": serial}] if serial == serials["virtual"] else [])]
     )
-    assert {f["id"] for f in check["findings_before"]} == {"root_virtual_mfa", "root_access_key"}
+    assert {f["id"] for f in check["findings_before"]} == {"root_credentials_present", "root_virtual_mfa", "root_access_key"}
     assert check["findings_after"] == []
 
     real = run_module(CLEANUP, {"account_id": dev, "manifest_dir": str(tmp_path)})
@@ -117,26 +131,52 @@ def test_selected_kinds_only(sim, organization, run_module):
     after = root_state(staging)
     assert after["login_profile"] == before["login_profile"] and after["signing_certificates"] == before["signing_certificates"]
     assert after["access_keys"] == [] and after["mfa_devices"] == [] and after["virtual_mfa_devices"] == []
-    # root keeps a password and no MFA now: the finding says so
-    assert [f["id"] for f in done["findings_after"]] == ["root_without_mfa"]
+    # root keeps a password and a certificate, and no MFA now: the findings say so
+    assert [f["id"] for f in done["findings_after"]] == ["root_credentials_present", "root_without_mfa", "no_phishing_resistant_mfa"]
+    assert done["findings_after"][0]["detail"] == {"credentials": ["login_profile", "signing_certificates"]}
 
 
-def test_info_reports_credentials_types_and_findings(sim, organization, run_module):
-    dev = organization["accounts"]["dev"]
-    seeded = organization["seeded"]["dev"]
-    before = root_state(dev)
-    for check in (True, False):
-        info = run_module(INFO, {"account_id": dev}, check=check)
+def test_info_reports_credentials_types_findings_and_the_scps_that_stop_a_cleanup(sim, organization, run_playbook):
+    """One run: the audit in and out of check mode, and an account whose SCPs stop a cleanup (refused before any root session)."""
+    accounts, seeded = organization["accounts"], organization["seeded"]["dev"]
+    conditional = attach_scp(sim, organization["root_id"], [{"Sid": "OnlyFromTheSecurityTeam", "Effect": "Deny", "Action": "sts:AssumeRoot",
+                                                             "Resource": "*", "Condition": {"StringNotLike": {"aws:PrincipalArn": "*:role/security-*"}}}],
+                             "root-sessions-from-security-only")
+    blocking = attach_scp(sim, accounts["staging"], [{"Sid": "KeepRootMfa", "Effect": "Deny", "NotAction": ["iam:Get*", "iam:List*", "sts:*"],
+                                                      "Resource": "*"}], "read-only-root")
+    before = {name: root_state(account) for name, account in accounts.items()}
+    sim.reset_counters()
+    results = run_tasks(run_playbook, [("info check", INFO, {"account_id": accounts["dev"]}, True), ("info", INFO, {"account_id": accounts["dev"]}, None),
+                                       ("info staging", INFO, {"account_id": accounts["staging"]}, None),
+                                       ("cleanup staging", CLEANUP, {"account_id": accounts["staging"]}, None),
+                                       ("cleanup staging check", CLEANUP, {"account_id": accounts["staging"], "credential_types": ["access_keys"]}, True)])
+    for name in ("info check", "info"):
+        info = results[name]
         assert not info.get("failed"), info.get("msg")
-        assert info["changed"] is False
+        assert info["changed"] is False and info["credentials_audited"] is True and info["scp_checked"] is True
         assert {d["serial_number"]: d["type"] for d in info["credentials"]["mfa_devices"]} == {v: k for k, v in seeded["mfa_serials"].items()}
         assert [k["access_key_id"] for k in info["credentials"]["access_keys"]] == seeded["access_key_ids"]
-        assert info["counts"] == {"root_without_mfa": 0, "root_virtual_mfa": 1, "root_access_key": len(seeded["access_key_ids"])}
+        assert info["counts"] == {"root_without_mfa": 0, "root_virtual_mfa": 1, "root_access_key": len(seeded["access_key_ids"]),
+                                  "root_credentials_present": 1, "no_phishing_resistant_mfa": 0, "centralized_root_access_disabled": 0}
         assert info["organization"]["management_account_id"] == organization["management_account_id"]
         assert info["organization"]["enabled_features"] == ["RootCredentialsManagement", "RootSessions"]
-        for secret in seeded["secrets"]:
-            assert secret not in info.stdout and secret not in info.stderr
-    assert root_state(dev) == before
+        assert [(b["policy_id"], b["policy_name"], b["target_id"], b["sid"], b["effect"], b["actions"]) for b in info["scp_blockers"]] == [
+            (conditional, "root-sessions-from-security-only", organization["root_id"], "OnlyFromTheSecurityTeam", "may deny (conditional)",
+             ["sts:AssumeRoot"])]
+        assert any("may be refused: SCP %s" % conditional in warning for warning in info["warnings"])
+    for secret in seeded["secrets"]:
+        assert secret not in results[None].stdout and secret not in results[None].stderr
+    staging = results["info staging"]
+    # the audit needs reads only, which the read-only SCP leaves alone
+    assert not staging.get("failed") and [b["policy_id"] for b in staging["scp_blockers"]] == [conditional]
+    for name in ("cleanup staging", "cleanup staging check"):
+        refused = results[name]
+        assert refused.get("failed") and "Nothing was changed" in refused["msg"]
+        assert "SCP %s (read-only-root) attached to account %s, statement KeepRootMfa, denies iam:Delete" % (blocking, accounts["staging"]) in refused["msg"]
+    assert "iam:DeactivateMFADevice" in results["cleanup staging"]["msg"] and "iam:DeactivateMFADevice" not in results["cleanup staging check"]["msg"]
+    assert {name: root_state(account) for name, account in accounts.items()} == before
+    assert sim.counters(accounts["staging"]).get("sts:AssumeRoot") is None and changing_calls(sim, accounts["staging"]) == {}
+    assert sim.counters().get("sts:AssumeRoot") == 3  # the audits only (dev twice, staging once)
 
 
 def test_management_account_is_refused_with_nothing_changed(sim, organization, run_module):
@@ -147,13 +187,25 @@ def test_management_account_is_refused_with_nothing_changed(sim, organization, r
     assert "sts:AssumeRoot" not in sim.counters()
 
 
-def test_features_not_enabled_names_them_and_how_to_enable(sim, run_module):
+def test_features_not_enabled_names_them_and_how_to_enable(sim, run_playbook):
+    """The cleanup is refused; the audit reports the finding and says it could not read root's credentials (one run)."""
     org = seed_organization(sim, root_features=False)
-    refused = run_module(CLEANUP, {"account_id": org["accounts"]["dev"]})
+    dev = org["accounts"]["dev"]
+    results = run_tasks(run_playbook, [("cleanup", CLEANUP, {"account_id": dev}, None), ("audit", INFO, {"account_id": dev}, None)])
+    refused = results["cleanup"]
     assert refused.get("failed")
-    for fragment in ("RootCredentialsManagement", "RootSessions", "EnableAWSServiceAccess", "iam.amazonaws.com",
-                     "EnableOrganizationsRootCredentialsManagement", "EnableOrganizationsRootSessions", "Nothing was changed"):
+    how = ("RootCredentialsManagement", "RootSessions", "EnableAWSServiceAccess", "iam.amazonaws.com",
+           "EnableOrganizationsRootCredentialsManagement", "EnableOrganizationsRootSessions")
+    for fragment in how + ("Nothing was changed",):
         assert fragment in refused["msg"]
+    audit = results["audit"]
+    assert not audit.get("failed"), audit.get("msg")
+    assert [f["id"] for f in audit["findings"]] == ["centralized_root_access_disabled"] and audit["findings"][0]["severity"] == "critical"
+    assert audit["findings"][0]["detail"]["disabled_features"] == ["RootCredentialsManagement", "RootSessions"]
+    assert audit["credentials"] is None and audit["credentials_audited"] is False and audit["scp_blockers"] == []
+    assert "without RootSessions sts:AssumeRoot is impossible" in audit["warnings"][0]
+    assert all(fragment in audit["findings"][0]["detail"]["how_to_enable"] for fragment in how)
+    assert "sts:AssumeRoot" not in sim.counters()
 
 
 def test_bad_account_id_is_refused_before_any_call(sim, run_module):

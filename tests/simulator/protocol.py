@@ -111,7 +111,13 @@ def _timestamp(value):
     return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class XmlMap(dict):
+    """A map as the query protocol renders one (<entry><key/><value/></entry>), such as GetMFADevice's Certifications."""
+
+
 def _xml(value):
+    if isinstance(value, XmlMap):
+        return "".join(f"<entry><key>{escape(str(k))}</key><value>{_xml(v)}</value></entry>" for k, v in value.items())
     if isinstance(value, dict):
         return "".join(f"<{k}>{_xml(v)}</{k}>" for k, v in value.items() if v is not None)
     if isinstance(value, list):

@@ -26,7 +26,7 @@ from moto.sts.models import sts_backends
 
 from .faults import RecentlyDeleted
 from .organizations import Organizations
-from .protocol import AwsError, Reply, error_reply, result_reply
+from .protocol import AwsError, Reply, XmlMap, error_reply, result_reply
 from .root import ACCOUNT_CREATED, Root, RootMfaDevice, root_device_in_sync, root_report_row, seed_root, sync_root_device
 from .sessions import Identity, issue_session, now, root_identity
 
@@ -51,7 +51,8 @@ REPORT_COLUMNS = ("user,arn,user_creation_time,password_enabled,password_last_us
 MFA_UNVERIFIABLE = ("MultiFactorAuthentication failed, unable to validate MFA code. "
                     "Please verify your MFA serial number is valid and associated with this user.")
 
-__all__ = ["Realism", "backdate_access_key", "backdate_credential_report", "backdate_mfa_devices", "seed_root"]  # seed_root: from root.py
+# seed_root: from root.py
+__all__ = ["Realism", "backdate_access_key", "backdate_credential_report", "backdate_mfa_devices", "certify_mfa_device", "sign_in", "seed_root"]
 _now = now
 
 
@@ -217,6 +218,21 @@ def backdate_mfa_devices(account, enabled):
             virtual = backend.virtual_mfa_devices.get(device.serial_number)
             if virtual is not None:
                 virtual.enable_date = enabled
+
+
+def certify_mfa_device(account, user_name, serial, certifications):
+    """Give a user's enabled passkey the Certifications GetMFADevice answers ({"FIDO": "L1"}; {} for none, AWS's answer for a
+    passkey without one). Kept on moto's device object, so moto's reset forgets it with the device."""
+    if ":u2f/" not in serial:
+        raise ValueError("only a passkey or security key (a :u2f/ serial) has certifications")
+    if not isinstance(certifications, dict) or not all(isinstance(v, str) for v in certifications.values()):
+        raise ValueError("certifications must map a certification (FIDO, FIPS-140-2, ...) to its level")
+    iam_backends[account]["aws"].get_user(user_name).mfa_devices[serial].iamguard_certifications = dict(certifications)
+
+
+def sign_in(account, user_name, when):
+    """Record a console sign-in of the user at ``when`` (ListUsers' PasswordLastUsed and the report's password_last_used)."""
+    iam_backends[account]["aws"].get_user(user_name).password_last_used = when
 
 
 def backdate_credential_report(account, hours):
@@ -603,13 +619,17 @@ class Realism:
         return self._linger_if_deleted(req, forward(), "access_keys", req.params.get("AccessKeyId", ""), view)
 
     def _get_mfa_device(self, req, _forward):
-        """Not implemented in moto (HTTP 500). AWS accepts only passkey / security key serials here."""
+        """Not implemented in moto (HTTP 500). AWS accepts only passkey / security key serials here, and answers a FIDO
+        device's Certifications (certify_mfa_device sets them; none by default, and then the key is left out)."""
         serial = req.params.get("SerialNumber", "")
         name = self._user_name_or_caller(req)
         device = self._user(req, name).mfa_devices.get(serial)
         if device is None or ":u2f/" not in serial:
             raise _no_such_entity(f"MFA Device with serial number {serial} does not exist.")
-        return result_reply("iam", "GetMFADevice", {"UserName": name, "SerialNumber": serial, "EnableDate": device.enable_date})
+        answer = {"UserName": name, "SerialNumber": serial, "EnableDate": device.enable_date}
+        if getattr(device, "iamguard_certifications", None):
+            answer["Certifications"] = XmlMap(device.iamguard_certifications)
+        return result_reply("iam", "GetMFADevice", answer)
 
     def _resync_mfa_device(self, req, _forward):
         """Not implemented in moto (HTTP 500). A virtual device's two consecutive codes may lag by several steps."""

@@ -23,7 +23,7 @@ from .faults import STALE_LIST, FaultDraw, check_patterns, check_shares
 from .faults import aws_error as aws_fault
 from .protocol import AwsError, Reply, error_reply, parse_request, read_body
 from .races import Races, run_event
-from .realism import Realism
+from .realism import Realism, certify_mfa_device
 from .seed import seed_organization, seed_root_credentials
 
 CONTROL_PREFIX = "/_iamguard/"
@@ -297,6 +297,11 @@ class Layer:
                 payload = {"fired": []}
             elif (method, name) == ("POST", "root-credentials"):
                 payload = self.realism.root_credentials(str(_json_object(environ).get("account", DEFAULT_ACCOUNT)))
+            elif (method, name) == ("POST", "mfa-certifications"):
+                # For a simulator in another process: realism.certify_mfa_device with these keyword arguments.
+                arguments = _json_object(environ)
+                certify_mfa_device(str(arguments.pop("account", DEFAULT_ACCOUNT)), **arguments)
+                payload = arguments
             elif (method, name) == ("POST", "seed-organization"):
                 # For a simulator in another process (the demo): seed_organization with these keyword arguments.
                 payload = seed_organization(self.simulator, **_json_object(environ))

@@ -1,13 +1,16 @@
 """MFA devices: where the realism layer makes moto answer as IAM does."""
 
 import base64
+import json
 import struct
 import time
+import urllib.error
+import urllib.request
 
 import pyotp
 import pytest
 
-from tests.simulator import seed
+from tests.simulator import realism, seed
 
 from .helpers import aws_error
 
@@ -212,6 +215,30 @@ def test_get_mfa_device_answers_for_passkeys_only(iam):
     device = iam.get_mfa_device(UserName="alice", SerialNumber=passkey)
     assert device["SerialNumber"] == passkey and device["UserName"] == "alice" and "EnableDate" in device
     assert aws_error(iam.get_mfa_device, UserName="alice", SerialNumber=virtual)[0] == "NoSuchEntity"
+    assert "Certifications" not in device  # none set: AWS leaves the key out
+
+
+def test_get_mfa_device_answers_the_certifications_a_test_sets(sim, iam):
+    alice = seed.make_user(iam, "alice", passkeys=2)
+    certified, plain = (d["serial_number"] for d in alice["mfa_devices"])
+    realism.certify_mfa_device(alice["account_id"], "alice", certified, {"FIDO": "L1", "FIPS-140-3": "L2"})
+    assert iam.get_mfa_device(UserName="alice", SerialNumber=certified)["Certifications"] == {"FIDO": "L1", "FIPS-140-3": "L2"}
+    assert "Certifications" not in iam.get_mfa_device(UserName="alice", SerialNumber=plain)
+    assert aws_error(iam.get_mfa_device, UserName="alice", SerialNumber=certified + "X")[0] == "NoSuchEntity"
+    # the control endpoint does the same for a simulator in another process
+    assert _control(sim, {"account": alice["account_id"], "user_name": "alice", "serial": plain, "certifications": {"FIDO": "L2"}})[0] == 200
+    assert iam.get_mfa_device(UserName="alice", SerialNumber=plain)["Certifications"] == {"FIDO": "L2"}
+    status, answer = _control(sim, {"user_name": "alice", "serial": "GAHT00000001", "certifications": {}})
+    assert status == 400 and "u2f" in answer["error"]
+
+
+def _control(sim, arguments):
+    request = urllib.request.Request(sim.url + "/_iamguard/mfa-certifications", data=json.dumps(arguments).encode(), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the local simulator
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
 def test_list_mfa_devices_without_user_name_means_the_caller(iam, admin):

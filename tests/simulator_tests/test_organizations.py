@@ -1,8 +1,10 @@
 """Organizations as AWS answers each kind of caller, the seeded organization, and IAM's root-access features."""
 
+import json
+
 import pytest
 
-from tests.simulator import seed
+from tests.simulator import policies, seed
 
 from .conftest import NO_RETRIES
 from .helpers import aws_error
@@ -135,3 +137,24 @@ def test_features_from_member_and_delegated_administrator(sim):
     assert admin.disable_organizations_root_sessions()["EnabledFeatures"] == ["RootCredentialsManagement"]
     outsider = member_client(sim, OUTSIDER, "iam")
     assert _feature_error(outsider.list_organizations_features) == "OrganizationNotFoundException"
+
+
+def test_service_control_policies_read_as_the_root_cleanup_reads_them(sim):
+    """ListParents up to the root, ListPoliciesForTarget with the SCP filter, DescribePolicy: from the management account
+    and from a delegated administrator; FullAWSAccess is attached to the root, each OU and each account."""
+    org = seed.seed_organization(sim, ous={"Workloads/Prod": ["dev"]}, delegated_admin="sandbox")
+    deny = [{"Sid": "NoRootCleanup", "Effect": "Deny", "Action": ["iam:Deactivate*"], "Resource": "*"}]
+    policy_id = policies.attach_scp(sim, org["ous"]["Workloads"], deny, "no-root-cleanup")
+    dev = org["accounts"]["dev"]
+    for client in (sim.client("organizations"), member_client(sim, org["accounts"]["sandbox"])):
+        chain = [dev]
+        while not chain[-1].startswith("r-"):
+            chain.append(client.list_parents(ChildId=chain[-1])["Parents"][0]["Id"])
+        assert chain == [dev, org["ous"]["Prod"], org["ous"]["Workloads"], org["root_id"]]
+        attached = {target: sorted(p["Id"] for p in client.list_policies_for_target(TargetId=target, Filter="SERVICE_CONTROL_POLICY")["Policies"])
+                    for target in chain}
+        assert attached == {dev: ["p-FullAWSAccess"], org["ous"]["Prod"]: ["p-FullAWSAccess"],
+                            org["ous"]["Workloads"]: sorted(["p-FullAWSAccess", policy_id]), org["root_id"]: ["p-FullAWSAccess"]}
+        described = client.describe_policy(PolicyId=policy_id)["Policy"]
+        assert described["PolicySummary"]["Name"] == "no-root-cleanup" and json.loads(described["Content"])["Statement"] == deny
+    assert aws_error(member_client(sim, dev).list_policies_for_target, TargetId=dev, Filter="SERVICE_CONTROL_POLICY")[0] == DENIED[0]

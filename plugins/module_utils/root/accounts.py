@@ -20,9 +20,10 @@ from datetime import datetime, timezone
 
 from ansible_collections.iamguard.aws.plugins.module_utils import accounts as fanout, validation
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
-from ansible_collections.iamguard.aws.plugins.module_utils.root.credentials import ACCOUNT_ID, counts, findings, read_credentials
-from ansible_collections.iamguard.aws.plugins.module_utils.root.organization import assume_root, centralized_root_access, check_target, management_account
-from ansible_collections.iamguard.aws.plugins.module_utils.root.session import AUDIT_TASK_POLICY, Clients, regional_sts_client
+from ansible_collections.iamguard.aws.plugins.module_utils.root.audit import audit_member
+from ansible_collections.iamguard.aws.plugins.module_utils.root.credentials import ACCOUNT_ID
+from ansible_collections.iamguard.aws.plugins.module_utils.root.organization import check_target, management_account, organization_features
+from ansible_collections.iamguard.aws.plugins.module_utils.root.session import Clients, regional_sts_client
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity
 
 STAMP = "%Y%m%dT%H%M%SZ"
@@ -61,7 +62,7 @@ def report_document(result, organization, stamp):
         document.update(account_name=result["name"], credentials=None, findings=[], counts={},
                         unreachable={"code": result["code"], "message": result["message"]})
     else:
-        document.update(credentials=result["credentials"], findings=result["findings"], counts=result["counts"])
+        document.update({key: result[key] for key in ("credentials", "credentials_audited", "scp_blockers", "findings", "counts")})
     return document
 
 
@@ -80,14 +81,11 @@ def audit_root_accounts(connection, params):
     management = management_account(clients.organizations)
     for target in targets:
         check_target(target["account_id"], management)
-    organization = {"management_account_id": management, **centralized_root_access(clients.iam)}
+    organization = {"management_account_id": management, **organization_features(clients.iam)}
     stamp = datetime.now(timezone.utc).strftime(STAMP)
 
     def audit_one(target):
-        session = assume_root(clients, target["account_id"], AUDIT_TASK_POLICY, caller["Partition"])
-        facts = read_credentials(clients.root_iam(session))
-        found = findings(facts)
-        result = {"account_id": target["account_id"], "name": target["name"], "credentials": facts, "findings": found, "counts": counts(found)}
+        result = dict(audit_member(clients, target["account_id"], organization, caller["Partition"]), name=target["name"])
         if folder:
             result["report_file"] = write_report(folder, report_document(result, organization, stamp))
         return result
@@ -96,4 +94,5 @@ def audit_root_accounts(connection, params):
     if folder:
         for item in unreachable:
             item["report_file"] = write_report(folder, report_document(item, organization, stamp))
-    return {"changed": False, "generated_time": stamp, "organization": organization, "accounts": audited, "unreachable_accounts": unreachable}
+    return {"changed": False, "generated_time": stamp, "organization": organization, "accounts": audited, "unreachable_accounts": unreachable,
+            "warnings": [warning for result in audited for warning in result.pop("warnings")]}

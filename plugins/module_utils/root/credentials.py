@@ -23,12 +23,15 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.iamguard.aws.plugins.module_utils import manifest, validation
+from ansible_collections.iamguard.aws.plugins.module_utils import manifest, phishing, validation
 from ansible_collections.iamguard.aws.plugins.module_utils.apply import apply
 from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
 from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError, is_conflict, is_missing
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
-from ansible_collections.iamguard.aws.plugins.module_utils.findings import ROOT_ACCESS_KEY, ROOT_VIRTUAL_MFA, ROOT_WITHOUT_MFA, finding, type_by_serial
+from ansible_collections.iamguard.aws.plugins.module_utils.findings import (
+    CENTRALIZED_ROOT_ACCESS_DISABLED, NO_PHISHING_RESISTANT_MFA, ROOT_ACCESS_KEY, ROOT_CREDENTIALS_PRESENT, ROOT_VIRTUAL_MFA, ROOT_WITHOUT_MFA,
+    finding, type_by_serial,
+)
 from ansible_collections.iamguard.aws.plugins.module_utils.paging import iso_date, read
 from ansible_collections.iamguard.aws.plugins.module_utils.plans.action import report
 from ansible_collections.iamguard.aws.plugins.module_utils.plans.root import (
@@ -37,12 +40,14 @@ from ansible_collections.iamguard.aws.plugins.module_utils.plans.root import (
 from ansible_collections.iamguard.aws.plugins.module_utils.root.manifest import (
     MANIFEST_NAME, finished_manifests, leftover_serials, manifest_document, mark_progress, unfinished_manifests, utc_time,
 )
+from ansible_collections.iamguard.aws.plugins.module_utils.root import scp
 from ansible_collections.iamguard.aws.plugins.module_utils.root.organization import assume_root, centralized_root_access, check_target, management_account
 from ansible_collections.iamguard.aws.plugins.module_utils.root.session import AUDIT_TASK_POLICY, DELETE_TASK_POLICY
 from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity
 from ansible_collections.iamguard.aws.plugins.module_utils.tags import ROOT_DEVICE_NAME, VIRTUAL
 
-ROOT_FINDING_IDS = (ROOT_WITHOUT_MFA, ROOT_VIRTUAL_MFA, ROOT_ACCESS_KEY)
+ROOT_FINDING_IDS = (ROOT_WITHOUT_MFA, ROOT_VIRTUAL_MFA, ROOT_ACCESS_KEY, ROOT_CREDENTIALS_PRESENT, NO_PHISHING_RESISTANT_MFA,
+                    CENTRALIZED_ROOT_ACCESS_DISABLED)
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
@@ -111,8 +116,10 @@ def has_credentials(facts):
 
 
 def findings(facts):
-    """IAM.9 / IAM.6 / IAM.4 of findings.py. Root with no credentials at all passes IAM.9 and IAM.6, as Security Hub has it."""
-    found = []
+    """IAM.9 / IAM.6 / IAM.4 of findings.py, root_credentials_present (which kinds root holds), and no_phishing_resistant_mfa
+    for a root with a password and no passkey. Root with no credentials at all passes IAM.9 and IAM.6, as Security Hub has it."""
+    held = [kind for kind in CREDENTIAL_TYPES if facts[kind]]
+    found = [finding(ROOT_CREDENTIALS_PRESENT, credentials=held)] if held else []
     if not facts[MFA_DEVICES] and has_credentials(facts):
         found.append(finding(ROOT_WITHOUT_MFA))
     found.extend(finding(ROOT_VIRTUAL_MFA, serial_number=device["serial_number"])
@@ -120,6 +127,8 @@ def findings(facts):
     found.extend(finding(ROOT_ACCESS_KEY, access_key_id=key["access_key_id"], active=key["status"] == "Active",
                          last_used=key["last_used_date"])
                  for key in facts[ACCESS_KEYS])
+    if facts[LOGIN_PROFILE]:
+        found.extend(phishing.findings(None, facts[MFA_DEVICES]))
     return found
 
 
@@ -150,25 +159,13 @@ def finish_default_device(root_iam, serial, warnings):
 # --- entry points ---------------------------------------------------------------------------
 
 
-def _prepare(clients, account_id):
-    """The checks every run makes, in the order that refuses earliest: caller, target, features."""
+def prepare(clients, account_id, features_of=centralized_root_access):
+    """The checks every run makes, in the order that refuses earliest: caller, target, features (``features_of(iam)``)."""
     caller = caller_identity(clients.sts)
     management = management_account(clients.organizations)
     check_target(account_id, management)
-    features = centralized_root_access(clients.iam)
+    features = features_of(clients.iam)
     return caller, {"management_account_id": management, **features}
-
-
-def audit_root(clients, params):
-    """iam_root_credentials_info: the root's credentials and findings, read through the audit task policy."""
-    options = root_options(params)
-    account_id = options["account_id"]
-    caller, organization = _prepare(clients, account_id)
-    session = assume_root(clients, account_id, AUDIT_TASK_POLICY, caller["Partition"])
-    facts = read_credentials(clients.root_iam(session))
-    found = findings(facts)
-    return {"changed": False, "account_id": account_id, "organization": organization, "credentials": facts,
-            "findings": found, "counts": counts(found)}
 
 
 def remove_root(clients, params, check_mode):
@@ -176,7 +173,8 @@ def remove_root(clients, params, check_mode):
     options = root_options(params)
     account_id = options["account_id"]
     types = options["credential_types"]
-    caller, organization = _prepare(clients, account_id)
+    caller, organization = prepare(clients, account_id)
+    blockers, warnings = scp.check_cleanup(clients.organizations, account_id, types, caller["Partition"])
     session = assume_root(clients, account_id, AUDIT_TASK_POLICY if check_mode else DELETE_TASK_POLICY, caller["Partition"])
     root_iam = clients.root_iam(session)
     before = read_credentials(root_iam)
@@ -184,7 +182,8 @@ def remove_root(clients, params, check_mode):
     leftovers = leftover_serials(unfinished, before)
     actions = plan_removal(before, types, leftovers)
     result = {"changed": bool(actions), "account_id": account_id, "organization": organization, "credential_types": types,
-              "actions": report(actions), "manifest": None, "findings_before": findings(before), "warnings": []}
+              "actions": report(actions), "manifest": None, "findings_before": findings(before), "warnings": warnings,
+              "scp_blockers": blockers}
     probe = default_device_serial(caller["Partition"], account_id)
     probing = MFA_DEVICES in types and probe not in remaining(before) and probe not in leftovers
     if check_mode or not (actions or probing):

@@ -45,15 +45,15 @@ def management_account(organizations):
         raise
 
 
-def centralized_root_access(iam):
-    """ListOrganizationsFeatures: {organization_id, enabled_features}; refused unless both features are on."""
+def organization_features(iam):
+    """ListOrganizationsFeatures: {organization_id, enabled_features, disabled_features}; trusted access for IAM off is
+    both features off. Refused when the caller cannot ask (not the management account or delegated administrator, no organization)."""
     try:
         answer = call(iam, "list_organizations_features", "ListOrganizationsFeatures")
     except IamGuardError as e:
         code = error_code(e.exception)
         if code == "ServiceAccessNotEnabledException":
-            raise refusal("Centralized root access is not enabled: trusted access for iam.amazonaws.com is off, so neither %s nor %s "
-                          "can be on. %s" % (ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS, HOW_TO_ENABLE), e.exception)
+            return {"organization_id": None, "enabled_features": [], "disabled_features": list(REQUIRED_FEATURES), "trusted_access": False}
         if code == "AccountNotManagementOrDelegatedAdministratorException":
             raise refusal("The caller's account is neither the management account nor the IAM delegated administrator. %s" % WHO_MAY, e.exception)
         if code in ("OrganizationNotFoundException", "OrganizationNotInAllFeaturesModeException"):
@@ -61,12 +61,27 @@ def centralized_root_access(iam):
                           % (code, error_message(e.exception), HOW_TO_ENABLE), e.exception)
         raise
     enabled = sorted(answer.get("EnabledFeatures", []))
-    missing = [feature for feature in REQUIRED_FEATURES if feature not in enabled]
-    if missing:
-        raise refusal("Centralized root access is not enabled for organization %s: %s %s off (enabled: %s). %s"
-                      % (answer.get("OrganizationId"), " and ".join(missing), "is" if len(missing) == 1 else "are",
-                         ", ".join(enabled) or "none", HOW_TO_ENABLE))
-    return {"organization_id": answer.get("OrganizationId"), "enabled_features": enabled}
+    return {"organization_id": answer.get("OrganizationId"), "enabled_features": enabled,
+            "disabled_features": [feature for feature in REQUIRED_FEATURES if feature not in enabled], "trusted_access": True}
+
+
+def features_off(features):
+    """What is off, and how to turn it on, in a sentence."""
+    if not features["trusted_access"]:
+        return ("Centralized root access is not enabled: trusted access for iam.amazonaws.com is off, so neither %s nor %s can be on. %s"
+                % (ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS, HOW_TO_ENABLE))
+    missing = features["disabled_features"]
+    return ("Centralized root access is not enabled for organization %s: %s %s off (enabled: %s). %s"
+            % (features["organization_id"], " and ".join(missing), "is" if len(missing) == 1 else "are",
+               ", ".join(features["enabled_features"]) or "none", HOW_TO_ENABLE))
+
+
+def centralized_root_access(iam):
+    """{organization_id, enabled_features}; refused unless both features are on."""
+    features = organization_features(iam)
+    if features["disabled_features"]:
+        raise refusal(features_off(features))
+    return {"organization_id": features["organization_id"], "enabled_features": features["enabled_features"]}
 
 
 def check_target(account_id, management_account_id):

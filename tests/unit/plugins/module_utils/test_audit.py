@@ -12,7 +12,7 @@ from ansible_collections.iamguard.aws.plugins.module_utils import audit, credent
 
 ACCOUNT = "123456789012"
 NOW = datetime(2026, 11, 25, 9, 0, 0, tzinfo=timezone.utc)
-OPTIONS = {"require_hardware_for": [], "unused_access_key_days": 45}
+OPTIONS = {"require_hardware_for": [], "require_phishing_resistant_for": [], "unused_access_key_days": 45}
 LONG_AGO = datetime(2022, 1, 1, tzinfo=timezone.utc)
 CREATED = datetime(2020, 1, 1, tzinfo=timezone.utc)  # the users' CreateDate, as the report's user_creation_time says it
 ROOT_SERIAL = "arn:aws:iam::%s:mfa/root-account-mfa-device" % ACCOUNT
@@ -22,11 +22,11 @@ def date(value):
     return value.strftime("%Y-%m-%dT%H:%M:%S+00:00") if value else "N/A"
 
 
-def row(user, password=False, mfa=False, keys=()):
-    """A credential report row; ``keys``: up to two (active, last_rotated, last_used) tuples."""
+def row(user, password=False, mfa=False, keys=(), signed_in=None):
+    """A credential report row; ``keys``: up to two (active, last_rotated, last_used) tuples; ``signed_in``: password_last_used."""
     made = {"user": user, "arn": "arn:aws:iam::%s:%s" % (ACCOUNT, "root" if user == credential_report.ROOT_USER else "user/" + user),
             "user_creation_time": date(CREATED), "password_enabled": "true" if password else "false",
-            "mfa_active": "true" if mfa else "false"}
+            "mfa_active": "true" if mfa else "false", "password_last_used": date(signed_in) if password else "N/A"}
     for number in (1, 2):
         active, rotated, used = keys[number - 1] if len(keys) >= number else (False, None, None)
         made.update({"access_key_%d_active" % number: "true" if active else "false",
@@ -49,11 +49,15 @@ def test_every_finding_id_has_control_severity_and_title():
         assert severity in ("critical", "high", "medium", "low", "informational")
         # CIS numbers move between versions: one is only ever cited with its version
         assert "CIS" not in control or "CIS AWS Foundations v7.0 " in control
+    # the root credentials audit's own ids, and the fan-out's, are not counted by the account audit
+    assert set(findings.FINDINGS) - set(audit.AUDIT_FINDING_IDS) == {"centralized_root_access_disabled", "root_credentials_present",
+                                                                     "account_unreachable"}
 
 
 def test_console_user_without_mfa_is_also_user_without_mfa():
-    found = audit.user_findings(row("alice", password=True), [], OPTIONS, NOW)
+    found = audit.user_findings(dict(row("alice", password=True), password_last_used="never"), [], OPTIONS, NOW)
     assert ids(found) == [("console_user_without_mfa", "alice", None), ("user_without_mfa", "alice", None)]
+    assert found[0]["detail"] == {"password_last_used": "never"}
     assert found[0]["control"].startswith("Security Hub IAM.5")
     assert found[1]["control"] == "Security Hub IAM.19" and found[1]["detail"] == {"console_access": True}
 
@@ -144,7 +148,7 @@ def test_evaluate_order_and_counts():
     found = audit.evaluate(rows, {"amy": [device("v", user_name="Amy")]}, None, orphans, OPTIONS, NOW)
     assert [item["id"] for item in found] == ["root_without_mfa", "console_user_without_mfa", "user_without_mfa", "orphaned_virtual_mfa_device"]
     counts = audit.counts(found)
-    assert set(counts) == set(findings.FINDINGS)
+    assert set(counts) == set(audit.AUDIT_FINDING_IDS)
     assert counts["user_without_mfa"] == 1 and counts["unused_access_key"] == 0
 
 
@@ -169,14 +173,66 @@ def test_users_to_list_only_where_no_account_wide_source_answers():
     rows = [row(credential_report.ROOT_USER, mfa=True), row("virtual-only", mfa=True), row("hw", mfa=True), row("nomfa"),
             row("admin-1", mfa=True)]
     virtual_by_user = {"virtual-only": [device("v1")], "admin-1": [device("v2")]}
-    assert audit.users_to_list(rows, virtual_by_user, ["admin-*"]) == ["hw", "admin-1"]
+    assert audit.users_to_list(rows, virtual_by_user, dict(OPTIONS, require_hardware_for=["admin-*"])) == ["hw", "admin-1"]
+    # a passkey is required of console users only: virtual-only has no password, so it is still not listed
+    rows.append(row("console", password=True, mfa=True))
+    virtual_by_user["console"] = [device("v3")]
+    assert audit.users_to_list(rows, virtual_by_user, dict(OPTIONS, require_phishing_resistant_for=["*"])) == ["hw", "console"]
+
+
+@pytest.mark.parametrize("report, live, expected", [
+    ("2026-11-20T08:00:00+00:00", None, "2026-11-20T08:00:00+00:00"),
+    ("2026-11-20T08:00:00+00:00", datetime(2026, 11, 24, 7, 0, tzinfo=timezone.utc), "2026-11-24T07:00:00+00:00"),  # ListUsers is live
+    ("no_information", None, "never"),  # not used since IAM began tracking
+    ("N/A", None, "never"),
+    (None, datetime(2026, 11, 24, 7, 0, tzinfo=timezone.utc), "2026-11-24T07:00:00+00:00"),  # a live row has no report column
+])
+def test_password_last_used_prefers_the_live_list(report, live, expected):
+    user = dict(iam_user("alice"), PasswordLastUsed=live) if live else iam_user("alice")
+    assert audit.password_last_used({"password_last_used": report}, user) == expected
+
+
+def test_console_users_without_mfa_come_most_recent_sign_in_first():
+    rows = [row("amy", password=True, signed_in=NOW - timedelta(days=30)), row("bob", password=True),
+            row("cy", password=True, signed_in=NOW - timedelta(hours=1)), row("dee", password=True, signed_in=NOW - timedelta(days=30)),
+            row(credential_report.ROOT_USER)]
+    rows = [r if r["user"] == credential_report.ROOT_USER else dict(r, password_last_used=audit.password_last_used(r, None)) for r in rows]
+    found = audit.evaluate(rows, {}, None, [], OPTIONS, NOW)
+    assert [(item["id"], item["user_name"]) for item in found][:5] == [
+        ("root_without_mfa", None), ("console_user_without_mfa", "cy"), ("console_user_without_mfa", "amy"),
+        ("console_user_without_mfa", "dee"), ("console_user_without_mfa", "bob")]  # ties by name, never last
+    month = date(NOW - timedelta(days=30))
+    assert [item["detail"]["password_last_used"] for item in found[1:5]] == [date(NOW - timedelta(hours=1)), month, month, "never"]
+    assert [item["id"] for item in found[5:]] == ["user_without_mfa"] * 4
+
+
+@pytest.mark.parametrize("user, password, devices, expected", [
+    ("admin", True, [device("v", user_name="admin")], [("no_phishing_resistant_mfa", "admin", None)]),
+    ("admin", True, [device("GAHT1", "hardware")], [("no_phishing_resistant_mfa", "admin", None)]),  # hardware TOTP can be phished too
+    ("admin", True, [], [("console_user_without_mfa", "admin", None), ("user_without_mfa", "admin", None),
+                         ("no_phishing_resistant_mfa", "admin", None)]),
+    ("admin", True, [device("v"), device("k:u2f/1", "passkey")], []),  # certifications not read: no opinion on them
+    ("admin", True, [device("k:u2f/1", "passkey") | {"certifications": {"FIDO": "L1"}}], []),
+    ("admin", True, [device("k:u2f/1", "passkey") | {"certifications": {}}], [("passkey_not_certified", "admin", "k:u2f/1")]),
+    ("admin", False, [device("v")], []),  # no password: no sign-in page to phish
+    ("alice", True, [device("v")], []),  # not matching the patterns
+])
+def test_phishing_resistant_mfa_for_matching_console_users(user, password, devices, expected):
+    options = dict(OPTIONS, require_phishing_resistant_for=["ADMIN*"])
+    found = audit.user_findings(row(user, password=password, mfa=bool(devices)), devices, options, NOW)
+    assert ids(found) == expected
+    for item in found:
+        if item["id"] == "no_phishing_resistant_mfa":
+            assert item["detail"] == {"pattern": "ADMIN*", "device_types": sorted({d["type"] for d in devices})}
+            assert item["severity"] == "high"
 
 
 def test_account_of():
     assert audit.account_of([row(credential_report.ROOT_USER)]) == ACCOUNT
 
 
-PARAMS = {"require_hardware_for": [], "unused_access_key_days": 45, "max_report_age_hours": None, "report_wait_seconds": 120,
+PARAMS = {"require_hardware_for": [], "require_phishing_resistant_for": [], "unused_access_key_days": 45, "max_report_age_hours": None,
+          "report_wait_seconds": 120,
           "report_dir": None, "report_formats": ["markdown", "json", "csv"]}
 
 
@@ -184,6 +240,7 @@ PARAMS = {"require_hardware_for": [], "unused_access_key_days": 45, "max_report_
     "change, option",
     [
         ({"require_hardware_for": [" "]}, "require_hardware_for"),
+        ({"require_phishing_resistant_for": [""]}, "require_phishing_resistant_for"),
         ({"unused_access_key_days": 0}, "unused_access_key_days"),
         ({"max_report_age_hours": 0}, "max_report_age_hours"),
         ({"report_wait_seconds": -1}, "report_wait_seconds"),
@@ -306,3 +363,26 @@ def test_live_row_of_a_new_user_reads_like_a_report_row(iam, stub):
 def test_a_new_user_deleted_while_read_is_left_out(iam, stub):
     stub.add_client_error("list_access_keys", "NoSuchEntity", "gone", 404, expected_params={"UserName": "n", "MaxItems": 1000})
     assert audit.live_row(iam, iam_user("n"), []) is None
+
+
+def test_phishing_resistant_check_lists_matching_console_users_and_reads_their_passkeys_only(iam, stub):
+    """The check's cost: ListMFADevices for a matching console user with a virtual device, GetMFADevice per passkey of a
+    matching console user; nothing for others (bob has a passkey too, and is not matched)."""
+    rows = [row(credential_report.ROOT_USER, mfa=True), row("admin", password=True, mfa=True), row("bob", password=True, mfa=True),
+            row("admin-api", mfa=True)]
+    users = [iam_user(name) for name in ("admin", "bob", "admin-api")]
+    passkey, bob_key = "arn:aws:iam::%s:u2f/user/admin/key-1" % ACCOUNT, "arn:aws:iam::%s:u2f/user/bob/key-1" % ACCOUNT
+    virtual = "arn:aws:iam::%s:mfa/admin" % ACCOUNT
+    stub_account_reads(stub, rows, NOW - timedelta(hours=1), users,
+                       [virtual_device(virtual, users[0]), virtual_device("arn:aws:iam::%s:mfa/admin-api" % ACCOUNT, users[2])])
+    stub.add_response("list_mfa_devices", {"MFADevices": [{"UserName": "admin", "SerialNumber": s, "EnableDate": LONG_AGO} for s in (passkey, virtual)],
+                                           "IsTruncated": False}, {"UserName": "admin", "MaxItems": 1000})
+    stub.add_response("list_mfa_devices", {"MFADevices": [{"UserName": "bob", "SerialNumber": bob_key, "EnableDate": LONG_AGO}], "IsTruncated": False},
+                      {"UserName": "bob", "MaxItems": 1000})
+    stub.add_response("get_mfa_device", {"UserName": "admin", "SerialNumber": passkey, "EnableDate": LONG_AGO},
+                      {"UserName": "admin", "SerialNumber": passkey})
+    result = audit.audit(iam, dict(PARAMS, require_phishing_resistant_for=["admin*"]), NOW)
+    assert ids(result["findings"]) == [("passkey_not_certified", "admin", passkey)]
+    assert result["findings"][0]["detail"] == {"pattern": "admin*", "certifications": {}}
+    assert result["passkeys_checked"] == [{"user_name": "admin", "serial_number": passkey, "certifications": {}}]
+    assert result["counts"]["passkey_not_certified"] == 1 and result["counts"]["no_phishing_resistant_mfa"] == 0

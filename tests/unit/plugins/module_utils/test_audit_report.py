@@ -15,7 +15,8 @@ import pytest
 
 from ansible_collections.iamguard.aws.plugins.module_utils import audit, audit_report
 from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
-from ansible_collections.iamguard.aws.plugins.module_utils.findings import FINDINGS, finding
+from ansible_collections.iamguard.aws.plugins.module_utils.audit import AUDIT_FINDINGS as FINDINGS
+from ansible_collections.iamguard.aws.plugins.module_utils.findings import finding
 
 AT = datetime(2026, 11, 25, 9, 1, 2, tzinfo=timezone.utc)
 MIX = "MFA devices: (the device mix sentence)"

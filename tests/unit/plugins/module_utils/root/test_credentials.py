@@ -17,7 +17,7 @@ from botocore.stub import Stubber
 
 from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 from ansible_collections.iamguard.aws.plugins.module_utils.plans import root as root_plan
-from ansible_collections.iamguard.aws.plugins.module_utils.root import credentials as rc, manifest as root_manifest, organization as org
+from ansible_collections.iamguard.aws.plugins.module_utils.root import audit as ra, credentials as rc, manifest as root_manifest, organization as org
 from ansible_collections.iamguard.aws.plugins.module_utils.root.session import Clients
 from ansible_collections.iamguard.aws.plugins.module_utils.validation import InvalidInput
 
@@ -33,6 +33,8 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 ALL = list(root_plan.CREDENTIAL_TYPES)
 AUDIT_ARN = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
 DELETE_ARN = "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
+ROOT_ID = "r-abcd"
+SCP = "SERVICE_CONTROL_POLICY"
 
 
 def params(**overrides):
@@ -93,16 +95,33 @@ def test_device_type_from_the_serial_alone(serial, kind):
 
 def test_findings_of_a_root_with_everything():
     found = rc.findings(facts(serials=(VIRTUAL, HARDWARE)))
-    assert [(f["id"], f["serial_number"]) for f in found] == [("root_virtual_mfa", VIRTUAL), ("root_access_key", None)]
-    assert found[1]["detail"] == {"access_key_id": KEY_ID, "active": True, "last_used": None}
-    assert found[0]["control"].startswith("Security Hub IAM.6") and found[1]["control"].startswith("Security Hub IAM.4")
-    assert rc.counts(found) == {"root_without_mfa": 0, "root_virtual_mfa": 1, "root_access_key": 1}
+    assert [(f["id"], f["serial_number"]) for f in found] == [("root_credentials_present", None), ("root_virtual_mfa", VIRTUAL),
+                                                              ("root_access_key", None), ("no_phishing_resistant_mfa", None)]
+    assert found[0]["detail"] == {"credentials": ["login_profile", "access_keys", "signing_certificates", "mfa_devices"]}
+    assert found[0]["severity"] == "high" and found[3]["detail"] == {"device_types": ["hardware", "virtual"]}
+    assert found[2]["detail"] == {"access_key_id": KEY_ID, "active": True, "last_used": None}
+    assert found[1]["control"].startswith("Security Hub IAM.6") and found[2]["control"].startswith("Security Hub IAM.4")
+    assert rc.counts(found) == counts(root_virtual_mfa=1, root_access_key=1, root_credentials_present=1, no_phishing_resistant_mfa=1)
 
 
-def test_root_without_mfa_only_when_root_has_a_credential():
-    assert [f["id"] for f in rc.findings(facts(keys=(), certs=(), serials=()))] == ["root_without_mfa"]
-    assert rc.findings(facts(login=False, keys=(), certs=(), serials=())) == []
-    assert rc.findings(facts(login=False, keys=(), certs=(), serials=(HARDWARE,))) == []
+def counts(**found):
+    return dict({finding_id: 0 for finding_id in rc.ROOT_FINDING_IDS}, **found)
+
+
+@pytest.mark.parametrize("root, expected", [
+    (facts(keys=(), certs=(), serials=()), [("root_credentials_present", ["login_profile"]), ("root_without_mfa", None),
+                                            ("no_phishing_resistant_mfa", None)]),
+    (facts(login=False, keys=(), certs=(), serials=()), []),
+    (facts(login=False, keys=(), certs=(), serials=(HARDWARE,)), [("root_credentials_present", ["mfa_devices"])]),  # no password: nothing to phish
+    (facts(keys=(), certs=(), serials=(PASSKEY,)), [("root_credentials_present", ["login_profile", "mfa_devices"])]),  # a passkey resists phishing
+    (facts(login=False, keys=(), certs=(CERT_ID,), serials=()), [("root_credentials_present", ["signing_certificates"]), ("root_without_mfa", None)]),
+])
+def test_root_findings_by_what_root_holds(root, expected):
+    found = rc.findings(root)
+    assert [f["id"] for f in found] == [finding_id for finding_id, dummy in expected]
+    for item, (finding_id, held) in zip(found, expected):
+        if finding_id == "root_credentials_present":
+            assert item["detail"] == {"credentials": held}
 
 
 def test_plan_removes_sign_in_first_and_deletes_only_virtual_devices():
@@ -166,6 +185,23 @@ class Stubs:
                      {"Organization": {"Id": "o-abcdefghij", "MasterAccountId": MANAGEMENT}}, {})
         if features is not None:
             self.add("iam", "list_organizations_features", {"OrganizationId": "o-abcdefghij", "EnabledFeatures": list(features)}, {})
+        if features is not None and set(features) == set(org.REQUIRED_FEATURES):
+            self.scps()
+
+    def scps(self, attached=None):
+        """The SCP reads of a member directly under the root; ``attached``: {target: [(id, name, document)]}, FullAWSAccess by default."""
+        attached = attached or {}
+        self.add("organizations", "list_parents", {"Parents": [{"Id": ROOT_ID, "Type": "ROOT"}]}, {"ChildId": MEMBER, "MaxResults": 20})
+        for target in (MEMBER, ROOT_ID):
+            policies = attached.get(target, [("p-FullAWSAccess", "FullAWSAccess", None)])
+            self.add("organizations", "list_policies_for_target",
+                     {"Policies": [{"Id": i, "Arn": "arn:aws:organizations::%s:policy/%s" % (MANAGEMENT, i), "Name": n, "Type": SCP,
+                                    "AwsManaged": i == "p-FullAWSAccess"} for i, n, dummy in policies]},
+                     {"TargetId": target, "Filter": SCP, "MaxResults": 20})
+            for policy_id, name, document in policies:
+                if document is not None:
+                    self.add("organizations", "describe_policy", {"Policy": {"PolicySummary": {"Id": policy_id, "Name": name},
+                                                                             "Content": json.dumps(document)}}, {"PolicyId": policy_id})
 
     def assume(self, policy_arn, key="ASIAROOTSESSION00001"):
         self.add("sts", "assume_root", {"Credentials": {"AccessKeyId": key, "SecretAccessKey": "s" * 40, "SessionToken": "t" * 40,
@@ -208,10 +244,11 @@ def test_check_mode_reads_through_the_audit_policy_and_reports_the_plan(stubs):
     assert result["changed"] is True and result["manifest"] is None
     assert [a["action"] for a in result["actions"]] == ["delete_login_profile", "delete_access_key", "delete_signing_certificate",
                                                         "deactivate_mfa_device", "delete_virtual_mfa_device", "deactivate_mfa_device"]
-    assert [f["id"] for f in result["findings_before"]] == ["root_virtual_mfa", "root_access_key"]
+    assert [f["id"] for f in result["findings_before"]] == ["root_credentials_present", "root_virtual_mfa", "root_access_key"]
     assert result["findings_after"] == []
     assert result["organization"] == {"management_account_id": MANAGEMENT, "organization_id": "o-abcdefghij",
                                       "enabled_features": ["RootCredentialsManagement", "RootSessions"]}
+    assert result["scp_blockers"] == [] and result["warnings"] == []
 
 
 def test_apply_uses_the_delete_policy_writes_the_manifest_first_and_applies_the_same_plan(stubs, tmp_path):
@@ -307,8 +344,9 @@ def test_audit_reads_through_the_audit_policy(stubs):
     stubs.caller()
     stubs.assume(AUDIT_ARN)
     stubs.root_reads(keys=(), certs=(), serials=(HARDWARE,))
-    result = rc.audit_root(stubs.make(), {"account_id": MEMBER})
-    assert result["changed"] is False and result["counts"] == {"root_without_mfa": 0, "root_virtual_mfa": 0, "root_access_key": 0}
+    result = ra.audit_root(stubs.make(), {"account_id": MEMBER})
+    assert result["changed"] is False and result["counts"] == counts(root_credentials_present=1, no_phishing_resistant_mfa=1)
+    assert result["credentials_audited"] is True and result["scp_blockers"] == [] and result["scp_checked"] is True
     assert result["credentials"]["mfa_devices"] == [{"serial_number": HARDWARE, "type": "hardware", "enable_date": NOW.isoformat()}]
     assert result["credentials"]["login_profile"] == {"create_date": NOW.isoformat()}
 
@@ -317,9 +355,10 @@ def test_partition_of_the_caller_names_the_task_policy(stubs):
     stubs.add("sts", "get_caller_identity", {"UserId": "AIDAADMIN", "Account": MANAGEMENT, "Arn": "arn:aws-us-gov:iam::%s:user/admin" % MANAGEMENT}, {})
     stubs.add("organizations", "describe_organization", {"Organization": {"Id": "o-abcdefghij", "MasterAccountId": MANAGEMENT}}, {})
     stubs.add("iam", "list_organizations_features", {"OrganizationId": "o-abcdefghij", "EnabledFeatures": ["RootCredentialsManagement", "RootSessions"]}, {})
+    stubs.scps()
     stubs.assume("arn:aws-us-gov:iam::aws:policy/root-task/IAMAuditRootUserCredentials")
     stubs.root_reads(login=False, keys=(), certs=(), serials=())
-    assert rc.audit_root(stubs.make(), {"account_id": MEMBER})["findings"] == []
+    assert ra.audit_root(stubs.make(), {"account_id": MEMBER})["findings"] == []
 
 
 # --- refusals: each before any root session, nothing changed ---------------------------------
@@ -435,3 +474,100 @@ def test_a_removal_refused_by_iam_fails_with_its_answer(stubs):
     with pytest.raises(IamGuardError) as raised:
         rc.remove_root(stubs.make(), params(), check_mode=False)
     assert isinstance(raised.value.exception, ClientError) and "delete_login_profile root failed: AccessDenied" in raised.value.message
+
+
+# --- the audit when centralized root access is off: a finding, and what could still be read ----------------
+
+
+@pytest.mark.parametrize("enabled, assumed", [((org.ROOT_CREDENTIALS_MANAGEMENT,), False), ((org.ROOT_SESSIONS,), True), ((), False)])
+def test_audit_with_central_root_access_off_reports_it_and_audits_what_it_can(stubs, enabled, assumed):
+    stubs.caller(features=enabled)
+    stubs.scps()
+    if assumed:
+        stubs.assume(AUDIT_ARN)
+        stubs.root_reads(keys=(), certs=(), serials=(PASSKEY,))
+    result = ra.audit_root(stubs.make(), {"account_id": MEMBER})
+    first = result["findings"][0]
+    disabled = [feature for feature in org.REQUIRED_FEATURES if feature not in enabled]
+    assert first["id"] == "centralized_root_access_disabled" and first["severity"] == "critical" and "CIS AWS Foundations v7.0 2.1.1" in first["control"]
+    assert first["detail"]["disabled_features"] == disabled and first["detail"]["credentials_audited"] is assumed
+    assert "EnableOrganizationsRootSessions" in first["detail"]["how_to_enable"]
+    assert result["credentials_audited"] is assumed and result["organization"]["disabled_features"] == disabled
+    if assumed:
+        assert [f["id"] for f in result["findings"]] == ["centralized_root_access_disabled", "root_credentials_present"]
+        assert result["warnings"] == []
+    else:
+        assert result["credentials"] is None and [f["id"] for f in result["findings"]] == ["centralized_root_access_disabled"]
+        assert stubs.sessions == [] and "without RootSessions sts:AssumeRoot is impossible" in result["warnings"][0]
+    assert result["counts"]["centralized_root_access_disabled"] == 1
+
+
+def test_audit_with_trusted_access_off_and_a_refused_root_session(stubs):
+    stubs.caller(features=None)
+    stubs.error("iam", "list_organizations_features", "ServiceAccessNotEnabledException")
+    stubs.scps()
+    result = ra.audit_root(stubs.make(), {"account_id": MEMBER})
+    assert result["findings"][0]["detail"]["disabled_features"] == ["RootCredentialsManagement", "RootSessions"]
+    assert result["findings"][0]["detail"]["trusted_access"] is False and "trusted access for iam.amazonaws.com is off" in result["warnings"][0]
+    # RootSessions on, RootCredentialsManagement off, and AWS refuses the session: said, not failed
+    stubs.caller(features=(org.ROOT_SESSIONS,))
+    stubs.scps()
+    stubs.error("sts", "assume_root", "AccessDenied", "not authorized to perform: sts:AssumeRoot")
+    refused = ra.audit_root(stubs.make(), {"account_id": MEMBER})
+    assert refused["credentials_audited"] is False and "sts:AssumeRoot was refused" in refused["warnings"][0]
+
+
+# --- service control policies before root cleanup -------------------------------------------------------------
+
+DENY_DEACTIVATE = {"Statement": [{"Sid": "KeepMfa", "Effect": "Deny", "Action": "iam:Deactivate*", "Resource": "*"}]}
+DENY_ROOT_IF = {"Statement": [{"Sid": "NoRoot", "Effect": "Deny", "Action": "*", "Resource": "*",
+                               "Condition": {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}}]}
+
+
+def scp_caller(stubs, attached):
+    stubs.caller(features=None)
+    stubs.add("iam", "list_organizations_features", {"OrganizationId": "o-abcdefghij", "EnabledFeatures": list(org.REQUIRED_FEATURES)}, {})
+    stubs.scps(attached)
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_an_scp_that_denies_a_needed_action_refuses_before_any_root_session(stubs, check_mode):
+    scp_caller(stubs, {MEMBER: [("p-FullAWSAccess", "FullAWSAccess", None), ("p-keepmfa1", "keep-mfa", DENY_DEACTIVATE)]})
+    message = refused(stubs, check_mode=check_mode)
+    for fragment in ("SCP p-keepmfa1 (keep-mfa) attached to account %s, statement KeepMfa, denies iam:DeactivateMFADevice" % MEMBER,
+                     "Root cleanup of account %s would be stopped" % MEMBER):
+        assert fragment in message
+
+
+def test_an_scp_denying_only_what_is_not_removed_does_not_refuse(stubs):
+    scp_caller(stubs, {ROOT_ID: [("p-FullAWSAccess", "FullAWSAccess", None), ("p-keepmfa1", "keep-mfa", DENY_DEACTIVATE)]})
+    stubs.assume(AUDIT_ARN)
+    stubs.root_reads()
+    result = rc.remove_root(stubs.make(), params(credential_types=["access_keys"]), check_mode=True)
+    assert result["scp_blockers"] == [] and [a["action"] for a in result["actions"]] == ["delete_access_key"]
+
+
+def test_a_conditional_deny_and_an_allow_list_without_iam(stubs):
+    """A conditional Deny warns and lets the run go on; an allow-list SCP level that allows no IAM action refuses."""
+    scp_caller(stubs, {ROOT_ID: [("p-FullAWSAccess", "FullAWSAccess", None), ("p-noroot01", "no-root", DENY_ROOT_IF)]})
+    stubs.assume(AUDIT_ARN)
+    stubs.root_reads(login=False, keys=(), certs=(), serials=())
+    result = rc.remove_root(stubs.make(), params(), check_mode=True)
+    assert [(b["policy_id"], b["target_id"], b["sid"], b["effect"]) for b in result["scp_blockers"]] == [("p-noroot01", ROOT_ID, "NoRoot",
+                                                                                                         "may deny (conditional)")]
+    assert "may be stopped: SCP p-noroot01 (no-root) attached to root %s, statement NoRoot, may deny sts:AssumeRoot" % ROOT_ID in result["warnings"][0]
+    s3_only = {"Statement": [{"Effect": "Allow", "Action": ["s3:*", "sts:*"], "Resource": "*"}]}
+    stubs.sessions.clear()
+    scp_caller(stubs, {MEMBER: [("p-s3only01", "s3-only", s3_only)]})
+    message = refused(stubs)
+    assert "no SCP attached to account %s allows iam:GetLoginProfile" % MEMBER in message and "sts:AssumeRoot" not in message
+
+
+def test_a_caller_that_may_not_read_scps_is_warned_and_goes_on(stubs):
+    stubs.caller(features=None)
+    stubs.add("iam", "list_organizations_features", {"OrganizationId": "o-abcdefghij", "EnabledFeatures": list(org.REQUIRED_FEATURES)}, {})
+    stubs.error("organizations", "list_parents", "AccessDeniedException")
+    stubs.assume(AUDIT_ARN)
+    stubs.root_reads(login=False, keys=(), certs=(), serials=())
+    result = rc.remove_root(stubs.make(), params(), check_mode=True)
+    assert "were not checked (organizations:ListParents, organizations:ListPoliciesForTarget and organizations:DescribePolicy needed)" in result["warnings"][0]
