@@ -47,7 +47,7 @@ class ActionModule(ActionBase):
                 return result
             preflight.account_variables(host, **{key: value for key, value in args["account_variables"].items() if value is not None})
             if args["settings"]:
-                result["settings"] = playbook_settings.settings(args["settings"]["playbook"], args["settings"]["values"])
+                result["settings"] = playbook_settings.settings(args["settings"]["playbook"], args["settings"]["values"], result.get("accounts"))
             for name, value in args["lists"].items():
                 result["lists"][name] = validation.survey_list(value, name)
             for name, spec in args["folders"].items():

@@ -27,17 +27,14 @@ from ansible_collections.iamguard.aws.plugins.module_utils import audit_report, 
 from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
 from ansible_collections.iamguard.aws.plugins.module_utils.devices import VirtualDevices, user_devices
 from ansible_collections.iamguard.aws.plugins.module_utils.findings import (
-    ACCESS_KEY_WITHOUT_MFA, ACCOUNT_UNREACHABLE, CENTRALIZED_ROOT_ACCESS_DISABLED, CONSOLE_USER_WITHOUT_MFA, FINDINGS, ORPHANED_VIRTUAL_MFA_DEVICE, ROOT_ACCESS_KEY,
-    ROOT_CREDENTIALS_PRESENT, ROOT_VIRTUAL_MFA, ROOT_WITHOUT_MFA, UNUSED_ACCESS_KEY, USER_WITHOUT_MFA, VIRTUAL_MFA_WHERE_HARDWARE_REQUIRED, finding,
-    type_by_serial,
+    ACCESS_KEY_WITHOUT_MFA, ACCOUNT_AUDIT_IDS, CONSOLE_USER_WITHOUT_MFA, FINDINGS, ORPHANED_VIRTUAL_MFA_DEVICE, ROOT_ACCESS_KEY, ROOT_VIRTUAL_MFA,
+    ROOT_WITHOUT_MFA, UNUSED_ACCESS_KEY, USER_WITHOUT_MFA, VIRTUAL_MFA_WHERE_HARDWARE_REQUIRED, finding, type_by_serial,
 )
 from ansible_collections.iamguard.aws.plugins.module_utils.paging import iso_date, read
 from ansible_collections.iamguard.aws.plugins.module_utils.tags import HARDWARE, PASSKEY, VIRTUAL
 
 # The ids this audit can find; the other two are the root credentials audit's (iam_root_credentials_info).
-# Raised by others: the root credentials audit (the first two) and the fan-out (an account it could not read).
-AUDIT_FINDINGS = {finding_id: info for finding_id, info in FINDINGS.items()
-                  if finding_id not in (CENTRALIZED_ROOT_ACCESS_DISABLED, ROOT_CREDENTIALS_PRESENT, ACCOUNT_UNREACHABLE)}
+AUDIT_FINDINGS = {finding_id: FINDINGS[finding_id] for finding_id in ACCOUNT_AUDIT_IDS}
 AUDIT_FINDING_IDS = tuple(AUDIT_FINDINGS)
 NEVER = "never"
 

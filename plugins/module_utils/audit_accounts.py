@@ -17,12 +17,10 @@ import os
 from datetime import datetime, timezone
 
 from ansible_collections.iamguard.aws.plugins.module_utils import accounts as fanout, audit_report, validation
-from ansible_collections.iamguard.aws.plugins.module_utils.audit import audit, audit_and_report, audit_options, device_mix_text
+from ansible_collections.iamguard.aws.plugins.module_utils.audit import AUDIT_FINDINGS, audit, audit_and_report, audit_options, device_mix_text
 from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
-from ansible_collections.iamguard.aws.plugins.module_utils.findings import ACCOUNT_UNREACHABLE, FINDINGS
-
-FAIL_ON_IDS = tuple(FINDINGS)  # account_unreachable among them
+from ansible_collections.iamguard.aws.plugins.module_utils.findings import ACCOUNT_UNREACHABLE, MFA_AUDIT_FAIL_ON_IDS as FAIL_ON_IDS
 STAMP = "%Y%m%dT%H%M%SZ"
 
 
@@ -67,7 +65,7 @@ def audit_one(connection, account, options, stamp):
     kept = {"account_id": result["account_id"], "name": account["name"], "users_audited": result["users_audited"], "counts": result["counts"],
             "summary": result["summary"], "failing": failing(result["counts"], options["fail_on"]), "report_files": {}}
     if options["report_dir"]:
-        kept["report_files"] = audit_report.write_reports(options["report_dir"], result, options["report_formats"], stamp, FINDINGS,
+        kept["report_files"] = audit_report.write_reports(options["report_dir"], result, options["report_formats"], stamp, AUDIT_FINDINGS,
                                                           device_mix_text(result["device_mix"], result["device_mix_users_listed"]))
     return kept
 
@@ -85,7 +83,7 @@ def audit_accounts(connection, params):
             item["report_file"] = unreachable_report(options["report_dir"], item, stamp)
     totals = {"accounts": len(accounts), "audited": len(audited), "unreachable": len(unreachable),
               "users_audited": sum(result["users_audited"] for result in audited),
-              "counts": {finding_id: sum(result["counts"][finding_id] for result in audited) for finding_id in FINDINGS}}
+              "counts": {finding_id: sum(result["counts"][finding_id] for result in audited) for finding_id in AUDIT_FINDINGS}}
     summary = ["%d accounts: %d audited, %d unreachable; %d users audited." % (len(accounts), len(audited), len(unreachable), totals["users_audited"])]
     result = {"changed": False, "generated_time": stamp.strftime(STAMP), "accounts": audited, "unreachable_accounts": unreachable, "totals": totals,
               "summary": summary + ["%s: %d" % (finding_id, n) for finding_id, n in totals["counts"].items() if n]

@@ -77,6 +77,11 @@ def control_text(standard):
 
 # id: (control, severity, title), what the per-account report writers read.
 FINDINGS = {finding_id: (control_text(s), s.severity, s.title) for finding_id, s in STANDARDS.items()}
+# What the account-wide MFA audit can raise: not the root credentials audit's own ids, nor the fan-out's (an account it could not read).
+ACCOUNT_AUDIT_IDS = tuple(finding_id for finding_id in STANDARDS
+                          if finding_id not in (CENTRALIZED_ROOT_ACCESS_DISABLED, ROOT_CREDENTIALS_PRESENT, ACCOUNT_UNREACHABLE))
+# What iam_mfa_audit's fail_on (mfa_audit.yml's audit_fail_on) may name.
+MFA_AUDIT_FAIL_ON_IDS = ACCOUNT_AUDIT_IDS + (ACCOUNT_UNREACHABLE,)
 
 # How a device is typed from its serial alone, as serial-only scanners (e.g. Prowler) do; stated so differences can be reported.
 SERIAL_VIRTUAL_MARKERS = (":mfa/", ":sms-mfa/")

@@ -16,7 +16,7 @@ import re
 from ansible_collections.iamguard.aws.plugins.module_utils import validation
 from ansible_collections.iamguard.aws.plugins.module_utils.audit_report import FORMATS
 from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
-from ansible_collections.iamguard.aws.plugins.module_utils.findings import FINDINGS
+from ansible_collections.iamguard.aws.plugins.module_utils.findings import MFA_AUDIT_FAIL_ON_IDS
 from ansible_collections.iamguard.aws.plugins.module_utils.validation import DEFAULT_ACCOUNT_WORKERS, MAX_ACCOUNT_WORKERS
 
 WHOLE_NUMBER = re.compile(r"[0-9]+")
@@ -109,8 +109,8 @@ def mfa_audit(audit_fail_on=None, audit_require_hardware_for=None, audit_require
     """mfa_audit.yml's variables as iam_mfa_audit's options (fail_on, require_hardware_for, unused_access_key_days, ...)."""
     rules = _Rules()
     fail_on = rules.call(validation.survey_list, audit_fail_on, "audit_fail_on") or []
-    unknown = [finding_id for finding_id in fail_on if finding_id not in FINDINGS]
-    rules.require(not unknown, "audit_fail_on must list known finding ids (%s); unknown: %s" % (", ".join(FINDINGS), ", ".join(unknown)))
+    unknown = [finding_id for finding_id in fail_on if finding_id not in MFA_AUDIT_FAIL_ON_IDS]
+    rules.require(not unknown, "audit_fail_on must list known finding ids (%s); unknown: %s" % (", ".join(MFA_AUDIT_FAIL_ON_IDS), ", ".join(unknown)))
     patterns = {"audit_require_hardware_for": audit_require_hardware_for, "audit_require_phishing_resistant_for": audit_require_phishing_resistant_for}
     for name, given in patterns.items():
         patterns[name] = rules.call(validation.survey_list, given, name) or []
@@ -133,11 +133,51 @@ def mfa_audit(audit_fail_on=None, audit_require_hardware_for=None, audit_require
     return rules.checked(settings)
 
 
-PLAYBOOKS = {"offboard": offboard, "orphan_cleanup": orphan_cleanup, "mfa_audit": mfa_audit}
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
 
-def settings(playbook, values):
-    """The module options of ``playbook`` (a key of PLAYBOOKS) from its variables ``values``; IamGuardError naming every broken rule."""
+def root_credentials_audit(accounts, account_ids=None, root_audit_max_workers=None, root_audit_fail_on_unreachable=None):
+    """root_credentials_audit.yml's variables and the pre-flight's ``accounts`` as iam_root_credentials_info's options.
+
+    With an inventory, its hosts of aws_accounts are the member accounts (their aws_account_id; the management account is
+    refused: AssumeRoot cannot target it); with none, account_ids names them.
+    """
+    rules = _Rules()
+    hosts = [account for account in accounts or [] if account["name"] != "localhost" or account["account_id"]]
+    if hosts:
+        without_id = [host["name"] for host in hosts if not ACCOUNT_ID.fullmatch(str(host["account_id"] or ""))]
+        rules.require(not without_id, "%s: aws_account_id must be the 12-digit id of the account this host stands for" % ", ".join(without_id))
+        management = [host["name"] for host in hosts if host.get("management")]
+        rules.require(not management, "%s is the organization's management account: sts:AssumeRoot cannot target it, so its root credentials "
+                                      "cannot be managed this way (exclude it from the inventory)" % ", ".join(management))
+        ids = [str(host["account_id"]) for host in hosts]
+        names = {str(host["account_id"]): host["name"] for host in hosts}
+    else:
+        ids = rules.call(validation.survey_list, account_ids, "account_ids") or []
+        rules.require(all(ACCOUNT_ID.fullmatch(account_id) for account_id in ids),
+                      "account_ids must be a list of 12-digit AWS account ids (or one string separated by commas or newlines); got %s" % account_ids)
+        rules.require(ids,
+                      "with no inventory, account_ids must name at least one member account (-e account_ids=210987654321,...)")
+        names = {}
+    return rules.checked({
+        "account_ids": ids,
+        "account_names": names,
+        "max_workers": _whole_number(rules, _given(root_audit_max_workers, DEFAULT_ACCOUNT_WORKERS), "root_audit_max_workers",
+                                     "a whole number from 1 to %d" % MAX_ACCOUNT_WORKERS, 1, MAX_ACCOUNT_WORKERS),
+        "fail_on_unreachable": rules.call(validation.boolean, _given(root_audit_fail_on_unreachable, False), "root_audit_fail_on_unreachable"),
+    })
+
+
+PLAYBOOKS = {"offboard": offboard, "orphan_cleanup": orphan_cleanup, "mfa_audit": mfa_audit, "root_credentials_audit": root_credentials_audit}
+# Those that also take the pre-flight's fan-out accounts (preflight fan_out).
+WITH_ACCOUNTS = ("root_credentials_audit",)
+
+
+def settings(playbook, values, accounts=None):
+    """The module options of ``playbook`` (a key of PLAYBOOKS) from its variables ``values`` (and the fan-out ``accounts``, for
+    those of WITH_ACCOUNTS); IamGuardError naming every broken rule."""
     if playbook not in PLAYBOOKS:
         raise IamGuardError("settings.playbook must be one of %s (got %r)" % (", ".join(sorted(PLAYBOOKS)), playbook))
+    if playbook in WITH_ACCOUNTS:
+        return PLAYBOOKS[playbook](accounts, **values)
     return PLAYBOOKS[playbook](**values)

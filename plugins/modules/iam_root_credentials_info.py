@@ -66,6 +66,12 @@ options:
     description: How many accounts are audited at the same time (1 to 64), with O(account_ids).
     type: int
     default: 16
+  fail_on_unreachable:
+    description:
+      - With O(account_ids), fail the task when an account could not be read - after every account was audited and every
+        report written, with the whole result returned.
+    type: bool
+    default: false
   report_dir:
     description:
       - With O(account_ids), an absolute folder (created 0700 when missing, also in check mode) to write one JSON report
@@ -190,14 +196,19 @@ counts:
   type: dict
   sample: {"root_without_mfa": 0, "root_virtual_mfa": 1, "root_access_key": 0, "root_credentials_present": 1,
            "no_phishing_resistant_mfa": 1, "centralized_root_access_disabled": 0}
+summary:
+  description: What root holds and the finding ids, in one line.
+  returned: with O(account_id), and in each item of RV(accounts)
+  type: str
+  sample: "password yes, 0 access key(s), 0 signing certificate(s), MFA virtual; findings root_credentials_present, root_virtual_mfa"
 generated_time:
   description: The UTC time (YYYYmmddTHHMMSSZ) in the name of every report file of the run.
   returned: with O(account_ids)
   type: str
 accounts:
   description:
-    - Each account audited, in the order of O(account_ids) - C(account_id), C(name), C(credentials), C(findings), C(counts)
-      and C(report_file) (with O(report_dir)).
+    - Each account audited, in the order of O(account_ids) - C(account_id), C(name), C(credentials), C(credentials_audited),
+      C(scp_blockers), C(scp_checked), C(findings), C(counts), C(summary) and C(report_file) (with O(report_dir)).
   returned: with O(account_ids)
   type: list
   elements: dict
@@ -226,6 +237,7 @@ def main():
         account_names=dict(type="dict"),
         max_workers=dict(type="int", default=DEFAULT_MAX_WORKERS),
         report_dir=dict(type="path"),
+        fail_on_unreachable=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True, mutually_exclusive=[("account_id", "account_ids")],
                               required_one_of=[("account_id", "account_ids")], required_by={"report_dir": "account_ids"})

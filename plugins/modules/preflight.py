@@ -58,7 +58,7 @@ options:
         description: Whose variables these are.
         type: str
         required: true
-        choices: [mfa_audit, offboard, orphan_cleanup]
+        choices: [mfa_audit, offboard, orphan_cleanup, root_credentials_audit]
       values:
         description:
           - The variables as given (null when not set). V(offboard) takes C(offboard_users), C(protected_users),
@@ -66,7 +66,9 @@ options:
             V(orphan_cleanup) takes C(orphan_name_patterns), C(orphan_path_patterns), C(orphan_min_age_minutes),
             C(orphan_include_unknown_age); V(mfa_audit) takes C(audit_fail_on), C(audit_require_hardware_for),
             C(audit_require_phishing_resistant_for), C(audit_unused_access_key_days), C(audit_max_report_age_hours),
-            C(audit_report_formats), C(audit_max_workers).
+            C(audit_report_formats), C(audit_max_workers); V(root_credentials_audit) takes C(account_ids),
+            C(root_audit_max_workers), C(root_audit_fail_on_unreachable) and, with O(fan_out), reads the member accounts from
+            RV(accounts) (the hosts of C(aws_accounts); the management account refused).
         type: dict
         default: {}
   fan_out:

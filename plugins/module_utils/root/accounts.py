@@ -94,5 +94,10 @@ def audit_root_accounts(connection, params):
     if folder:
         for item in unreachable:
             item["report_file"] = write_report(folder, report_document(item, organization, stamp))
-    return {"changed": False, "generated_time": stamp, "organization": organization, "accounts": audited, "unreachable_accounts": unreachable,
-            "warnings": [warning for result in audited for warning in result.pop("warnings")]}
+    result = {"changed": False, "generated_time": stamp, "organization": organization, "accounts": audited, "unreachable_accounts": unreachable,
+              "warnings": [warning for item in audited for warning in item.pop("warnings")]}
+    if unreachable and params.get("fail_on_unreachable"):
+        # After every report is written, so the run still leaves the whole picture.
+        result["failure"] = "Not audited (fail_on_unreachable): %s" % ", ".join(
+            "%s (%s): %s" % (item["account_id"], item["name"], item["code"]) for item in unreachable)
+    return result

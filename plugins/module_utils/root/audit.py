@@ -32,6 +32,16 @@ def not_audited(account_id, why):
     return "The root user's credentials of account %s were not read: %s" % (account_id, why)
 
 
+def summary_line(facts, found):
+    """What root holds and the findings, in one line (as the playbook prints each account)."""
+    ids = ", ".join(item["id"] for item in found) or "none"
+    if facts is None:
+        return "root's credentials not read (centralized root access is off: see the warning); findings %s" % ids
+    devices = ", ".join(device["type"] for device in facts["mfa_devices"]) or "none"
+    return "password %s, %d access key(s), %d signing certificate(s), MFA %s; findings %s" % (
+        "yes" if facts["login_profile"] else "no", len(facts["access_keys"]), len(facts["signing_certificates"]), devices, ids)
+
+
 def audit_member(clients, account_id, organization, partition):
     """One member account's SCP blockers, root credentials (unless AssumeRoot is impossible) and findings; warnings say what was not read."""
     checked = scp.scp_blockers(clients.organizations, account_id, scp.needed_actions(), partition)
@@ -52,7 +62,7 @@ def audit_member(clients, account_id, organization, partition):
     found = [disabled_finding(organization, facts is not None)] if organization["disabled_features"] else []
     found.extend(findings(facts) if facts is not None else [])
     return {"account_id": account_id, "credentials": facts, "credentials_audited": facts is not None, "scp_blockers": checked["blockers"],
-            "scp_checked": checked["checked"], "findings": found, "counts": counts(found), "warnings": warnings}
+            "scp_checked": checked["checked"], "findings": found, "counts": counts(found), "summary": summary_line(facts, found), "warnings": warnings}
 
 
 def audit_root(clients, params):

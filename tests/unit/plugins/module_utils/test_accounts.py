@@ -144,8 +144,8 @@ def test_fan_out_audit_reports_a_missing_role_and_a_throttled_out_account(simula
     entries[1]["role_arn"] = "arn:aws:iam::%s:role/NoSuchRole" % ids[1]
     connection = accounts.Connection("us-east-1", simulator.url, credentials={"aws_access_key_id": "testing", "aws_secret_access_key": "testing"})
     params = {"accounts": entries, "role_session_name": "bench", "max_workers": 4, "fail_on": ["console_user_without_mfa"],
-              "require_hardware_for": [], "unused_access_key_days": 45, "max_report_age_hours": None, "report_wait_seconds": 30,
-              "report_dir": str(tmp_path), "report_formats": ["json"]}
+              "require_hardware_for": [], "require_phishing_resistant_for": [], "unused_access_key_days": 45, "max_report_age_hours": None,
+              "report_wait_seconds": 30, "report_dir": str(tmp_path), "report_formats": ["json"]}
     try:
         result = audit_accounts(connection, params)
     finally:

@@ -73,3 +73,48 @@ def test_orphan_cleanup_refusals(values, fragment):
 def test_unknown_playbook_is_refused():
     with pytest.raises(IamGuardError, match="settings.playbook"):
         playbook_settings.settings("enroll", {})
+
+
+def test_mfa_audit_defaults_and_every_rule_at_once():
+    assert playbook_settings.settings("mfa_audit", {"audit_require_phishing_resistant_for": "*", "audit_fail_on": "account_unreachable"}) == {
+        "fail_on": ["account_unreachable"], "require_hardware_for": [], "require_phishing_resistant_for": ["*"],
+        "report_formats": ["markdown", "json", "csv"], "unused_access_key_days": 45, "max_report_age_hours": None, "max_workers": 16,
+    }
+    message = refusal("mfa_audit", audit_fail_on="root_access_key,bogus", audit_require_hardware_for=["admin team"],
+                      audit_unused_access_key_days="0", audit_max_report_age_hours="soon", audit_report_formats="markdown,pdf",
+                      audit_max_workers=65)
+    for fragment in ("unknown: bogus", "audit_require_hardware_for must be a list of user names or shell patterns",
+                     "audit_unused_access_key_days must be a whole number of days, 1 or more (got 0)",
+                     "audit_max_report_age_hours must be a whole number of hours, 1 or more (got soon)",
+                     "audit_report_formats must be one or more of markdown, json, csv (got markdown, pdf)",
+                     "audit_max_workers must be a whole number from 1 to 64 (got 65)"):
+        assert fragment in message
+
+
+MEMBERS = [{"name": "dev", "account_id": "210987654321", "role_arn": None, "management": False},
+           {"name": "prod", "account_id": "310987654321", "role_arn": None, "management": False}]
+CALLER_ONLY = [{"name": "localhost", "account_id": None, "role_arn": None, "management": False}]
+
+
+def test_root_audit_targets_are_the_inventory_hosts_or_account_ids():
+    assert playbook_settings.settings("root_credentials_audit", {}, MEMBERS) == {
+        "account_ids": ["210987654321", "310987654321"], "account_names": {"210987654321": "dev", "310987654321": "prod"},
+        "max_workers": 16, "fail_on_unreachable": False,
+    }
+    assert playbook_settings.settings("root_credentials_audit", {"account_ids": "210987654321, 310987654321", "root_audit_fail_on_unreachable": "yes"},
+                                      CALLER_ONLY)["account_ids"] == ["210987654321", "310987654321"]
+
+
+@pytest.mark.parametrize("accounts, values, fragment", [
+    (CALLER_ONLY, {}, "with no inventory, account_ids must name at least one member account"),
+    (CALLER_ONLY, {"account_ids": "2109876543,x"}, "account_ids must be a list of 12-digit AWS account ids"),
+    (MEMBERS + [{"name": "mgmt", "account_id": "123456789012", "role_arn": None, "management": True}], {},
+     "mgmt is the organization's management account"),
+    ([{"name": "stray", "account_id": None, "role_arn": None, "management": False}], {}, "stray: aws_account_id must be the 12-digit id"),
+    (MEMBERS, {"root_audit_max_workers": "0"}, "root_audit_max_workers must be a whole number from 1 to 64 (got 0)"),
+    (MEMBERS, {"root_audit_fail_on_unreachable": "perhaps"}, "root_audit_fail_on_unreachable"),
+])
+def test_root_audit_refusals(accounts, values, fragment):
+    with pytest.raises(IamGuardError) as caught:
+        playbook_settings.settings("root_credentials_audit", values, accounts)
+    assert fragment in caught.value.message

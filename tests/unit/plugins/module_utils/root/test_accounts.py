@@ -22,10 +22,11 @@ def test_targets_are_twelve_digit_ids_each_once_named_when_a_name_is_given():
 
 
 def test_report_of_an_audited_and_of_an_unreachable_account():
-    audited = {"account_id": "210987654321", "name": "dev", "credentials": {"login_profile": None}, "findings": [], "counts": {"root_access_key": 0}}
+    audited = {"account_id": "210987654321", "name": "dev", "credentials": {"login_profile": None}, "credentials_audited": True, "scp_blockers": [],
+               "scp_checked": True, "findings": [], "counts": {"root_access_key": 0}, "summary": "password no, ..."}
     assert report_document(audited, ORGANIZATION, "20261206T000000Z") == {
         "account_id": "210987654321", "generated_time": "20261206T000000Z", "organization": ORGANIZATION,
-        "credentials": {"login_profile": None}, "findings": [], "counts": {"root_access_key": 0}}
+        "credentials": {"login_profile": None}, "credentials_audited": True, "scp_blockers": [], "findings": [], "counts": {"root_access_key": 0}}
     unreachable = {"account_id": "310987654321", "name": "prod", "code": "AccessDenied", "message": "no"}
     assert report_document(unreachable, ORGANIZATION, "20261206T000000Z") == {
         "account_id": "310987654321", "account_name": "prod", "generated_time": "20261206T000000Z", "organization": ORGANIZATION,
