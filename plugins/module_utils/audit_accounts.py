@@ -65,6 +65,8 @@ def audit_one(connection, account, options, stamp):
     kept = {"account_id": result["account_id"], "name": account["name"], "users_audited": result["users_audited"], "counts": result["counts"],
             "summary": result["summary"], "failing": failing(result["counts"], options["fail_on"]), "report_files": {}}
     if options["report_dir"]:
+        if account["name"] != "localhost":  # an inventory host's name, which the posture report shows beside the id
+            result["account_name"] = account["name"]
         kept["report_files"] = audit_report.write_reports(options["report_dir"], result, options["report_formats"], stamp, AUDIT_FINDINGS,
                                                           device_mix_text(result["device_mix"], result["device_mix_users_listed"]))
     return kept

@@ -64,7 +64,9 @@ def markdown(result, finding_info, device_mix_line):
 
 
 def json_text(result):
-    return json.dumps({key: result[key] for key in REPORTED_KEYS}, indent=2, sort_keys=True) + "\n"
+    """The REPORTED_KEYS, and the account's name (account_name) when the run knew one (an inventory host's)."""
+    named = {"account_name": result["account_name"]} if result.get("account_name") else {}
+    return json.dumps(dict({key: result[key] for key in REPORTED_KEYS}, **named), indent=2, sort_keys=True) + "\n"
 
 
 def csv_text(result):

@@ -205,8 +205,8 @@ def test_mfa_audit_playbook_runs_unchanged_over_every_member(sim, organization, 
     # Each member was reached through its aws_role_arn: the role's session read IAM in that account.
     for name in MEMBERS:
         assert sim.counters(organization["accounts"][name]).get("iam:GetCredentialReport", 0) >= 1
-    summary = json.loads(next(reports.glob("mfa-audit-summary-*.json")).read_text(encoding="utf-8"))
-    assert sorted(account["name"] for account in summary["accounts"]) == sorted(MEMBERS) and summary["not_audited"] == []
+    report = json.loads(next(reports.glob("posture-report-*.json")).read_text(encoding="utf-8"))
+    assert sorted(account["account_name"] for account in report["accounts"]) == sorted(MEMBERS) and report["unreachable_accounts"] == []
 
 
 def test_the_shipped_example_config_lists_the_organization(organization, ansible_inventory, tmp_path):  # pylint: disable=unused-argument

@@ -24,15 +24,22 @@ def seed_account(iam):
     make_user(iam, "svc", access_keys=1)                        # keys, no MFA
 
 
-def summaries(report_dir, extension):
-    return sorted(glob.glob(os.path.join(str(report_dir), "mfa-audit-summary-*." + extension)))
+def posture_reports(report_dir, extension):
+    """The organization's posture report files (iam_posture_report) in ``report_dir``."""
+    return sorted(glob.glob(os.path.join(str(report_dir), "posture-report-*." + extension)))
+
+
+def posture(report_dir):
+    (path,) = posture_reports(report_dir, "json")
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def loop_messages(run, task):
     return [item["msg"] for item in run.task(task).get("results", [])]
 
 
-def test_audit_writes_reports_and_a_summary_in_check_mode_too(sim, iam, run_playbook, tmp_path):
+def test_audit_writes_reports_and_the_posture_report_in_check_mode_too(sim, iam, run_playbook, tmp_path):
     seed_account(iam)
     before = account_snapshot(iam)
     for check in (True, False):
@@ -41,8 +48,9 @@ def test_audit_writes_reports_and_a_summary_in_check_mode_too(sim, iam, run_play
         run = run_playbook(AUDIT, extra_vars={"report_dir": str(reports)}, check=check)
         assert run.rc == 0, failure_messages(run)
         assert account_snapshot(iam) == before
-        # One module call, from localhost, with the caller's own credentials: no AssumeRole, no GetCallerIdentity.
-        assert "sts:AssumeRole" not in sim.counters() and "sts:GetCallerIdentity" not in sim.counters()
+        # One module call, from localhost, with the caller's own credentials: no AssumeRole; the one GetCallerIdentity is the
+        # posture report's evidence (who ran it).
+        assert "sts:AssumeRole" not in sim.counters() and sim.counters()["sts:GetCallerIdentity"] == 1
         (audit,) = run.task(AUDIT_TASK)["accounts"]
         assert audit["account_id"] == MAIN_ACCOUNT and audit["users_audited"] == 3 and audit["name"] == "localhost"
         assert audit["counts"]["console_user_without_mfa"] == 1
@@ -50,12 +58,14 @@ def test_audit_writes_reports_and_a_summary_in_check_mode_too(sim, iam, run_play
             assert os.path.dirname(path) == str(reports) and os.path.basename(path).startswith("mfa-audit-%s-" % MAIN_ACCOUNT)
         (summary,) = loop_messages(run, SUMMARY_TASK)
         assert summary[0] == "Account %s (localhost), 3 users audited" % MAIN_ACCOUNT and summary[1:-1] == audit["summary"]
-        (combined,) = summaries(reports, "json")
-        with open(combined, encoding="utf-8") as handle:
-            accounts = json.load(handle)["accounts"]
-        assert [(a["account_id"], a["counts"]) for a in accounts] == [(MAIN_ACCOUNT, audit["counts"])]
-        (markdown,) = summaries(reports, "md")
-        assert "| %s | localhost | 3 |" % MAIN_ACCOUNT in open(markdown, encoding="utf-8").read()
+        report = posture(reports)
+        assert [(a["account_id"], a["users_audited"], a["counts"]) for a in report["accounts"]] == [
+            (MAIN_ACCOUNT, 3, {finding_id: count for finding_id, count in audit["counts"].items() if count})]
+        verdict = run.task("MFA audit - verdict and where the reports are")["msg"]
+        # root's virtual device (root_virtual_mfa) is critical
+        assert verdict[0] == report["verdict"]["text"] and verdict[0].startswith("FAIL: 1 critical")
+        (markdown,) = posture_reports(reports, "md")
+        assert MAIN_ACCOUNT in open(markdown, encoding="utf-8").read()
 
 
 def test_audit_fail_on_gates_only_on_listed_findings(iam, run_playbook, tmp_path):
@@ -66,8 +76,8 @@ def test_audit_fail_on_gates_only_on_listed_findings(iam, run_playbook, tmp_path
     assert gated.rc != 0
     assert failure_messages(gated) == ["Findings listed in audit_fail_on were found in 1 account(s): %s (localhost): console_user_without_mfa x1"
                                        % MAIN_ACCOUNT]
-    # The reports and the combined summary are written before the gate closes.
-    assert len(summaries(tmp_path, "json")) == 2
+    # The reports and the posture report are written before the gate closes.
+    assert len(posture_reports(tmp_path, "json")) == 2
 
 
 def test_accounts_side_by_side_unreachable_ones_reported_and_gated_only_per_audit_fail_on(sim, iam, run_playbook, tmp_path):
@@ -100,11 +110,11 @@ def test_accounts_side_by_side_unreachable_ones_reported_and_gated_only_per_audi
             with open(item["report_file"], encoding="utf-8") as handle:
                 assert json.load(handle) == {"account_id": item["account_id"], "account_name": item["name"], "findings": [], "counts": {},
                                              "unreachable": {"code": item["code"], "message": item["message"]}}
-        (combined,) = summaries(reports, "json")
-        with open(combined, encoding="utf-8") as handle:
-            summary = json.load(handle)
-        assert sorted(a["name"] for a in summary["accounts"]) == ["main", "other"]
-        assert sorted(a["name"] for a in summary["not_audited"]) == ["gone", "mismatch"]
+        report = posture(reports)
+        assert {a["account_id"]: a["reachable"] for a in report["accounts"]} == {
+            MAIN_ACCOUNT: True, OTHER_ACCOUNT: True, THIRD_ACCOUNT: False, "999999999999": False}
+        assert sorted((a["account_name"], a["code"]) for a in report["unreachable_accounts"]) == [
+            ("gone", "AccessDenied"), ("mismatch", "AccountMismatch")]
         exported = run.task("MFA audit - export the figures for AWX workflows")["ansible_stats"]["data"]
         assert sorted(exported["iamguard_mfa_audit"]) == [MAIN_ACCOUNT, OTHER_ACCOUNT]
         assert sorted(exported["iamguard_mfa_audit_unreachable"]) == [THIRD_ACCOUNT, "999999999999"]

@@ -138,7 +138,8 @@ def test_audit_writes_a_report_per_account_also_in_check_mode(sim, organization,
         assert [r["account_id"] for r in audited] == [accounts["dev"], accounts["sandbox"]]
         assert all(r["counts"]["root_virtual_mfa"] == 1 for r in audited)
         (unreachable,) = result["unreachable_accounts"]
-        assert unreachable["account_id"] == stranger and unreachable["code"] == "AccessDenied"
+        # Organizations answers first: reading the SCPs that apply to it (ListParents) finds no such member.
+        assert unreachable["account_id"] == stranger and unreachable["code"] == "AccountNotFoundException"
         exported = run.task("Root credentials audit - export the counts for AWX workflows")["ansible_stats"]["data"]
         assert exported["iamguard_root_credentials_audit"] == {r["account_id"]: r["counts"] for r in audited}
         assert list(exported["iamguard_root_credentials_unreachable"]) == [stranger]
@@ -150,9 +151,10 @@ def test_audit_writes_a_report_per_account_also_in_check_mode(sim, organization,
             with open(path, encoding="utf-8") as handle:
                 documents[json.load(handle)["account_id"]] = json.load(open(path, encoding="utf-8"))
         dev = documents[accounts["dev"]]
-        assert sorted(dev) == ["account_id", "counts", "credentials", "findings", "generated_time", "organization"]
+        assert sorted(dev) == ["account_id", "counts", "credentials", "credentials_audited", "findings", "generated_time", "organization",
+                               "scp_blockers"]
         assert dev["counts"]["root_access_key"] >= 1 and dev["organization"]["management_account_id"] == organization["management_account_id"]
-        assert documents[stranger]["unreachable"] == {"code": "AccessDenied", "message": unreachable["message"]}
+        assert documents[stranger]["unreachable"] == {"code": "AccountNotFoundException", "message": unreachable["message"]}
         assert documents[stranger]["findings"] == [] and documents[stranger]["counts"] == {}
         text = run.stdout + run.stderr + "".join(open(p, encoding="utf-8").read() for p in paths)
         for name in ("dev", "sandbox"):
