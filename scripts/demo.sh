@@ -133,22 +133,24 @@ org_inventory="${demo_dir}/organization.accounts.yml"
 cleanup_inventory="${demo_dir}/cleanup.accounts.yml"
 printf '%s\n' 'plugin: iamguard.aws.accounts' >"${org_inventory}"
 printf '%s\n' 'plugin: iamguard.aws.accounts' 'exclude_names: [sandbox]' >"${cleanup_inventory}"
-root_reports="${demo_dir}/root-reports"
+# One folder for the organization's report sets, MFA and root alike: each audit ends with the posture report of
+# every account in it, and the one after the cleanup shows the root findings it resolved.
+org_reports="${reports}/organization"
 root_manifests="${demo_dir}/root-manifests"
 
 echo
 echo "demo: === 10. the organization's accounts as an inventory (ansible-inventory --graph)"
 ansible-inventory -i "${org_inventory}" --graph
 step "11. MFA audit of every member account, each through its OrganizationAccountAccessRole" \
-    -i "${org_inventory}" playbooks/mfa_audit.yml -e "report_dir=${reports}/organization"
+    -i "${org_inventory}" playbooks/mfa_audit.yml -e "report_dir=${org_reports}"
 step "12. root credentials of every member (AssumeRoot with the audit task policy; read-only)" \
-    -i "${org_inventory}" playbooks/root_credentials_audit.yml -e "report_dir=${root_reports}"
+    -i "${org_inventory}" playbooks/root_credentials_audit.yml -e "report_dir=${org_reports}"
 step "13. root credentials cleanup, check mode, every member but sandbox: each account's exact plan" \
     -i "${cleanup_inventory}" playbooks/root_credentials_cleanup.yml --check -e "manifest_dir=${root_manifests}"
 step "14. root credentials cleanup, for real: manifests first (${root_manifests})" \
     -i "${cleanup_inventory}" playbooks/root_credentials_cleanup.yml -e "manifest_dir=${root_manifests}"
-step "15. root credentials of every member again: dev and staging have none left, sandbox kept its own" \
-    -i "${org_inventory}" playbooks/root_credentials_audit.yml
+step "15. root credentials of every member again: dev and staging have none left, sandbox kept its own; the posture report shows what was resolved" \
+    -i "${org_inventory}" playbooks/root_credentials_audit.yml -e "report_dir=${org_reports}"
 
 # --- what it cost: IAM/STS calls the playbooks made, from the simulator's counters -----------
 curl -fsS "${url}/_iamguard/counters" | python -c '
@@ -159,12 +161,15 @@ print("demo: %d IAM/STS API calls by the playbooks:" % sum(calls.values()))
 for name, count in sorted(calls.items(), key=lambda item: (-item[1], item[0])):
     print("  %4d  %s" % (count, name))
 '
-# The newest per-account Markdown report (not the combined summary): the audit after the changes.
+# The newest per-account Markdown report: the audit after the changes; the newest organization posture report.
 report=""
 for candidate in "${reports}"/mfa-audit-[0-9]*.md; do report="${candidate}"; done
+posture=""
+for candidate in "${org_reports}"/posture-report-*.html; do posture="${candidate}"; done
 echo
 echo "demo: everything this run wrote is in ${demo_dir} (folders 0700, secret files 0600):"
 echo "demo:   the audit report after the changes (Markdown): ${report}"
+echo "demo:   the organization's posture report (open it in a browser): ${posture}"
 echo "demo:   the offboarding manifests: ${manifests}/"
 echo "demo:   the root credentials manifests of dev and staging: ${root_manifests}/"
 echo "demo:   QR code and seed files: ${secrets}/"

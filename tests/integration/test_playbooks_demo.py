@@ -8,6 +8,7 @@ playbooks' output changes it on purpose; then rewrite the file with
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -97,6 +98,14 @@ def test_demo_writes_outside_the_checkout_and_tells_the_expected_story(ansible_b
     assert [line for line in after if line.startswith("password yes")] == [
         "password yes, 1 access key(s), 1 signing certificate(s), MFA virtual; findings root_credentials_present, root_virtual_mfa, "
         "root_access_key, no_phishing_resistant_mfa"]
+    # The organization's posture report after the cleanup: an HTML page of its own, and the root findings it resolved.
+    posture = re.search(r"^demo:   the organization's posture report \(open it in a browser\): (\S+\.html)$", first.stdout, re.M).group(1)
+    with open(posture, encoding="utf-8") as handle:
+        assert "<table" in handle.read()
+    with open(posture[:-len(".html")] + ".json", encoding="utf-8") as handle:
+        resolved = json.load(handle)["changes"]["resolved"]
+    assert {item["id"] for item in resolved} >= {"root_credentials_present", "no_phishing_resistant_mfa"}, resolved
+    assert "sandbox" not in {item["account_name"] for item in resolved}
     root_manifests = re.search(r"^demo:   the root credentials manifests of dev and staging: (\S+)/$", first.stdout, re.M).group(1)
     assert len(os.listdir(root_manifests)) == 2
     for folder, _dirs, files in os.walk(demo_dir):

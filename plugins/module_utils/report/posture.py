@@ -136,10 +136,14 @@ def verdict(total):
         status = "incomplete"
     else:
         status = "attention" if total["findings"] else "pass"
-    sentence = "%s: %d critical and %d high findings (%d in all) across %d accounts, %d reachable; %d users audited." % (
-        status.upper(), total["by_severity"]["critical"], total["by_severity"]["high"], total["findings"], total["accounts"], total["reachable"],
-        total["users"])
+    sentence = "%s: %d critical and %d high findings (%d in all) across %s, %d reachable; %s audited." % (
+        status.upper(), total["by_severity"]["critical"], total["by_severity"]["high"], total["findings"], _counted(total["accounts"], "account"),
+        total["reachable"], _counted(total["users"], "user"))
     return status, sentence
+
+
+def _counted(number, noun):
+    return "%d %s%s" % (number, noun, "" if number == 1 else "s")
 
 
 def changes(report, previous_file, previous):
