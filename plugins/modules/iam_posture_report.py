@@ -15,7 +15,8 @@ description:
     audit write them (C(mfa-audit-<account id>-<UTC YYYYmmddTHHMMSSZ>.json), C(root-credentials-<account id>-<stamp>.json),
     or such a file saying the account could not be read), and writes one organization report set next to them.
   - Several runs, or the slices of one AWX job, leave several sets; per account and kind the latest one is used, and every
-    account found is merged.
+    account found is merged. Root's findings that both audits raise (C(root_without_mfa), C(root_virtual_mfa),
+    C(root_access_key)) count once, as the newer of the two audits has them.
   - "The report: organization totals and a verdict line; a table of accounts by finding id, worst accounts first (by
     critical, high, medium, low, informational findings, then their count); the accounts not reachable and why; console
     users without MFA, the most recent sign-in first; every finding; the change since the previous report in the same

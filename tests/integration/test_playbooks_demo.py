@@ -104,7 +104,7 @@ def test_demo_writes_outside_the_checkout_and_tells_the_expected_story(ansible_b
         assert "<table" in handle.read()
     with open(posture[:-len(".html")] + ".json", encoding="utf-8") as handle:
         resolved = json.load(handle)["changes"]["resolved"]
-    assert {item["id"] for item in resolved} >= {"root_credentials_present", "no_phishing_resistant_mfa"}, resolved
+    assert {item["id"] for item in resolved} >= {"root_credentials_present", "no_phishing_resistant_mfa", "root_access_key"}, resolved
     assert "sandbox" not in {item["account_name"] for item in resolved}
     root_manifests = re.search(r"^demo:   the root credentials manifests of dev and staging: (\S+)/$", first.stdout, re.M).group(1)
     assert len(os.listdir(root_manifests)) == 2

@@ -15,11 +15,13 @@ from collections import Counter
 from datetime import datetime
 
 from ansible_collections.iamguard.aws.plugins.module_utils.findings import (
-    ACCOUNT_UNREACHABLE, CONSOLE_USER_WITHOUT_MFA, SEVERITIES, STANDARDS, finding,
+    ACCOUNT_UNREACHABLE, CONSOLE_USER_WITHOUT_MFA, ROOT_ACCESS_KEY, ROOT_VIRTUAL_MFA, ROOT_WITHOUT_MFA, SEVERITIES, STANDARDS, finding,
 )
 from ansible_collections.iamguard.aws.plugins.module_utils.report.inputs import MFA_AUDIT, ROOT_CREDENTIALS
 
 SCHEMA_VERSION = 1
+# Root's findings that both audits raise (the MFA audit from the credential report's root row): the newer audit's view counts.
+BOTH_AUDITS = (ROOT_WITHOUT_MFA, ROOT_VIRTUAL_MFA, ROOT_ACCESS_KEY)
 FINDING_KEYS = ("account_id", "account_name", "id", "severity", "title", "control", "user_name", "serial_number", "detail", "source",
                 "security_hub", "cis_v7", "cis_v3")
 
@@ -57,6 +59,8 @@ def account_summary(account_id, sets):
     """One account's row and findings from its latest inputs {kind: {"file", "stamp", "sha256", "document"}}."""
     name = next((entry["document"]["account_name"] for entry in sets.values() if entry["document"].get("account_name")), None)
     findings, unreachable = [], []
+    read = sorted((sets[kind]["stamp"], kind) for kind in (MFA_AUDIT, ROOT_CREDENTIALS) if kind in sets and "unreachable" not in sets[kind]["document"])
+    older = read[0][1] if len(read) == 2 and read[0][0] < read[1][0] else None  # of the same time, both count
     for kind in (MFA_AUDIT, ROOT_CREDENTIALS):
         if kind not in sets:
             continue
@@ -66,9 +70,11 @@ def account_summary(account_id, sets):
             unreachable.append(why)
             findings.append(_finding(account_id, name, kind, finding(ACCOUNT_UNREACHABLE, **why)))
             continue
-        # root's findings of the credential report's root row and of the root audit are one finding each
+        # Root's findings of the credential report's root row and of the root audit are one finding each, as the newer
+        # of the two audits has them (a root cleanup between the audits resolves what the older one still shows).
+        raw_findings = [raw for raw in document["findings"] if raw["id"] not in BOTH_AUDITS or kind != older]
         seen = {identity(item) for item in findings}
-        findings.extend(item for item in (_finding(account_id, name, kind, raw) for raw in document["findings"]) if identity(item) not in seen)
+        findings.extend(item for item in (_finding(account_id, name, kind, raw) for raw in raw_findings) if identity(item) not in seen)
     mfa = sets.get(MFA_AUDIT, {}).get("document", {})
     by_severity = Counter(item["severity"] for item in findings)
     return {

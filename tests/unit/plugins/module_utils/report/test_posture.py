@@ -91,16 +91,16 @@ def test_changes_since_the_previous_report(tmp_path):
 
     assert sorted(map(key, change["new"])) == [(ids["worst"], "console_user_without_mfa", "carol"), (ids["worst"], "user_without_mfa", "carol"),
                                                (ids["hostile"], "account_unreachable", None)]
-    # root's access key is still in A's latest root credentials set (the root audit did not run again)
-    assert sorted(map(key, change["resolved"])) == [(ids["worst"], "console_user_without_mfa", "alice"), (ids["worst"], "user_without_mfa", "alice"),
-                                                    (ids["unreachable"], "account_unreachable", None)]
+    # root's access key: the newer MFA audit's root row (the credential report) shows none, so the older root audit's is resolved
+    assert sorted(map(key, change["resolved"])) == [(ids["worst"], "console_user_without_mfa", "alice"), (ids["worst"], "root_access_key", None),
+                                                    (ids["worst"], "user_without_mfa", "alice"), (ids["unreachable"], "account_unreachable", None)]
     assert change["not_reassessed"] == [ids["hostile"]]
-    assert change["by_account"][ids["worst"]] == {"new": 2, "resolved": 2}
-    assert result["changes"] == {"previous_file": "posture-report-20261206T083000Z.json", "new": 3, "resolved": 3, "not_reassessed": [ids["hostile"]]}
+    assert change["by_account"][ids["worst"]] == {"new": 2, "resolved": 3}
+    assert result["changes"] == {"previous_file": "posture-report-20261206T083000Z.json", "new": 3, "resolved": 4, "not_reassessed": [ids["hostile"]]}
     with open(result["report_files"]["markdown"], encoding="utf-8") as handle:
         markdown = handle.read()
     assert ("Previous report posture-report-20261206T083000Z.json, generated 2026-12-06T08:30:00Z; this report generated 2026-12-07T08:30:00Z. "
-            "3 new, 3 resolved.") in markdown
+            "3 new, 4 resolved.") in markdown
     assert "| %s | console_user_without_mfa | medium | carol |  |" % ids["worst"] in markdown
 
 
@@ -275,3 +275,19 @@ def test_resolved_findings_are_archived_in_asff(tmp_path):
     dummy, report = report_of(tmp_path, now=datetime(2026, 12, 8, 9, tzinfo=timezone.utc))
     archived = [item for item in asff.asff_findings(report, product) if item["RecordState"] == "ARCHIVED"]
     assert [(item["Id"], item["Compliance"]["Status"]) for item in archived] == [("iamguard.aws/444444444444/console_user_without_mfa/dave/", "PASSED")]
+
+
+def test_root_findings_both_audits_raise_count_as_the_newer_audit_has_them(tmp_path):
+    account = "210987654321"
+    mfa_set(tmp_path, account, "20261206T080000Z", [finding("root_access_key", access_key=1, active=True, last_used=None),
+                                                    finding("root_virtual_mfa", serial_number="arn:aws:iam::%s:mfa/root-account-mfa-device" % account)])
+    # The root cleanup ran after the MFA audit: the root audit of 09:00 finds root with nothing left.
+    root_set(tmp_path, account, "20261206T090000Z", [])
+    dummy, report = report_of(tmp_path)
+    assert report["accounts"][0]["counts"] == {}
+    # The other way round, the MFA audit's newer root row counts, and the root audit's own ids stay.
+    root_set(tmp_path, account, "20261206T070000Z", [finding("root_access_key", access_key_id="AKIA0", active=True, last_used=None),
+                                                     finding("root_credentials_present", credentials=["access_keys"])])
+    os.remove(os.path.join(str(tmp_path), "root-credentials-%s-20261206T090000Z.json" % account))
+    dummy, report = report_of(tmp_path, now=LATER)
+    assert report["accounts"][0]["counts"] == {"root_access_key": 1, "root_virtual_mfa": 1, "root_credentials_present": 1}
