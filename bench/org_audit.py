@@ -56,36 +56,26 @@ def run_playbook(playbook, inventory, extra, env):
     return wall, cpu, after.ru_maxrss / 1024.0, done.returncode, done.stdout + done.stderr
 
 
-def check_mfa_reports(folder, org):
-    """(accounts with a report set, planted findings found in them, planted findings)."""
-    found, planted, reported = 0, 0, 0
-    for account in org["accounts"].values():
-        paths = glob.glob(os.path.join(folder, f"mfa-audit-{account}-*.json"))
-        if not paths:
-            continue
-        reported += 1
-        with open(paths[0], encoding="utf-8") as handle:
-            counts = json.load(handle)["counts"]
-        made = org["planted"].get(account)
-        if made:
-            planted += 3
-            found += (counts.get("console_user_without_mfa", 0) >= 1) + (counts.get("orphaned_virtual_mfa_device", 0) >= 1) \
-                + (counts.get("root_access_key", 0) >= 1)
-    return reported, found, planted
+# The findings each planted account must show, per report kind (file name prefix).
+PLANTED = {
+    "mfa-audit": ("console_user_without_mfa", "orphaned_virtual_mfa_device", "root_access_key"),
+    "root-credentials": ("root_access_key",),
+}
 
 
-def check_root_reports(folder, org):
+def check_reports(folder, org, kind):
+    """(accounts with a report of ``kind``, planted findings found in them, planted findings)."""
     reported, found, planted = 0, 0, 0
     for account in org["accounts"].values():
-        paths = glob.glob(os.path.join(folder, f"root-credentials-{account}-*.json"))
+        paths = glob.glob(os.path.join(folder, f"{kind}-{account}-*.json"))
         if not paths:
             continue
         reported += 1
         with open(paths[0], encoding="utf-8") as handle:
             counts = json.load(handle)["counts"]
         if account in org["planted"]:
-            planted += 1
-            found += counts.get("root_access_key", 0) >= 1
+            planted += len(PLANTED[kind])
+            found += sum(counts.get(finding_id, 0) >= 1 for finding_id in PLANTED[kind])
     return reported, found, planted
 
 
@@ -124,7 +114,7 @@ def main(argv=None):
         reports = os.path.join(work, "mfa")
         wall, cpu, rss, rc, output = run_playbook(os.path.join(REPO, "playbooks", "mfa_audit.yml"), inventory,
                                                   {"report_dir": reports, "audit_max_workers": args.workers}, env)
-        row("mfa_audit.yml, one call", args.accounts, wall, cpu, rss, api_calls(sim), *check_mfa_reports(reports, org), rc)
+        row("mfa_audit.yml, one call", args.accounts, wall, cpu, rss, api_calls(sim), *check_reports(reports, org, "mfa-audit"), rc)
         if rc:
             print(output[-3000:])
         if not args.skip_root:
@@ -132,7 +122,7 @@ def main(argv=None):
             reports = os.path.join(work, "root")
             wall, cpu, rss, rc, output = run_playbook(os.path.join(REPO, "playbooks", "root_credentials_audit.yml"), inventory,
                                                       {"report_dir": reports, "root_audit_max_workers": args.workers}, env)
-            row("root_credentials_audit.yml, one call", args.accounts, wall, cpu, rss, api_calls(sim), *check_root_reports(reports, org), rc)
+            row("root_credentials_audit.yml, one call", args.accounts, wall, cpu, rss, api_calls(sim), *check_reports(reports, org, "root-credentials"), rc)
             if rc:
                 print(output[-3000:])
         if args.per_host or args.single:
@@ -157,7 +147,7 @@ def per_host(sim, args, org, work, env):
     reports = os.path.join(work, "per-host")
     wall, cpu, rss, rc, output = run_playbook(PER_HOST_PLAYBOOK, write_inventory(os.path.join(work, "some.yml"), some),
                                               {"report_dir": reports}, env)
-    row("mfa_audit.yml per host (before)", len(some), wall, cpu, rss, api_calls(sim), *check_mfa_reports(reports, subset), rc)
+    row("mfa_audit.yml per host (before)", len(some), wall, cpu, rss, api_calls(sim), *check_reports(reports, subset, "mfa-audit"), rc)
     if rc:
         print(output[-3000:])
 
