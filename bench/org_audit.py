@@ -110,21 +110,10 @@ def main(argv=None):
         sim.configure(latency=args.latency, throttle_rate=args.throttle_rate or None)
         print("\n| run | accounts | wall s | wall s per account | API calls per account | CPU s | peak MiB | accounts reported | planted findings | rc |")
         print("|---|---|---|---|---|---|---|---|---|---|")
-        sim.reset_counters()
-        reports = os.path.join(work, "mfa")
-        wall, cpu, rss, rc, output = run_playbook(os.path.join(REPO, "playbooks", "mfa_audit.yml"), inventory,
-                                                  {"report_dir": reports, "audit_max_workers": args.workers}, env)
-        row("mfa_audit.yml, one call", args.accounts, wall, cpu, rss, api_calls(sim), *check_reports(reports, org, "mfa-audit"), rc)
-        if rc:
-            print(output[-3000:])
+        audit_row(sim, args, org, env, inventory, "mfa_audit.yml", {"report_dir": os.path.join(work, "mfa"), "audit_max_workers": args.workers})
         if not args.skip_root:
-            sim.reset_counters()
-            reports = os.path.join(work, "root")
-            wall, cpu, rss, rc, output = run_playbook(os.path.join(REPO, "playbooks", "root_credentials_audit.yml"), inventory,
-                                                      {"report_dir": reports, "root_audit_max_workers": args.workers}, env)
-            row("root_credentials_audit.yml, one call", args.accounts, wall, cpu, rss, api_calls(sim), *check_reports(reports, org, "root-credentials"), rc)
-            if rc:
-                print(output[-3000:])
+            audit_row(sim, args, org, env, inventory, "root_credentials_audit.yml",
+                      {"report_dir": os.path.join(work, "root"), "root_audit_max_workers": args.workers})
         if args.per_host or args.single:
             with open(PER_HOST_PLAYBOOK, "w", encoding="utf-8") as handle:
                 handle.write(subprocess.run(["git", "show", f"{PER_HOST_COMMIT}:playbooks/mfa_audit.yml"], cwd=REPO, capture_output=True,
@@ -135,6 +124,16 @@ def main(argv=None):
         finally:
             if os.path.exists(PER_HOST_PLAYBOOK):
                 os.remove(PER_HOST_PLAYBOOK)
+
+
+def audit_row(sim, args, org, env, inventory, name, extra):
+    """Run one of the audit playbooks over the organization and print its row (its output too, when it failed)."""
+    sim.reset_counters()
+    wall, cpu, rss, rc, output = run_playbook(os.path.join(REPO, "playbooks", name), inventory, extra, env)
+    kind = "mfa-audit" if name == "mfa_audit.yml" else "root-credentials"
+    row("%s, one call" % name, args.accounts, wall, cpu, rss, api_calls(sim), *check_reports(extra["report_dir"], org, kind), rc)
+    if rc:
+        print(output[-3000:])
 
 
 def per_host(sim, args, org, work, env):
