@@ -144,3 +144,29 @@ def test_audit_variables_are_refused_before_any_call(iam, run_playbook, tmp_path
     ]
     for extra, fragment in cases:
         assert_refused(run_playbook, iam, "mfa_audit.yml", extra, fragment)
+
+
+def test_awx_job_slices_into_one_folder_merge_into_one_posture_report(sim, iam, run_playbook, tmp_path):
+    """AWX job slicing splits the inventory: each slice audits its own accounts into the same report_dir, and the posture
+    report each slice writes merges every account found there (the latest set of each), so the last one holds them all."""
+    seed_account(iam)
+    make_user(other_account_iam(sim), "carol", login_profile=True)
+    reports = tmp_path / "reports"
+    whole = yaml.safe_load(open(two_account_inventory(tmp_path / "whole.yml"), encoding="utf-8"))
+    verdicts = []
+    for host in ("main", "other"):
+        piece = {"aws_accounts": {"vars": whole["aws_accounts"]["vars"], "hosts": {host: whole["aws_accounts"]["hosts"][host]}}}
+        (tmp_path / ("slice-%s.yml" % host)).write_text(yaml.safe_dump(piece), encoding="utf-8")
+        run = run_playbook(AUDIT, extra_vars={"report_dir": str(reports)}, inventory=str(tmp_path / ("slice-%s.yml" % host)))
+        assert run.rc == 0, failure_messages(run)
+        assert [a["name"] for a in run.task(AUDIT_TASK)["accounts"]] == [host]
+        verdicts.append(run.task("MFA audit - verdict and where the reports are")["msg"][0])
+    assert "across 1 account, 1 reachable" in verdicts[0] and "across 2 accounts, 2 reachable" in verdicts[1]
+    reports_now = sorted(posture_reports(reports, "json"))
+    with open(reports_now[-1], encoding="utf-8") as handle:
+        last = json.load(handle)
+    assert {a["account_id"]: a["account_name"] for a in last["accounts"]} == {MAIN_ACCOUNT: "main", OTHER_ACCOUNT: "other"}
+    assert {(item["account_id"], item["user_name"]) for item in last["console_users_without_mfa"]} == {
+        (MAIN_ACCOUNT, "alice"), (OTHER_ACCOUNT, "carol")}
+    # The second slice's report lists the first slice's account as it was, not as new: only the other account's findings are new.
+    assert {item["account_id"] for item in last["changes"]["new"]} == {OTHER_ACCOUNT}
