@@ -238,7 +238,7 @@ def test_asff_export_and_import_in_batches_of_100(tmp_path):
     ids = organization(tmp_path)
     mfa_set(tmp_path, "555555555555", "20261206T080000Z", [finding("user_without_mfa", "u%03d" % n, console_access=False) for n in range(230)])
     hub = FakeSecurityHub()
-    result = run.posture_report(dict(PARAMS, report_dir=str(tmp_path), import_to_security_hub=True), "eu-west-1", lambda: FakeSts(), lambda: hub, now=NOW)
+    result = run.posture_report(dict(PARAMS, report_dir=str(tmp_path), import_to_security_hub=True), "eu-west-1", FakeSts, lambda: hub, now=NOW)
     assert hub.batches == [100, 100, 39]
     assert result["security_hub"]["imported"] == 237 and [f["error_code"] for f in result["security_hub"]["failed"]] == ["InvalidInput"] * 2
     assert "did not import 2 of 239" in result["failure"] and result["changed"] is True
@@ -258,7 +258,7 @@ def test_asff_export_and_import_in_batches_of_100(tmp_path):
 def test_check_mode_imports_nothing(tmp_path):
     organization(tmp_path)
     result = run.posture_report(dict(PARAMS, report_dir=str(tmp_path), import_to_security_hub=True, caller_identity=True), "us-east-1",
-                                lambda: FakeSts(), None, check_mode=True, now=NOW)
+                                FakeSts, None, check_mode=True, now=NOW)
     assert result["security_hub"] == {"imported": 0, "failed": [], "would_import": 9} and result["changed"] is False
     assert result["caller"] == {"arn": "arn:aws:sts::999999999999:assumed-role/auditor/me", "account_id": "999999999999"}
 
