@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 
+from ansible_collections.iamguard.aws.plugins.module_utils.findings import CENTRALIZED_ROOT_ACCESS_DISABLED
+from ansible_collections.iamguard.aws.plugins.module_utils.report.inputs import ROOT_CREDENTIALS
+
 # A spreadsheet runs a cell starting with one of these as a formula; IAM names may start with +, = or @.
 FORMULA_STARTS = ("=", "+", "-", "@")
 # Findings about no user: the User column names who they are about instead of staying empty.
@@ -48,6 +51,8 @@ def who(item):
     """The User column: the user, the root user, nobody (a device enabled for no one), or the account (an account-wide finding)."""
     if item["user_name"]:
         return item["user_name"]
-    if item["id"].startswith(ROOT_FINDING_PREFIX):
+    # Every finding of the root credentials audit is about root (no_phishing_resistant_mfa included), but the organization's
+    # centralized root access.
+    if item["id"].startswith(ROOT_FINDING_PREFIX) or (item.get("source") == ROOT_CREDENTIALS and item["id"] != CENTRALIZED_ROOT_ACCESS_DISABLED):
         return "root user"
     return "nobody" if item.get("serial_number") else "the account"

@@ -291,3 +291,14 @@ def test_root_findings_both_audits_raise_count_as_the_newer_audit_has_them(tmp_p
     os.remove(os.path.join(str(tmp_path), "root-credentials-%s-20261206T090000Z.json" % account))
     dummy, report = report_of(tmp_path, now=LATER)
     assert report["accounts"][0]["counts"] == {"root_access_key": 1, "root_virtual_mfa": 1, "root_credentials_present": 1}
+
+
+def test_the_root_audits_findings_are_about_the_root_user(tmp_path):
+    account = "210987654321"
+    root_set(tmp_path, account, "20261206T080000Z", [finding("no_phishing_resistant_mfa", device_types=["virtual"]),
+                                                     finding("centralized_root_access_disabled", disabled_features=["RootSessions"])])
+    result, dummy = report_of(tmp_path)
+    with open(result["report_files"]["markdown"], encoding="utf-8") as handle:
+        markdown = handle.read()
+    assert re.search(r"\| %s \| no_phishing_resistant_mfa \| high \| [^|]+ \| root user \|" % account, markdown), markdown
+    assert re.search(r"\| %s \| centralized_root_access_disabled \| critical \| [^|]+ \| the account \|" % account, markdown), markdown
