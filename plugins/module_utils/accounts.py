@@ -41,8 +41,6 @@ from ansible_collections.iamguard.aws.plugins.module_utils.session import BOTOCO
 DEFAULT_MAX_WORKERS = validation.DEFAULT_ACCOUNT_WORKERS
 MAX_WORKERS_LIMIT = validation.MAX_ACCOUNT_WORKERS
 ROLE_SESSION_NAME = "iamguard-aws"
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
-ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}")
 SESSION_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{2,64}")
 REASON_LENGTH = 400  # characters of an unreachable account's one-line reason
 
@@ -116,9 +114,9 @@ def account_list(entries, role_session_name=ROLE_SESSION_NAME):
         account_id = str(entry.get("account_id") or "")
         role_arn = entry.get("role_arn")
         session_name = entry.get("role_session_name") or role_session_name
-        if not (ACCOUNT_ID.fullmatch(account_id) or (not account_id and not role_arn)):
+        if not (validation.ACCOUNT_ID.fullmatch(account_id) or (not account_id and not role_arn)):
             raise validation.InvalidInput("accounts", entry, "each account_id is 12 digits (quote it in YAML so leading zeros stay)")
-        if role_arn and not ROLE_ARN.fullmatch(role_arn):
+        if role_arn and not validation.ROLE_ARN.fullmatch(role_arn):
             raise validation.InvalidInput("accounts", entry, "role_arn must be an IAM role ARN (arn:aws:iam::<12-digit account id>:role/<name>)")
         if not SESSION_NAME.fullmatch(session_name):
             raise validation.InvalidInput("role_session_name", session_name, "2 to 64 letters, digits or _+=,.@-")
@@ -151,7 +149,7 @@ def role_credentials(connection, account):
             raise AccountMismatch("The caller's credentials (%s) are of account %s, not %s; nothing was read in it."
                                   % (caller["Arn"], caller["Account"], account["account_id"]))
         return None
-    if ROLE_ARN.fullmatch(account["role_arn"]).group(1) != account["account_id"]:
+    if validation.ROLE_ARN.fullmatch(account["role_arn"]).group(1) != account["account_id"]:
         raise AccountMismatch("role_arn %s is a role of another account than %s; nothing was read in it." % (account["role_arn"], account["account_id"]))
     answer = call(sts, "assume_role", "sts:AssumeRole %s" % account["role_arn"], RoleArn=account["role_arn"],
                   RoleSessionName=account["role_session_name"])

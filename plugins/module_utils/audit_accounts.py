@@ -21,7 +21,7 @@ from ansible_collections.iamguard.aws.plugins.module_utils.audit import AUDIT_FI
 from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuardError
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
 from ansible_collections.iamguard.aws.plugins.module_utils.findings import ACCOUNT_UNREACHABLE, MFA_AUDIT_FAIL_ON_IDS as FAIL_ON_IDS
-STAMP = "%Y%m%dT%H%M%SZ"
+from ansible_collections.iamguard.aws.plugins.module_utils.report.inputs import STAMP_FORMAT
 
 
 def fail_on_list(values):
@@ -53,7 +53,7 @@ def unreachable_report(folder, item, stamp):
     """mfa-audit-<account>-<stamp>.json of an account that could not be read (the report helpers read this contract)."""
     document = {"account_id": item["account_id"], "account_name": item["name"],
                 "unreachable": {"code": item["code"], "message": item["message"]}, "findings": [], "counts": {}}
-    path = os.path.join(folder, "mfa-audit-%s-%s.json" % (item["account_id"], stamp.strftime(STAMP)))
+    path = os.path.join(folder, audit_report.file_name(item["account_id"], stamp, "json"))
     return write_private_file(path, json.dumps(document, indent=2, sort_keys=True) + "\n", "report_dir")
 
 
@@ -87,7 +87,7 @@ def audit_accounts(connection, params):
               "users_audited": sum(result["users_audited"] for result in audited),
               "counts": {finding_id: sum(result["counts"][finding_id] for result in audited) for finding_id in AUDIT_FINDINGS}}
     summary = ["%d accounts: %d audited, %d unreachable; %d users audited." % (len(accounts), len(audited), len(unreachable), totals["users_audited"])]
-    result = {"changed": False, "generated_time": stamp.strftime(STAMP), "accounts": audited, "unreachable_accounts": unreachable, "totals": totals,
+    result = {"changed": False, "generated_time": stamp.strftime(STAMP_FORMAT), "accounts": audited, "unreachable_accounts": unreachable, "totals": totals,
               "summary": summary + ["%s: %d" % (finding_id, n) for finding_id, n in totals["counts"].items() if n]
               + ["%s (%s) unreachable: %s: %s" % (item["account_id"], item["name"], item["code"], item["message"]) for item in unreachable]}
     message = failure(audited, unreachable, options["fail_on"])

@@ -17,6 +17,7 @@ import os
 
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
 from ansible_collections.iamguard.aws.plugins.module_utils.report.cells import detail_text, markdown_row, spreadsheet_safe, who
+from ansible_collections.iamguard.aws.plugins.module_utils.report.inputs import STAMP_FORMAT
 
 FORMATS = ("markdown", "json", "csv")
 EXTENSIONS = {"markdown": "md", "json": "json", "csv": "csv"}
@@ -27,7 +28,7 @@ REPORTED_KEYS = ("account_id", "users_audited", "credential_report", "counts", "
 
 def file_name(account_id, at, fmt):
     """mfa-audit-<account id>-<UTC time YYYYmmddTHHMMSSZ>.<md|json|csv>"""
-    return "mfa-audit-%s-%s.%s" % (account_id, at.strftime("%Y%m%dT%H%M%SZ"), EXTENSIONS[fmt])
+    return "mfa-audit-%s-%s.%s" % (account_id, at.strftime(STAMP_FORMAT), EXTENSIONS[fmt])
 
 
 def markdown(result, finding_info, device_mix_line):

@@ -23,7 +23,6 @@ from ansible_collections.iamguard.aws.plugins.module_utils.tags import same_user
 
 # arn:<partition>:iam::<account>:<kind>/<rest>; the account part is checked apart, to name it in the refusal.
 SERIAL_ARN = re.compile(r"arn:([^:]+):iam::([^:]*):([a-z0-9-]+)/(.+)")
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
 ROOT_NAMES = ("root",)
 
 
@@ -39,7 +38,7 @@ def check_absent_options(options):
     if ".." in serial:
         raise validation.InvalidInput("serial_number", serial, "an MFA serial number never holds '..'")
     arn = SERIAL_ARN.fullmatch(serial)
-    if serial.startswith("arn:") and (arn is None or not ACCOUNT_ID.fullmatch(arn.group(2))):
+    if serial.startswith("arn:") and (arn is None or not validation.ACCOUNT_ID.fullmatch(arn.group(2))):
         raise validation.InvalidInput("serial_number", serial, "an MFA serial ARN is arn:<partition>:iam::<12-digit account>:mfa/<path><name> "
                                       "(or :u2f/ for a passkey)")
     if user_name is None and (arn is None or arn.group(3) != "mfa"):

@@ -32,7 +32,7 @@ except ImportError:  # the inventory plugin checks for boto3/botocore first
 from ansible_collections.iamguard.aws.plugins.module_utils.calls import call
 from ansible_collections.iamguard.aws.plugins.module_utils.errors import ACCESS_DENIED_CODES, IamGuardError, error_code, error_message
 from ansible_collections.iamguard.aws.plugins.module_utils.paging import read
-from ansible_collections.iamguard.aws.plugins.module_utils.validation import InvalidInput
+from ansible_collections.iamguard.aws.plugins.module_utils.validation import ACCOUNT_ID, InvalidInput
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 ACTIVE = "ACTIVE"
@@ -48,7 +48,6 @@ PERMISSIONS = (
 INCLUDE_OUS_PERMISSIONS = ("organizations:DescribeOrganizationalUnit", "organizations:ListParents")
 
 # Identifier rules of the Organizations API reference (whole-string matches, ASCII).
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
 OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
 # A role name, optionally after its path ("path/name"), as it appears after "role/" in the ARN.
 ROLE_NAME = re.compile(r"(?:[\w+=,.@-]{1,512}/)?[\w+=,.@-]{1,64}", re.ASCII)

@@ -133,9 +133,6 @@ def mfa_audit(audit_fail_on=None, audit_require_hardware_for=None, audit_require
     return rules.checked(settings)
 
 
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
-
-
 def root_credentials_audit(accounts, account_ids=None, root_audit_max_workers=None, root_audit_fail_on_unreachable=None):
     """root_credentials_audit.yml's variables and the pre-flight's ``accounts`` as iam_root_credentials_info's options.
 
@@ -145,7 +142,7 @@ def root_credentials_audit(accounts, account_ids=None, root_audit_max_workers=No
     rules = _Rules()
     hosts = [account for account in accounts or [] if account["name"] != "localhost" or account["account_id"]]
     if hosts:
-        without_id = [host["name"] for host in hosts if not ACCOUNT_ID.fullmatch(str(host["account_id"] or ""))]
+        without_id = [host["name"] for host in hosts if not validation.ACCOUNT_ID.fullmatch(str(host["account_id"] or ""))]
         rules.require(not without_id, "%s: aws_account_id must be the 12-digit id of the account this host stands for" % ", ".join(without_id))
         management = [host["name"] for host in hosts if host.get("management")]
         rules.require(not management, "%s is the organization's management account: sts:AssumeRoot cannot target it, so its root credentials "
@@ -154,7 +151,7 @@ def root_credentials_audit(accounts, account_ids=None, root_audit_max_workers=No
         names = {str(host["account_id"]): host["name"] for host in hosts}
     else:
         ids = rules.call(validation.survey_list, account_ids, "account_ids") or []
-        rules.require(all(ACCOUNT_ID.fullmatch(account_id) for account_id in ids),
+        rules.require(all(validation.ACCOUNT_ID.fullmatch(account_id) for account_id in ids),
                       "account_ids must be a list of 12-digit AWS account ids (or one string separated by commas or newlines); got %s" % account_ids)
         rules.require(ids,
                       "with no inventory, account_ids must name at least one member account (-e account_ids=210987654321,...)")

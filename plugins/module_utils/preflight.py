@@ -21,9 +21,6 @@ from ansible_collections.iamguard.aws.plugins.module_utils.errors import IamGuar
 
 GROUP = "aws_accounts"
 CALLER_OPTION = "aws_target_caller_account"
-ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}")
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
-TOKEN_CODE = re.compile(r"[0-9]{6}")
 # A line of an inventory file that holds nothing: blank, a comment, a YAML document marker.
 _EMPTY_LINE = re.compile(r"\s*(?:[#;].*|---|\.\.\.)?\s*")
 
@@ -66,11 +63,11 @@ def targets(host, groups, sources, errors, caller_account):
 def account_variables(host, aws_role_arn=None, aws_account_id=None, mfa_serial=None, mfa_token_code=None):
     """Refuse a host's malformed account variables (IamGuardError naming the host and the variable)."""
     rules = [
-        (aws_role_arn is None or (isinstance(aws_role_arn, str) and ROLE_ARN.fullmatch(aws_role_arn)),
+        (aws_role_arn is None or (isinstance(aws_role_arn, str) and validation.ROLE_ARN.fullmatch(aws_role_arn)),
          "aws_role_arn must be an IAM role ARN (arn:aws:iam::<12-digit account id>:role/<name>)"),
-        (aws_account_id is None or ACCOUNT_ID.fullmatch(str(aws_account_id)), "aws_account_id must be a 12-digit AWS account id"),
+        (aws_account_id is None or validation.ACCOUNT_ID.fullmatch(str(aws_account_id)), "aws_account_id must be a 12-digit AWS account id"),
         ((mfa_serial is None) == (mfa_token_code is None), "mfa_serial and mfa_token_code go together (both or neither)"),
-        (mfa_token_code is None or TOKEN_CODE.fullmatch(str(mfa_token_code)), "mfa_token_code must be the 6 digits the MFA device shows"),
+        (mfa_token_code is None or validation.AUTH_CODE.fullmatch(str(mfa_token_code)), "mfa_token_code must be the 6 digits the MFA device shows"),
     ]
     broken = [message for ok, message in rules if not ok]
     if broken:
@@ -93,7 +90,8 @@ def fan_out_accounts(host, groups, hostvars):
         given = {key: variables.get(key) for key in ("aws_role_arn", "aws_account_id", "mfa_serial", "mfa_token_code")}
         account_variables(name, **{key: value for key, value in given.items() if value is not None})
         role_arn, account_id = given["aws_role_arn"], given["aws_account_id"]
-        accounts.append({"name": name, "account_id": str(account_id) if account_id is not None else (role_arn.split(":")[4] if role_arn else None),
-                         "role_arn": role_arn, "management": validation.boolean(variables.get("aws_is_management_account", False),
-                                                                                "aws_is_management_account")})
+        if account_id is None and role_arn:  # checked above: the role's own account
+            account_id = validation.ROLE_ARN.fullmatch(role_arn).group(1)
+        management = validation.boolean(variables.get("aws_is_management_account", False), "aws_is_management_account")
+        accounts.append({"name": name, "account_id": None if account_id is None else str(account_id), "role_arn": role_arn, "management": management})
     return accounts

@@ -19,6 +19,9 @@ DEVICE_NAME = re.compile(r"[\w+=,.@-]{1,226}", re.ASCII)
 PATH = re.compile(r"(?!.*//)(?=.{1,512}\Z)/(?:[\x21-\x7f]*/)?", re.ASCII | re.DOTALL)
 SERIAL_NUMBER = re.compile(r"[\w+=/:,.@-]{9,256}", re.ASCII)
 USER_ID = re.compile(r"AIDA[A-Z0-9]{4,124}")
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# An IAM role ARN; group 1 is its account.
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}")
 AUTH_CODE = re.compile(r"[0-9]{6}")
 
 

@@ -288,6 +288,17 @@ def _deprecations(stderr, results):
     return [line for line in found if not any(known in line for known in NOT_OURS_TO_FIX)]
 
 
+def _overridden(base, env):
+    """``base`` with the caller's ``env`` applied: each value as text, None removing the variable."""
+    merged = dict(base)
+    for key, value in (env or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = str(value)
+    return merged
+
+
 @pytest.fixture
 def run_playbook(sim, ansible_base_env, tmp_path_factory):  # pylint: disable=redefined-outer-name
     """Run ansible-playbook against the simulator: ``run_playbook(playbook, *, extra_vars=None,
@@ -321,16 +332,10 @@ def run_playbook(sim, ansible_base_env, tmp_path_factory):  # pylint: disable=re
         if verbosity:
             command.append("-" + "v" * verbosity)
 
-        child_env = dict(ansible_base_env)
-        child_env["AWS_ENDPOINT_URL"] = sim.url
-        child_env["IAMGUARD_RESULTS_FILE"] = results_file
+        child_env = dict(ansible_base_env, AWS_ENDPOINT_URL=sim.url, IAMGUARD_RESULTS_FILE=results_file)
         if stdout_callback:
             child_env["ANSIBLE_STDOUT_CALLBACK"] = stdout_callback
-        for key, value in (env or {}).items():
-            if value is None:
-                child_env.pop(key, None)
-            else:
-                child_env[key] = str(value)
+        child_env = _overridden(child_env, env)
 
         try:
             done = subprocess.run(command, cwd=REPO, env=child_env, stdin=subprocess.DEVNULL, capture_output=True,
@@ -360,12 +365,7 @@ def run_module(run_playbook, sim, ansible_base_env):  # pylint: disable=redefine
 
     def run(module, args=None, *, check=False, diff=False, env=None, verbosity=0, timeout=600, via_playbook=False):
         if not (via_playbook or inprocess.needs_controller(env, verbosity)):
-            module_env = dict(ansible_base_env, AWS_ENDPOINT_URL=sim.url)
-            for key, value in (env or {}).items():
-                if value is None:
-                    module_env.pop(key, None)
-                else:
-                    module_env[key] = str(value)
+            module_env = _overridden(dict(ansible_base_env, AWS_ENDPOINT_URL=sim.url), env)
             returned, printed, deprecated = inprocess.run_in_process(module, dict(args or {}), check=check, diff=diff, env=module_env)
             deprecated = [line for line in deprecated if not any(known in line for known in NOT_OURS_TO_FIX)]
             if deprecated:

@@ -20,13 +20,11 @@ from datetime import datetime, timezone
 
 from ansible_collections.iamguard.aws.plugins.module_utils import accounts as fanout, validation
 from ansible_collections.iamguard.aws.plugins.module_utils.files import write_private_file
+from ansible_collections.iamguard.aws.plugins.module_utils.report.inputs import STAMP_FORMAT
 from ansible_collections.iamguard.aws.plugins.module_utils.root.audit import audit_member
-from ansible_collections.iamguard.aws.plugins.module_utils.root.credentials import ACCOUNT_ID
-from ansible_collections.iamguard.aws.plugins.module_utils.root.organization import check_target, management_account, organization_features
+from ansible_collections.iamguard.aws.plugins.module_utils.root.credentials import prepare
+from ansible_collections.iamguard.aws.plugins.module_utils.root.organization import organization_features
 from ansible_collections.iamguard.aws.plugins.module_utils.root.session import Clients, regional_sts_client
-from ansible_collections.iamguard.aws.plugins.module_utils.runner import caller_identity
-
-STAMP = "%Y%m%dT%H%M%SZ"
 
 
 def connection_clients(connection):
@@ -48,7 +46,7 @@ def target_list(account_ids, names):
     """[{account_id, name}] of the validated ids, or InvalidInput before any AWS call."""
     targets, seen = [], set()
     for account_id in account_ids:
-        if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id) or account_id in seen:
+        if not isinstance(account_id, str) or not validation.ACCOUNT_ID.fullmatch(account_id) or account_id in seen:
             raise validation.InvalidInput("account_ids", account_id, "12-digit AWS account ids, each once (quote them in YAML so leading zeros stay)")
         seen.add(account_id)
         targets.append({"account_id": account_id, "name": (names or {}).get(account_id) or account_id})
@@ -77,12 +75,8 @@ def audit_root_accounts(connection, params):
     fanout.worker_count(params["max_workers"], targets)
     folder = params.get("report_dir")
     clients = connection_clients(connection)
-    caller = caller_identity(clients.sts)
-    management = management_account(clients.organizations)
-    for target in targets:
-        check_target(target["account_id"], management)
-    organization = {"management_account_id": management, **organization_features(clients.iam)}
-    stamp = datetime.now(timezone.utc).strftime(STAMP)
+    caller, organization = prepare(clients, [target["account_id"] for target in targets], features_of=organization_features)
+    stamp = datetime.now(timezone.utc).strftime(STAMP_FORMAT)
 
     def audit_one(target):
         result = dict(audit_member(clients, target["account_id"], organization, caller["Partition"]), name=target["name"])

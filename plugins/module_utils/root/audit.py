@@ -68,5 +68,5 @@ def audit_member(clients, account_id, organization, partition):
 def audit_root(clients, params):
     """The audit's result (see iam_root_credentials_info's RETURN); reads only (the audit task policy)."""
     options = root_options(params)
-    caller, organization = prepare(clients, options["account_id"], features_of=organization_features)
+    caller, organization = prepare(clients, [options["account_id"]], features_of=organization_features)
     return dict(audit_member(clients, options["account_id"], organization, caller["Partition"]), changed=False, organization=organization)

@@ -21,7 +21,6 @@ executor takes as done, and the deactivation before it is what counts.
 from __future__ import annotations
 
 import os
-import re
 
 from ansible_collections.iamguard.aws.plugins.module_utils import manifest, phishing, validation
 from ansible_collections.iamguard.aws.plugins.module_utils.apply import apply
@@ -49,8 +48,6 @@ from ansible_collections.iamguard.aws.plugins.module_utils.tags import ROOT_DEVI
 ROOT_FINDING_IDS = (ROOT_WITHOUT_MFA, ROOT_VIRTUAL_MFA, ROOT_ACCESS_KEY, ROOT_CREDENTIALS_PRESENT, NO_PHISHING_RESISTANT_MFA,
                     CENTRALIZED_ROOT_ACCESS_DISABLED)
 
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
-
 
 # --- options -------------------------------------------------------------------------
 
@@ -59,7 +56,7 @@ def root_options(params):
     """Validated options, or InvalidInput before any AWS call."""
     options = dict(params)
     account_id = options["account_id"]
-    if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
+    if not isinstance(account_id, str) or not validation.ACCOUNT_ID.fullmatch(account_id):
         raise validation.InvalidInput("account_id", account_id, "an AWS account id is 12 digits (quote it in YAML so leading zeros stay)")
     types = options.get("credential_types")
     if types is not None:
@@ -159,11 +156,12 @@ def finish_default_device(root_iam, serial, warnings):
 # --- entry points ---------------------------------------------------------------------------
 
 
-def prepare(clients, account_id, features_of=centralized_root_access):
-    """The checks every run makes, in the order that refuses earliest: caller, target, features (``features_of(iam)``)."""
+def prepare(clients, account_ids, features_of=centralized_root_access):
+    """The checks every run makes, in the order that refuses earliest: caller, every target, features (``features_of(iam)``)."""
     caller = caller_identity(clients.sts)
     management = management_account(clients.organizations)
-    check_target(account_id, management)
+    for account_id in account_ids:
+        check_target(account_id, management)
     features = features_of(clients.iam)
     return caller, {"management_account_id": management, **features}
 
@@ -173,7 +171,7 @@ def remove_root(clients, params, check_mode):
     options = root_options(params)
     account_id = options["account_id"]
     types = options["credential_types"]
-    caller, organization = prepare(clients, account_id)
+    caller, organization = prepare(clients, [account_id])
     blockers, warnings = scp.check_cleanup(clients.organizations, account_id, types, caller["Partition"])
     session = assume_root(clients, account_id, AUDIT_TASK_POLICY if check_mode else DELETE_TASK_POLICY, caller["Partition"])
     root_iam = clients.root_iam(session)
