@@ -2,7 +2,9 @@
 
 Every enrolment below runs with the secret going to 0600 files, under each way a person
 makes Ansible talk more: -vvvv, ANSIBLE_DEBUG=1, --diff, a log file, kept module files,
-and a registered result printed by ``debug``. Each run's stdout, stderr, log and every file
+and a registered result printed by ``debug`` - the ways that can go together in one run
+(three runs: the default output; -vvvv with --diff and a log file; -vvvv with ANSIBLE_DEBUG
+and kept module files, where Ansible itself exposes arguments). Each run's stdout, stderr, log and every file
 left in its temp folders are searched for every form of the secret: the Base32 seed (as
 IAM returns it and lower-cased), the raw seed bytes (hex and base64), the otpauth URI, and
 the QR code PNG (raw bytes and base64). The caller's secret key and session token are
@@ -20,14 +22,11 @@ import pytest
 DEVICE = "iamguard.aws.iam_mfa_device"
 MODES = {
     "default": ({}, {}),
-    "vvvv": ({"verbosity": 4}, {}),
-    "debug": ({"verbosity": 4}, {"ANSIBLE_DEBUG": "1"}),
-    "diff": ({"diff": True}, {}),
-    "log-file": ({"verbosity": 4}, {"ANSIBLE_LOG_PATH": "{scratch}/ansible.log"}),
-    "keep-remote-files": ({"verbosity": 4}, {"ANSIBLE_KEEP_REMOTE_FILES": "1"}),
+    "vvvv-diff-log-file": ({"verbosity": 4, "diff": True}, {"ANSIBLE_LOG_PATH": "{scratch}/ansible.log"}),
+    "vvvv-debug-keep-remote-files": ({"verbosity": 4}, {"ANSIBLE_DEBUG": "1", "ANSIBLE_KEEP_REMOTE_FILES": "1"}),
 }
 # Where Ansible itself exposes module arguments (the AWS credentials), whatever a module does.
-ARGUMENTS_EXPOSED = ("debug", "keep-remote-files")
+ARGUMENTS_EXPOSED = ("vvvv-debug-keep-remote-files",)
 
 
 def _secret_forms(seed, png):
@@ -102,5 +101,8 @@ def test_enrolment_secrets_reach_no_output_log_result_or_temp_file(mode, sim, ia
     haystacks = {"stdout": run.stdout.encode(), "stderr": run.stderr.encode(),
                  "results": repr(run.results).encode()}
     haystacks.update(_files_under(str(scratch)))
+    # The channels of the mode were really open: the log was written, the module files were kept.
+    assert ("ANSIBLE_LOG_PATH" not in env or os.path.getsize(env["ANSIBLE_LOG_PATH"]) > 0) and \
+        ("ANSIBLE_KEEP_REMOTE_FILES" not in env or any("AnsiballZ_" in path for path in haystacks)), sorted(haystacks)
     haystacks.update(_files_under(str(secrets_dir), skip=secret_files))
     assert _leaks(haystacks, needles) == []
