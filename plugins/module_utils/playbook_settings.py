@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: iamguard.aws contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The variables of a playbook (offboard, orphan_cleanup, mfa_audit), checked and turned into module options by the pre-flight, before any AWS call.
+"""The variables of a playbook (offboard, orphan_cleanup, mfa_audit, enroll_mfa, ...), checked and turned into module options by the
+pre-flight, before any AWS call.
 
 A person gives them with -e, an inventory or an AWX survey, so they arrive as YAML values or as
 text ("false", "30", "alice, bob"). Every broken rule is named at once, in one sentence each;
@@ -165,7 +166,59 @@ def root_credentials_audit(accounts, account_ids=None, root_audit_max_workers=No
     })
 
 
-PLAYBOOKS = {"offboard": offboard, "orphan_cleanup": orphan_cleanup, "mfa_audit": mfa_audit, "root_credentials_audit": root_credentials_audit}
+def _user_name(rules, value, name):
+    """The required IAM user name ``name``, else None with its rule recorded."""
+    ok = isinstance(value, str) and validation.USER_NAME.fullmatch(value)
+    rules.require(ok, "%s is required: 1-64 of the characters A-Z a-z 0-9 + = , . @ _ - (got %s)" % (name, _given(value, "nothing")))
+    return value if ok else None
+
+
+def _boolean(rules, value, name):
+    """``value`` as a bool (validation.boolean), else None with "<name> must be true or false" recorded."""
+    try:
+        return validation.boolean(value, name)
+    except validation.InvalidInput:
+        rules.broken.append("%s must be true or false (got %s)" % (name, value))
+        return None
+
+
+def enroll_mfa(enroll_user_name=None, enroll_mode=None, enroll_code_1=None, enroll_code_2=None, enroll_force=None):
+    """enroll_mfa.yml's variables as iam_mfa_device's options (user_name, generate_codes, force) and what the play derives from them.
+
+    The two codes are checked here but never returned (the pre-flight's result is printed at -v): the play gives them to
+    iam_mfa_device itself when codes_given.
+    """
+    rules = _Rules()
+    user_name = _user_name(rules, enroll_user_name, "enroll_user_name")
+    mode = str(_given(enroll_mode, "person"))
+    rules.require(mode in ("person", "unattended"), "enroll_mode must be person or unattended (got %s)" % mode)
+    codes = [str(code) for code in (enroll_code_1, enroll_code_2) if code is not None]
+    rules.require(len(codes) != 1 and (not codes or mode == "person"), "enroll_code_1 and enroll_code_2 go together, and only with enroll_mode person")
+    rules.require(len(codes) != 2 or (all(validation.AUTH_CODE.fullmatch(code) for code in codes) and codes[0] != codes[1]),
+                  "enroll_code_1 and enroll_code_2 must be two different 6-digit codes")
+    unattended = mode == "unattended"
+    return rules.checked({
+        "user_name": user_name,
+        "mode": mode,
+        "generate_codes": unattended,
+        "codes_given": bool(codes),
+        # The secret file is <enroll_secret_dir>/<account id><secret_file_suffix>; the account is known after the pre-flight.
+        "secret_file_suffix": "-%s-mfa.%s" % (user_name, "seed" if unattended else "png"),
+        "force": _boolean(rules, _given(enroll_force, False), "enroll_force"),
+    })
+
+
+def reset_mfa(reset_user_name=None, mfa_serial=None):
+    """reset_mfa.yml's variables as iam_mfa_device's user_name; mfa_serial (the caller's device, for its MFA session) is only checked."""
+    rules = _Rules()
+    user_name = _user_name(rules, reset_user_name, "reset_user_name")
+    rules.require(mfa_serial is None or (isinstance(mfa_serial, str) and validation.SERIAL_NUMBER.fullmatch(mfa_serial)),
+                  "mfa_serial must be the ARN or serial number of the caller's MFA device (got %s)" % _given(mfa_serial, ""))
+    return rules.checked({"user_name": user_name})
+
+
+PLAYBOOKS = {"offboard": offboard, "orphan_cleanup": orphan_cleanup, "mfa_audit": mfa_audit, "root_credentials_audit": root_credentials_audit,
+             "enroll_mfa": enroll_mfa, "reset_mfa": reset_mfa}
 # Those that also take the pre-flight's fan-out accounts (preflight fan_out).
 WITH_ACCOUNTS = ("root_credentials_audit",)
 

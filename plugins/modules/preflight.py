@@ -58,7 +58,7 @@ options:
         description: Whose variables these are.
         type: str
         required: true
-        choices: [mfa_audit, offboard, orphan_cleanup, root_credentials_audit]
+        choices: [enroll_mfa, mfa_audit, offboard, orphan_cleanup, reset_mfa, root_credentials_audit]
       values:
         description:
           - The variables as given (null when not set). V(offboard) takes C(offboard_users), C(protected_users),
@@ -68,7 +68,9 @@ options:
             C(audit_require_phishing_resistant_for), C(audit_unused_access_key_days), C(audit_max_report_age_hours),
             C(audit_report_formats), C(audit_max_workers); V(root_credentials_audit) takes C(account_ids),
             C(root_audit_max_workers), C(root_audit_fail_on_unreachable) and, with O(fan_out), reads the member accounts from
-            RV(accounts) (the hosts of C(aws_accounts); the management account refused).
+            RV(accounts) (the hosts of C(aws_accounts); the management account refused); V(enroll_mfa) takes C(enroll_user_name),
+            C(enroll_mode), C(enroll_code_1), C(enroll_code_2) (checked, never returned), C(enroll_force); V(reset_mfa) takes
+            C(reset_user_name), C(mfa_serial).
         type: dict
         default: {}
   fan_out:

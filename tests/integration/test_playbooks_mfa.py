@@ -90,20 +90,17 @@ def test_unattended_enrolment_in_two_accounts(sim, iam, run_playbook, tmp_path):
 
 def test_enrolment_variables_are_refused_before_any_call(iam, run_playbook, tmp_path):
     iam.create_user(UserName="alice")
-    base = {"enroll_user_name": "alice", "enroll_secret_dir": str(tmp_path)}
+    # Each rule is a unit test (test_playbook_settings.py, test_files.py); here the variables reach the pre-flight (a missing
+    # one too) and every broken rule is named in one message, then the folder.
     cases = [
-        ({"enroll_secret_dir": str(tmp_path)}, "enroll_user_name is required"),
-        (dict(base, enroll_user_name="al ice"), "(got al ice)"),
-        (dict(base, enroll_mode="later"), "enroll_mode must be person or unattended (got later)"),
-        (dict(base, enroll_code_1="123456"), "enroll_code_1 and enroll_code_2 go together"),
-        (dict(base, enroll_code_1="123456", enroll_code_2="123456"), "two different 6-digit codes"),
-        (dict(base, enroll_code_1="12345a", enroll_code_2="123456"), "two different 6-digit codes"),
-        (dict(base, enroll_mode="unattended", enroll_code_1="123456", enroll_code_2="654321"), "only with enroll_mode person"),
-        (dict(base, enroll_secret_dir="secrets"), "enroll_secret_dir must be an absolute path"),
-        (dict(base, enroll_force="sometimes"), "enroll_force must be true or false"),
+        ({"enroll_mode": "later", "enroll_code_1": "123456", "enroll_code_2": "123456", "enroll_force": "sometimes"},
+         "enroll_user_name is required: 1-64 of the characters A-Z a-z 0-9 + = , . @ _ - (got nothing)",
+         "enroll_mode must be person or unattended (got later)", "enroll_code_1 and enroll_code_2 go together, and only with enroll_mode person",
+         "enroll_code_1 and enroll_code_2 must be two different 6-digit codes", "enroll_force must be true or false (got sometimes)"),
+        ({"enroll_user_name": "alice", "enroll_secret_dir": "secrets"}, "enroll_secret_dir must be an absolute path"),
     ]
-    for extra, fragment in cases:
-        assert_refused(run_playbook, iam, "enroll_mfa.yml", extra, fragment)
+    for extra, *fragments in cases:
+        assert_refused(run_playbook, iam, "enroll_mfa.yml", extra, *fragments)
 
 
 # -- reset_mfa.yml -------------------------------------------------------------------------
@@ -154,18 +151,10 @@ def test_reset_under_an_mfa_enforcing_policy_uses_an_mfa_session(sim, iam, run_p
 
 def test_reset_variables_are_refused_before_any_call(iam, run_playbook):
     make_user(iam, "bob", virtual_mfa=1)
-    cases = [
-        ({}, "reset_user_name is required"),
-        ({"reset_user_name": ["bob"]}, "reset_user_name is required"),
-        ({"reset_user_name": "bob", "mfa_serial": "x", "mfa_token_code": "123456"}, "mfa_serial must be the ARN or serial number"),
-        ({"reset_user_name": "bob", "mfa_serial": "x"}, "localhost: mfa_serial and mfa_token_code go together (both or neither)"),
-    ]
-    for extra, fragment in cases:
-        assert_refused(run_playbook, iam, "reset_mfa.yml", extra, fragment)
-    # The account variables are checked by the pre-flight, before any AWS call.
-    run = run_playbook(RESET, extra_vars={"reset_user_name": "bob", "mfa_serial": serial("bob"), "mfa_token_code": "12345"})
-    assert run.rc != 0 and failure_messages(run) == ["localhost: mfa_token_code must be the 6 digits the MFA device shows. Nothing was called in AWS."]
-    assert user_serials(iam, "bob") == [serial("bob")]
+    # Each rule is a unit test (test_playbook_settings.py, test_preflight.py); here both of the playbook's rules in one message.
+    assert_refused(run_playbook, iam, "reset_mfa.yml", {"reset_user_name": ["bob"], "mfa_serial": "x", "mfa_token_code": "123456"},
+                   "reset_user_name is required: 1-64 of the characters A-Z a-z 0-9 + = , . @ _ - (got ['bob'])",
+                   "mfa_serial must be the ARN or serial number of the caller's MFA device (got x)")
 
 
 # -- orphan_cleanup.yml --------------------------------------------------------------------

@@ -118,3 +118,59 @@ def test_root_audit_refusals(accounts, values, fragment):
     with pytest.raises(IamGuardError) as caught:
         playbook_settings.settings("root_credentials_audit", values, accounts)
     assert fragment in caught.value.message
+
+
+def test_enroll_mfa_person_and_unattended():
+    assert playbook_settings.settings("enroll_mfa", {"enroll_user_name": "alice"}) == {
+        "user_name": "alice", "mode": "person", "generate_codes": False, "codes_given": False, "secret_file_suffix": "-alice-mfa.png", "force": False,
+    }
+    step_2 = playbook_settings.settings("enroll_mfa", {"enroll_user_name": "alice", "enroll_code_1": 123456, "enroll_code_2": "654321"})
+    assert step_2["codes_given"] is True
+    assert "123456" not in str(step_2) and "654321" not in str(step_2)  # checked, never returned (the pre-flight's result is printed at -v)
+    assert playbook_settings.settings("enroll_mfa", {"enroll_user_name": "svc", "enroll_mode": "unattended", "enroll_force": "yes"}) == {
+        "user_name": "svc", "mode": "unattended", "generate_codes": True, "codes_given": False, "secret_file_suffix": "-svc-mfa.seed", "force": True,
+    }
+
+
+@pytest.mark.parametrize("values, fragment", [
+    ({"enroll_user_name": None}, "enroll_user_name is required: 1-64 of the characters A-Z a-z 0-9 + = , . @ _ - (got nothing)"),
+    ({"enroll_user_name": "al ice"}, "enroll_user_name is required: 1-64 of the characters A-Z a-z 0-9 + = , . @ _ - (got al ice)"),
+    ({"enroll_user_name": ["alice"]}, "(got ['alice'])"),
+    ({"enroll_mode": "later"}, "enroll_mode must be person or unattended (got later)"),
+    ({"enroll_code_1": "123456"}, "enroll_code_1 and enroll_code_2 go together, and only with enroll_mode person"),
+    ({"enroll_code_2": "123456"}, "enroll_code_1 and enroll_code_2 go together, and only with enroll_mode person"),
+    ({"enroll_mode": "unattended", "enroll_code_1": "123456", "enroll_code_2": "654321"}, "and only with enroll_mode person"),
+    ({"enroll_code_1": "123456", "enroll_code_2": "123456"}, "enroll_code_1 and enroll_code_2 must be two different 6-digit codes"),
+    ({"enroll_code_1": "12345a", "enroll_code_2": "123456"}, "enroll_code_1 and enroll_code_2 must be two different 6-digit codes"),
+    ({"enroll_code_1": "1234567", "enroll_code_2": "123456"}, "enroll_code_1 and enroll_code_2 must be two different 6-digit codes"),
+    ({"enroll_force": "sometimes"}, "enroll_force must be true or false (got sometimes)"),
+])
+def test_enroll_mfa_refusals(values, fragment):
+    message = refusal("enroll_mfa", **dict({"enroll_user_name": "alice"}, **values))
+    assert fragment in message
+    assert "123456" not in message and "654321" not in message  # a code is never echoed
+
+
+def test_enroll_mfa_names_every_broken_rule():
+    message = refusal("enroll_mfa", enroll_mode="later", enroll_code_1="123456", enroll_code_2="123456", enroll_force="sometimes")
+    assert message == ("enroll_user_name is required: 1-64 of the characters A-Z a-z 0-9 + = , . @ _ - (got nothing); "
+                       "enroll_mode must be person or unattended (got later); "
+                       "enroll_code_1 and enroll_code_2 go together, and only with enroll_mode person; "
+                       "enroll_code_1 and enroll_code_2 must be two different 6-digit codes; "
+                       "enroll_force must be true or false (got sometimes). Nothing was called in AWS.")
+
+
+def test_reset_mfa_user_name_and_mfa_serial():
+    assert playbook_settings.settings("reset_mfa", {"reset_user_name": "bob"}) == {"user_name": "bob"}
+    assert playbook_settings.settings("reset_mfa", {"reset_user_name": "bob", "mfa_serial": "arn:aws:iam::123456789012:mfa/ops"}) == {"user_name": "bob"}
+
+
+@pytest.mark.parametrize("values, fragment", [
+    ({}, "reset_user_name is required: 1-64 of the characters A-Z a-z 0-9 + = , . @ _ - (got nothing)"),
+    ({"reset_user_name": ["bob"]}, "reset_user_name is required: 1-64 of the characters A-Z a-z 0-9 + = , . @ _ - (got ['bob'])"),
+    ({"reset_user_name": "bob\n"}, "reset_user_name is required"),
+    ({"reset_user_name": "bob", "mfa_serial": "x"}, "mfa_serial must be the ARN or serial number of the caller's MFA device (got x)"),
+    ({"reset_user_name": "bob", "mfa_serial": "arn:aws:iam::123456789012:mfa/o ps"}, "mfa_serial must be the ARN or serial number"),
+])
+def test_reset_mfa_refusals(values, fragment):
+    assert fragment in refusal("reset_mfa", **values)

@@ -55,6 +55,8 @@ def test_account_variables():
     preflight.account_variables("dev", aws_role_arn="arn:aws:iam::123456789012:role/x", aws_account_id="012345678901")
     with pytest.raises(IamGuardError, match="dev: aws_account_id must be a 12-digit AWS account id; mfa_serial and mfa_token_code go together"):
         preflight.account_variables("dev", aws_account_id="12345", mfa_serial="arn:aws:iam::123456789012:mfa/me")
+    with pytest.raises(IamGuardError, match=r"^localhost: mfa_token_code must be the 6 digits the MFA device shows. Nothing was called in AWS.$"):
+        preflight.account_variables("localhost", mfa_serial="arn:aws:iam::123456789012:mfa/me", mfa_token_code="12345")
 
 
 class HostVars(dict):
