@@ -1,6 +1,6 @@
 """Shared by every test directory: how pytest-xdist hands the tests out to its workers.
 
-``bash scripts/test.sh`` runs ``pytest -n 2 --dist loadgroup``: the tests go to the workers one at a time,
+``bash scripts/test.sh`` runs ``pytest -n 3 --dist loadgroup``: the tests go to the workers one at a time,
 whichever worker is free, except that the tests of each module in ONE_WORKER go together to one worker.
 Those modules share a module fixture that is expensive to build (the built tarball, a benchmark run), which
 is then built once instead of once per worker. (pytest-xdist 3.8 marks the groups of ``--dist loadgroup``
