@@ -3,8 +3,8 @@
 #
 # On a fresh clone it sets everything up itself (scripts/venv.sh), then runs
 #   1. pytest over tests/integration, tests/bench_tests, tests/property, tests/simulator_tests and
-#      tests/unit (those that exist), on three workers (pytest-xdist; the slow directories first, so
-#      the quick tests fill the gaps at the end)
+#      tests/unit (those that exist), on three workers (pytest-xdist; the longest tests first, see
+#      tests/conftest.py, so the quick tests fill the gaps at the end)
 #   2. ansible-lint (production profile, offline; configuration in .ansible-lint)
 #   3. ansible-test sanity on Python 3.11 (scripts/sanity.sh), started before pytest and
 #      run alongside it at a lower priority; its output is shown last
@@ -126,7 +126,7 @@ if ((quick)); then
     # 10 generated accounts instead of CI's 25, unless asked otherwise.
     export IAMGUARD_HYPOTHESIS_EXAMPLES="${IAMGUARD_HYPOTHESIS_EXAMPLES:-10}"
 else
-    # The ansible-playbook tests first: the workers start on the long ones and end on short ones.
+    # tests/conftest.py hands out the longest tests first (LONGEST_FIRST), so the workers end on short ones.
     candidates=(tests/integration tests/bench_tests tests/property tests/simulator_tests tests/unit)
 fi
 for d in "${candidates[@]}"; do

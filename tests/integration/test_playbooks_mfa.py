@@ -159,24 +159,6 @@ def test_reset_variables_are_refused_before_any_call(iam, run_playbook):
 
 # -- orphan_cleanup.yml --------------------------------------------------------------------
 
-def test_orphan_cleanup_check_then_real(iam, run_playbook):
-    make_orphan(iam, "old-laptop")
-    make_orphan(iam, "test")
-    make_user(iam, "bob", virtual_mfa=1)
-
-    planned = run_playbook(ORPHANS, check=True)
-    assert planned.rc == 0, failure_messages(planned)
-    assert virtual_serials(iam, "Unassigned") == [serial("old-laptop"), serial("test")]
-    assert "to delete: ['%s', '%s']" % (serial("old-laptop"), serial("test")) in planned.task(DONE_TASK)["msg"]
-
-    done = run_playbook(ORPHANS)
-    assert done.rc == 0, failure_messages(done)
-    assert virtual_serials(iam) == [serial("bob"), root_serial()]  # assigned devices and root's stay
-    assert "%s: deleted 2 orphaned virtual devices" % MAIN_ACCOUNT in done.task(DONE_TASK)["msg"]
-    assert "deleted: ['%s', '%s']" % (serial("old-laptop"), serial("test")) in done.task(DONE_TASK)["msg"]
-    assert run_playbook(ORPHANS).task(DONE_TASK)["msg"][0].endswith("deleted 0 orphaned virtual devices")
-
-
 def test_orphan_patterns_choose_by_name_and_path(iam, run_playbook):
     for name, path in (("old-laptop", "/"), ("x1", "/team/"), ("y1", "/team/a/"), ("x2", "/other/")):
         make_orphan(iam, name, path=path)
@@ -186,17 +168,30 @@ def test_orphan_patterns_choose_by_name_and_path(iam, run_playbook):
     assert virtual_serials(iam, "Unassigned") == [serial("old-laptop"), serial("x2", path="/other/"), serial("y1", path="/team/a/")]
 
 
-def test_orphan_cleanup_in_two_accounts(sim, iam, run_playbook, tmp_path):
+def test_orphan_cleanup_check_then_real_in_two_accounts(sim, iam, run_playbook, tmp_path):
     other = other_account_iam(sim)
     make_orphan(iam, "old-laptop")
+    make_orphan(iam, "test")
+    make_user(iam, "bob", virtual_mfa=1)
     make_orphan(other, "old-phone")
     inventory = two_account_inventory(tmp_path / "accounts.yml")
+
     planned = run_playbook(ORPHANS, inventory=inventory, check=True)
     assert planned.rc == 0, failure_messages(planned)
+    assert virtual_serials(iam, "Unassigned") == [serial("old-laptop"), serial("test")]
     assert virtual_serials(other, "Unassigned") == [serial("old-phone", OTHER_ACCOUNT)]
+    assert "to delete: ['%s', '%s']" % (serial("old-laptop"), serial("test")) in planned.task(DONE_TASK, "main")["msg"]
+    assert "to delete: ['%s']" % serial("old-phone", OTHER_ACCOUNT) in planned.task(DONE_TASK, "other")["msg"]
+
     done = run_playbook(ORPHANS, inventory=inventory)
     assert done.rc == 0, failure_messages(done)
-    assert virtual_serials(iam) == [root_serial()] and virtual_serials(other) == [root_serial(OTHER_ACCOUNT)]
+    assert virtual_serials(iam) == [serial("bob"), root_serial()]  # assigned devices and root's stay
+    assert virtual_serials(other) == [root_serial(OTHER_ACCOUNT)]
+    assert "%s: deleted 2 orphaned virtual devices" % MAIN_ACCOUNT in done.task(DONE_TASK, "main")["msg"]
+    assert "deleted: ['%s', '%s']" % (serial("old-laptop"), serial("test")) in done.task(DONE_TASK, "main")["msg"]
+    assert "%s: deleted 1 orphaned virtual devices" % OTHER_ACCOUNT in done.task(DONE_TASK, "other")["msg"]
+    again = run_playbook(ORPHANS, inventory=inventory)
+    assert [again.task(DONE_TASK, host)["msg"][0].endswith("deleted 0 orphaned virtual devices") for host in ("main", "other")] == [True, True]
 
 
 def test_pending_enrolments_are_never_orphans_and_unknown_age_is_a_choice(iam, run_playbook, tmp_path):
