@@ -131,19 +131,19 @@ def test_accounts_side_by_side_unreachable_ones_reported_and_gated_only_per_audi
 def test_audit_variables_are_refused_before_any_call(iam, run_playbook, tmp_path):
     seed_account(iam)
     base = {"report_dir": str(tmp_path)}
+    # Each rule is a unit test (test_playbook_settings.py, test_files.py); here each kind of refusal once through the playbook:
+    # every broken rule of the audit's variables in one message, a list that is no list, a folder.
     cases = [
-        (dict(base, audit_fail_on=["user_without_mfa", "no_such_finding"]), "unknown: no_such_finding"),
+        (dict(base, audit_fail_on=["user_without_mfa", "no_such_finding"], audit_report_formats="markdown,pdf", audit_unused_access_key_days="0",
+              audit_max_report_age_hours="soon", audit_require_hardware_for=["admin team"], audit_max_workers=0),
+         "unknown: no_such_finding", "audit_report_formats must be one or more of markdown, json, csv (got markdown, pdf)",
+         "audit_unused_access_key_days must be a whole number of days, 1 or more (got 0)", "audit_max_report_age_hours must be a whole number of hours",
+         "audit_require_hardware_for must be a list of user names or shell patterns", "audit_max_workers must be a whole number from 1 to 64 (got 0)"),
         (dict(base, audit_fail_on={"a": 1}), "Invalid audit_fail_on {'a': 1}: a list, or one string separated by commas or newlines"),
-        (dict(base, audit_fail_on=5), "Invalid audit_fail_on 5"),
         ({"report_dir": "reports"}, "report_dir must be an absolute path (got reports)"),
-        (dict(base, audit_report_formats="markdown,pdf"), "audit_report_formats must be one or more of markdown, json, csv (got markdown, pdf)"),
-        (dict(base, audit_unused_access_key_days="0"), "audit_unused_access_key_days must be a whole number of days, 1 or more (got 0)"),
-        (dict(base, audit_max_report_age_hours="soon"), "audit_max_report_age_hours must be a whole number of hours"),
-        (dict(base, audit_require_hardware_for=["admin team"]), "audit_require_hardware_for must be a list of user names or shell patterns"),
-        (dict(base, audit_max_workers=0), "audit_max_workers must be a whole number from 1 to 64 (got 0)"),
     ]
-    for extra, fragment in cases:
-        assert_refused(run_playbook, iam, "mfa_audit.yml", extra, fragment)
+    for extra, *fragments in cases:
+        assert_refused(run_playbook, iam, "mfa_audit.yml", extra, *fragments)
 
 
 def test_awx_job_slices_into_one_folder_merge_into_one_posture_report(sim, iam, run_playbook, tmp_path):
