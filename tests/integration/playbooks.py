@@ -83,7 +83,11 @@ def virtual_serials(iam, status="Any"):
 
 
 def role_session_secrets(account):
-    """The secret keys and session tokens of every role session issued into an account, from moto's state."""
+    """The access key ids, secret keys and session tokens of every role session issued into an account (three per
+    session, in the order issued), from moto's state."""
     from moto.sts.models import sts_backends  # pylint: disable=import-outside-toplevel
+
+    return [secret for session in sts_backends[account]["aws"].assumed_roles
+            for secret in (session.access_key_id, session.secret_access_key, session.session_token)]
 
     return [secret for session in sts_backends[account]["aws"].assumed_roles for secret in (session.secret_access_key, session.session_token)]

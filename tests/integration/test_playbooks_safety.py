@@ -2,15 +2,18 @@
 # Copyright: iamguard.aws contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Where the playbooks act (issue 18, items 1, 10, 11): a broken or empty inventory fails the run before any AWS call;
---check exports what would happen; a name matching no user stands out; the session's key id stays out of -vvvv."""
+--check exports what would happen; a name matching no user stands out; the role sessions' key ids and secrets stay out
+of -vvvv; two accounts, check mode then for real, each with its own manifest."""
 
 from __future__ import annotations
 
 import json
+import os
 
 import yaml
 
-from tests.integration.playbooks import MAIN_ACCOUNT, OTHER_ACCOUNT, failure_messages, other_account_iam, playbook, two_account_inventory
+from tests.integration.playbooks import (MAIN_ACCOUNT, OTHER_ACCOUNT, failure_messages, other_account_iam, playbook, role_session_secrets,
+                                         two_account_inventory)
 from tests.simulator import seed
 from tests.simulator.seed import make_user
 
@@ -81,25 +84,38 @@ def test_caller_account_is_an_explicit_choice_with_an_inventory(iam, run_playboo
     assert run.task("Offboard - each user")["results"][0]["msg"][0] == "%s alice: would be deleted - 2 actions:" % MAIN_ACCOUNT
 
 
-def test_check_mode_plans_missing_users_stand_out_and_the_session_key_id_stays_out_of_vvvv(sim, iam, run_playbook, tmp_path):
+def test_two_accounts_check_then_real_missing_users_stand_out_and_no_session_secret_reaches_the_output(sim, iam, run_playbook, tmp_path):
+    """offboard.yml over two accounts (the other through its role): --check plans and changes nothing; the real run offboards
+    in both and writes each account's manifest; a name matching no user stands out; the role sessions' key ids and secrets
+    never reach the output (-vvvv, -vvv) or the results."""
     other = other_account_iam(sim)
     for client in (iam, other):
-        make_user(client, "leaver", login_profile=True)
+        make_user(client, "leaver", login_profile=True, access_keys=1)
+        make_user(client, "stays")
     inventory = two_account_inventory(tmp_path / "accounts.yml")
-    extra = {"offboard_users": "leaver, levaer", "manifest_dir": str(tmp_path / "manifests")}
-    from moto.sts.models import sts_backends  # pylint: disable=import-outside-toplevel
-
+    manifests = tmp_path / "manifests"
+    extra = {"offboard_users": "leaver, levaer", "manifest_dir": str(manifests)}
     planned = run_playbook(OFFBOARD, inventory=inventory, check=True, extra_vars=extra, verbosity=4, stdout_callback="ansible.builtin.default")
     assert planned.rc == 0, planned
-    key_ids = [session.access_key_id for session in sts_backends[OTHER_ACCOUNT]["aws"].assumed_roles]
-    assert key_ids and all(key_id not in planned.stdout + planned.stderr for key_id in key_ids)
-    assert all(key_id not in json.dumps(record) for record in planned.results for key_id in key_ids)
     assert "levaer: no IAM user of this name (or id) in account %s" % OTHER_ACCOUNT in " ".join(planned.stderr.split())
-    assert planned.task("Offboard - summary", "other")["msg"] == (
-        "%s: 2 users (--check: nothing was changed): 1 absent, 1 would_delete; 1 matching no IAM user (levaer)" % OTHER_ACCOUNT)
-    assert users(other) == ["leaver"] and not (tmp_path / "manifests").exists()  # --check creates no folder
+    for host, account in (("main", MAIN_ACCOUNT), ("other", OTHER_ACCOUNT)):
+        assert planned.task("Offboard - summary", host)["msg"] == (
+            "%s: 2 users (--check: nothing was changed): 1 absent, 1 would_delete; 1 matching no IAM user (levaer)" % account)
+    assert users(iam) == users(other) == ["leaver", "stays"] and not manifests.exists()  # --check creates no folder
 
-    done = run_playbook(OFFBOARD, inventory=inventory, extra_vars=dict(extra, offboard_fail_on_missing=True))
+    done = run_playbook(OFFBOARD, inventory=inventory, extra_vars=dict(extra, offboard_fail_on_missing=True), verbosity=3)
     assert done.rc != 0
-    assert users(iam) == users(other) == []  # the others are done, then the task fails naming the missing one
+    assert users(iam) == users(other) == ["stays"]  # the others are done, then the task fails naming the missing one
     assert all("levaer: no such user" in message for message in failure_messages(done)), failure_messages(done)
+    # One manifest per account, each naming its own account.
+    written = sorted(os.listdir(manifests))
+    assert [name.split("-")[0] for name in written] == sorted([MAIN_ACCOUNT, OTHER_ACCOUNT])
+    for name in written:
+        with open(os.path.join(manifests, name), encoding="utf-8") as handle:
+            assert ":%s:" % name.split("-")[0] in json.dumps(json.load(handle))
+
+    secrets = role_session_secrets(OTHER_ACCOUNT)
+    assert len(secrets) == 3 * 3  # the test's own session, then one per run; a key id and two secrets each
+    for run in (planned, done):
+        assert all(secret not in run.stdout + run.stderr for secret in secrets)
+        assert all(secret not in json.dumps(record) for record in run.results for secret in secrets)
