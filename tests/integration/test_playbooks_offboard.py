@@ -29,12 +29,16 @@ def plan_blocks(run, host="localhost"):
     return [item["msg"] for item in run.task(PLAN_TASK, host)["results"]]
 
 
-def test_check_then_real_run_with_a_survey_string(iam, run_playbook, tmp_path):
+def test_check_then_real_run_with_a_survey_string_and_a_protected_user(iam, run_playbook, tmp_path):
+    """Survey strings, check mode then for real then again; a protected target gets status protected with its reason
+    in every run, and the run goes on with the others."""
     make_user(iam, "alice", login_profile=True, access_keys=1, virtual_mfa=1, groups=("staff",))
     make_user(iam, "bob", login_profile=True)
     make_user(iam, "carol")
+    make_user(iam, "break-glass-admin", login_profile=True)
     manifests = tmp_path / "manifests"
-    extra = {"offboard_users": "alice,\nbob , ", "manifest_dir": str(manifests)}  # as an AWX survey text area gives it
+    # as an AWX survey text area gives them
+    extra = {"offboard_users": "alice,\nbob , break-glass-admin", "protected_users": "break-glass-*", "manifest_dir": str(manifests)}
 
     before = account_snapshot(iam)
     planned = run_playbook(OFFBOARD, extra_vars=extra, check=True)
@@ -42,32 +46,36 @@ def test_check_then_real_run_with_a_survey_string(iam, run_playbook, tmp_path):
     assert account_snapshot(iam) == before
     assert not manifests.exists()
     # One block per user, one action a line (issue 21).
-    alice, bob = plan_blocks(planned)
+    alice, bob, protected = plan_blocks(planned)
     # login profile, key, the removal's intent tag on the virtual device, deactivate, delete device, group, user
     assert alice[0] == "%s alice: would be deleted - 7 actions:" % MAIN_ACCOUNT and len(alice) == 8
     assert alice[1] == "  delete_login_profile alice" and alice[2].startswith("  delete_access_key ")
     assert alice[-2:] == ["  remove_user_from_group staff", "  delete_user alice"]
     assert bob == ["%s bob: would be deleted - 2 actions:" % MAIN_ACCOUNT, "  delete_login_profile bob", "  delete_user bob"]
-    assert planned.task(SUMMARY_TASK)["msg"] == "%s: 2 users (--check: nothing was changed): 2 would_delete; 0 matching no IAM user" % MAIN_ACCOUNT
+    assert protected[0].startswith("%s break-glass-admin: protected - " % MAIN_ACCOUNT) and "break-glass-*" in protected[0]
+    assert planned.task(SUMMARY_TASK)["msg"] == (
+        "%s: 3 users (--check: nothing was changed): 2 would_delete, 1 protected; 0 matching no IAM user" % MAIN_ACCOUNT)
 
     done = run_playbook(OFFBOARD, extra_vars=extra)
     assert done.rc == 0, failure_messages(done)
-    assert users(iam) == ["carol"]
+    assert users(iam) == ["break-glass-admin", "carol"]
     purged = done.task(PURGE_TASK)["users"]
     assert [u["actions"] for u in purged] == [u["actions"] for u in planned.task(PURGE_TASK)["users"]]
-    for user in purged:
+    assert [u["status"] for u in purged] == ["deleted", "deleted", "protected"]
+    for user in purged[:2]:
         assert os.path.dirname(user["manifest"]) == str(manifests)
         assert stat.S_IMODE(os.stat(user["manifest"]).st_mode) == 0o600
         assert "manifest %s" % user["manifest"] in " ".join(plan_lines(done))
+    assert plan_lines(done)[2].startswith("%s break-glass-admin: protected - " % MAIN_ACCOUNT)
     assert stat.S_IMODE(os.stat(manifests).st_mode) == 0o700
-    assert done.task(SUMMARY_TASK)["msg"] == "%s: 2 users: 2 deleted; 0 matching no IAM user; manifests in %s (2 written by this run)" % (
+    assert done.task(SUMMARY_TASK)["msg"] == "%s: 3 users: 2 deleted, 1 protected; 0 matching no IAM user; manifests in %s (2 written by this run)" % (
         MAIN_ACCOUNT, manifests)
     # A real run names no check mode anywhere (issue 21: "purge the users (in check mode, plan them)").
     assert "check mode" not in " ".join(record["task"] for record in done.results)
 
     again = run_playbook(OFFBOARD, extra_vars=extra)
     assert again.rc == 0 and again.task(PURGE_TASK)["changed"] is False
-    assert [u["status"] for u in again.task(PURGE_TASK)["users"]] == ["absent", "absent"]
+    assert [u["status"] for u in again.task(PURGE_TASK)["users"]] == ["absent", "absent", "protected"]
 
 
 def test_disable_keeps_the_user_without_credentials(iam, run_playbook, tmp_path):
@@ -145,20 +153,6 @@ def test_malformed_account_variables_stop_the_whole_run_before_any_call(sim, iam
     assert message == "other: aws_role_arn must be an IAM role ARN (arn:aws:iam::<12-digit account id>:role/<name>). Nothing was called in AWS."
     assert run.stats["other"]["failures"] == 1
     assert sim.counters() == {} and users(iam) == ["leaver"]
-
-
-def test_protected_user_is_reported_and_the_others_are_offboarded(iam, run_playbook, tmp_path):
-    """A protected target gets status protected with its reason, in check mode and for real; the run goes on."""
-    make_user(iam, "leaver", login_profile=True)
-    make_user(iam, "break-glass-admin", login_profile=True)
-    extra = {"offboard_users": "leaver,break-glass-admin", "protected_users": "break-glass-*", "manifest_dir": str(tmp_path)}
-    for check in (True, False):
-        run = run_playbook(OFFBOARD, extra_vars=extra, check=check)
-        assert run.rc == 0, failure_messages(run)
-        leaver, protected = plan_lines(run)
-        assert leaver.startswith("%s leaver: %s" % (MAIN_ACCOUNT, "would be deleted" if check else "deleted"))
-        assert protected.startswith("%s break-glass-admin: protected - " % MAIN_ACCOUNT) and "break-glass-*" in protected
-    assert users(iam) == ["break-glass-admin"]
 
 
 def test_the_example_inventory(sim, run_playbook):

@@ -146,9 +146,10 @@ def _actions(result):
 def test_check_mode_plan_is_what_apply_does(simulator, account):
     simulator.reset()
     iam = simulator.client("iam")
+    sts = simulator.client("sts")
 
     def identity():
-        return caller_identity(simulator.client("sts"))
+        return caller_identity(sts)
 
     _seed(iam, account)
     with tempfile.TemporaryDirectory() as folder:
