@@ -22,7 +22,6 @@ LONGEST_FIRST = (
     "tests/integration/test_examples.py",                                                  # ~85 s
     "tests/property/test_plan_equals_apply.py",                                            # ~70 s
     "tests/integration/test_crash.py::test_sigkill_at_random_points",                      # ~50 s
-    "tests/integration/test_root_credentials.py::test_a_run_stopped_between",              # ~45 s (retry backoff)
     "tests/integration/test_faults_mfa.py",                                                # ~35 s each
     "tests/integration/test_concurrent_offboarding.py",
     "tests/integration/test_playbooks_",                                                   # 10-30 s each

@@ -89,5 +89,3 @@ def role_session_secrets(account):
 
     return [secret for session in sts_backends[account]["aws"].assumed_roles
             for secret in (session.access_key_id, session.secret_access_key, session.session_token)]
-
-    return [secret for session in sts_backends[account]["aws"].assumed_roles for secret in (session.secret_access_key, session.session_token)]

@@ -226,14 +226,13 @@ def test_a_member_account_may_not_call_it(sim, organization, run_module):
 def test_a_run_stopped_between_deactivate_and_delete_is_finished_by_the_next(sim, organization, run_module, tmp_path):
     dev = organization["accounts"]["dev"]
     virtual = organization["seeded"]["dev"]["mfa_serials"]["virtual"]
-    # every DeleteVirtualMFADevice answers 500 (retried, then the run fails): root's virtual device is left
-    # deactivated and undeleted, which ListMFADevices no longer shows
-    sim.configure(faults={"http_500": 1.0}, fault_actions=["DeleteVirtualMFADevice"])
+    # DeleteVirtualMFADevice is denied once (not retried: the run stops there): root's virtual device is left
+    # deactivated and undeleted, which ListMFADevices no longer shows (the retried faults: test_faults_mfa.py)
+    sim.race(fail={"action": "DeleteVirtualMFADevice", "times": 1, "code": "AccessDenied"})
     failed = run_module(CLEANUP, {"account_id": dev, "credential_types": ["mfa_devices"], "manifest_dir": str(tmp_path)})
-    assert failed.get("failed") and "delete_virtual_mfa_device" in failed["msg"]
+    assert failed.get("failed") and "delete_virtual_mfa_device" in failed["msg"], failed
     passkey = organization["seeded"]["dev"]["mfa_serials"]["passkey"]
     assert root_state(dev)["mfa_devices"] == [passkey] and root_state(dev)["virtual_mfa_devices"] == [virtual]  # devices go in serial order
-    sim.configure(faults={})
 
     check = run_module(CLEANUP, {"account_id": dev, "credential_types": ["mfa_devices"], "manifest_dir": str(tmp_path)}, check=True)
     assert check["actions"] == [{"action": "deactivate_mfa_device", "target": passkey}, {"action": "delete_virtual_mfa_device", "target": virtual}]
